@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole pipeline on the embedded example data, in a temporary folder (`make demo`).
+# Each capability adds its step in its own section below.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+work="${1:-$(mktemp -d -t riskcli-demo-XXXXXX)}"
+mkdir -p "$work"
+export RISKCLI_DB="$work/demo.db"
+export RISKCLI_USER=demo
+export RISKCLI_PASSPHRASE_FILE="$work/passphrase.txt"
+export COLUMNS="${COLUMNS:-120}"
+printf 'demo passphrase, not for real data\n' > "$RISKCLI_PASSPHRASE_FILE"
+chmod 600 "$RISKCLI_PASSPHRASE_FILE"
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "riskcli init (store in $work)"
+riskcli init
+
+# --- section: import
+# --- /section: import
+
+# --- section: tier
+# --- /section: tier
+
+# --- section: score
+# --- /section: score
+
+# --- section: monitor
+# --- /section: monitor
+
+# --- section: backup
+# --- /section: backup
+
+# --- section: access
+# --- /section: access
+
+step "riskcli status"
+riskcli status --format table
+
+# --- section: report
+# --- /section: report
+
+step "done: the demo store is $RISKCLI_DB"

@@ -1,0 +1,6 @@
+"""`python -m riskcli`."""
+
+from riskcli.cli.app import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Global options and the per-command session: unlock, open, check the role, audit.
+
+A command body is `with session(ctx, "area.verb") as s: result = service(s.store, ...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from riskcli import config as settings
+from riskcli.cli.secrets import passphrase
+from riskcli.domain.errors import AccessError, AlertsFound, RiskError
+from riskcli.domain.permissions import allowed
+from riskcli.storage import audit
+from riskcli.storage.store import Store, open_store
+
+#: parameter names whose values never reach the audit trail
+SECRET_PARAMS = ("passphrase", "token", "secret", "identity", "key")
+
+
+@dataclass
+class Globals:
+    db: Path = field(default_factory=lambda: settings.db_path(None))
+    user: str = field(default_factory=lambda: settings.user_name(None))
+    passphrase_file: Path | None = None
+    config: Path | None = None
+    anchor: Path | None = None
+    quiet: bool = False
+
+
+class _Holder:
+    current = Globals()
+
+
+def set_globals(g: Globals) -> None:
+    _Holder.current = g
+
+
+def get_globals(ctx: typer.Context | None = None) -> Globals:
+    if ctx is not None:
+        root = ctx.find_root()
+        if isinstance(root.obj, Globals):
+            return root.obj
+    return _Holder.current
+
+
+@dataclass
+class Session:
+    store: Store
+    config: dict[str, Any]
+    globals: Globals
+    action: str
+    affected: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str:
+        return self.store.user
+
+    @property
+    def role(self) -> str:
+        return self.store.role
+
+    def audit_affected(self, **values: Any) -> None:
+        """Record counts or ids the command touched (no PII: ids and numbers only)."""
+        self.affected.update(values)
+
+    def section(self, name: str) -> dict[str, Any]:
+        return settings.section(self.config, name)
+
+
+def command_name(ctx: typer.Context | None) -> str:
+    return ctx.command_path if ctx is not None else "riskcli"
+
+
+def safe_args(ctx: typer.Context | None) -> dict[str, Any]:
+    if ctx is None:
+        return {}
+    return {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in ctx.params.items()
+        if not any(s in k.lower() for s in SECRET_PARAMS)
+    }
+
+
+def record(
+    store: Store, ctx: typer.Context | None, action: str, outcome: str, affected: dict[str, Any]
+) -> None:
+    audit.append_event(
+        store.conn,
+        user=store.user,
+        role=store.role,
+        action=action,
+        command=command_name(ctx),
+        args=safe_args(ctx),
+        affected=affected,
+        outcome=outcome,
+    )
+
+
+def open_for(ctx: typer.Context | None) -> Store:
+    g = get_globals(ctx)
+    return open_store(g.db, g.user, passphrase(g.passphrase_file, g.user))
+
+
+@contextmanager
+def session(
+    ctx: typer.Context | None, action: str, *, reveal: bool = False
+) -> Iterator[Session]:
+    """Open the store for one command, enforce the role, and leave an audit event."""
+    g = get_globals(ctx)
+    store = open_for(ctx)
+    try:
+        config = settings.load_config(g.config, g.db)
+        s = Session(store, config, g, action)
+        for needed in (action, "pii.reveal") if reveal else (action,):
+            if not allowed(store.role, needed):
+                record(store, ctx, needed, "denied", {})
+                raise AccessError(f"user {store.user} (role {store.role}) may not {needed}")
+        if reveal:
+            s.affected["pii_revealed"] = True
+        try:
+            yield s
+        except BaseException as exc:
+            if store.conn.in_transaction:  # a service left its transaction open: roll it back
+                store.conn.execute("ROLLBACK")
+            if isinstance(exc, AlertsFound):  # monitoring's exit 10 is a successful run
+                record(store, ctx, action, "ok", {**s.affected, "exit_code": exc.exit_code})
+                raise
+            outcome = "error"
+            detail = {"error": type(exc).__name__} if not isinstance(exc, RiskError) else {
+                "error": type(exc).__name__, "exit_code": exc.exit_code
+            }
+            record(store, ctx, action, outcome, {**s.affected, **detail})
+            raise
+        record(store, ctx, action, "ok", s.affected)
+    finally:
+        store.close()

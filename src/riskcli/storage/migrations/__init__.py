@@ -1,0 +1,67 @@
+"""Ordered, named schema migrations, recorded in the store and applied on open.
+
+Each module `mNNN_name.py` in this package exposes `migrate(conn)`; modules are applied in
+name order, each in its own transaction together with its record in `schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+Migration = Callable[[Any], None]
+
+
+def available() -> list[tuple[str, Migration]]:
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(__path__) if m.name[:1] == "m" and m.name[1:4].isdigit()
+    )
+    return [(n, importlib.import_module(f"{__name__}.{n}").migrate) for n in names]
+
+
+def _ensure_table(conn: Any) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+
+
+def applied(conn: Any) -> list[str]:
+    _ensure_table(conn)
+    return [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def apply(conn: Any, upto: str | None = None) -> list[str]:
+    """Apply every pending migration (or those up to `upto`); return the names applied."""
+    done = set(applied(conn))
+    ran: list[str] = []
+    for name, migrate in available():
+        if upto is not None and name > upto:
+            break
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # another process may have applied it while we waited for the lock
+            if conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone():
+                conn.execute("ROLLBACK")
+                continue
+            migrate(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        ran.append(name)
+    return ran
+
+
+def current_version(conn: Any) -> str:
+    names = applied(conn)
+    return names[-1] if names else "none"

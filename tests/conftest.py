@@ -1,0 +1,74 @@
+"""Shared fixtures: every test gets its own real encrypted store in tmp_path, never a mock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from riskcli.cli.app import app
+from riskcli.storage.store import Store, create_store, open_store
+
+PASSPHRASE = "correct horse battery staple"
+USER = "alice"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Cheap keyslots, no inherited riskcli settings, a pinned terminal width."""
+    for var in (
+        "RISKCLI_DB",
+        "RISKCLI_USER",
+        "RISKCLI_PASSPHRASE",
+        "RISKCLI_PASSPHRASE_FILE",
+        "RISKCLI_PASSPHRASE_COMMAND",
+        "RISKCLI_CONFIG",
+        "RISKCLI_ANCHOR",
+        "RISKCLI_DEBUG",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("RISKCLI_KDF_PROFILE", "fast")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("RISKCLI_DB", str(tmp_path / "unset.db"))
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """A new encrypted store (admin `alice`) in tmp_path, closed again."""
+    path = tmp_path / "book.db"
+    create_store(path, USER, PASSPHRASE.encode()).close()
+    return path
+
+
+@pytest.fixture
+def store_env(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The store of `store_path`, selected for CLI calls through the environment."""
+    monkeypatch.setenv("RISKCLI_DB", str(store_path))
+    monkeypatch.setenv("RISKCLI_USER", USER)
+    monkeypatch.setenv("RISKCLI_PASSPHRASE", PASSPHRASE)
+    return store_path
+
+
+@pytest.fixture
+def store(store_path: Path) -> Iterator[Store]:
+    """An open store on `store_path`."""
+    s = open_store(store_path, USER, PASSPHRASE.encode())
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def cli() -> Callable[..., Any]:
+    """Run riskcli in-process: cli("status", "--format", "json", input=None)."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | bytes | None = None, **kwargs: Any) -> Any:
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False, **kwargs)
+
+    return invoke

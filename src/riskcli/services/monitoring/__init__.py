@@ -1,0 +1,1 @@
+"""Continuous monitoring: rules over the store, alerts with a lifecycle, locked atomic runs."""

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.conftest import PASSPHRASE
 
 Cli = Callable[..., Any]
@@ -30,7 +29,12 @@ def test_init_creates_store_and_status_reports_it(
     data = json.loads(result.stdout)
     assert data["store"]["schema_version"].startswith("m")
     assert data["users"] == [
-        {"user": "carol", "role": "admin", "kind": "passphrase", "created": data["users"][0]["created"]}
+        {
+            "user": "carol",
+            "role": "admin",
+            "kind": "passphrase",
+            "created": data["users"][0]["created"],
+        }
     ]
     assert {"table": "customers", "rows": 0} in data["tables"]
 
@@ -43,7 +47,9 @@ def test_init_refuses_existing_store(store_env: Path, cli: Cli) -> None:
     assert store_env.read_bytes() == before
 
 
-def test_init_rejects_short_passphrase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
+def test_init_rejects_short_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
     monkeypatch.setenv("RISKCLI_PASSPHRASE", "short")
     result = cli("--db", str(tmp_path / "x.db"), "init")
     assert result.exit_code == 1
@@ -51,7 +57,9 @@ def test_init_rejects_short_passphrase(tmp_path: Path, monkeypatch: pytest.Monke
     assert not (tmp_path / "x.db").exists()
 
 
-def test_wrong_passphrase_exit_3(store_env: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
+def test_wrong_passphrase_exit_3(
+    store_env: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
     monkeypatch.setenv("RISKCLI_PASSPHRASE", "not it at all")
     result = cli("status")
     assert result.exit_code == 3

@@ -132,15 +132,14 @@ def test_transaction_rolls_back_and_savepoints(store_path: Path) -> None:
             with pytest.raises(RuntimeError), store.transaction():
                 store.execute("INSERT INTO customers(external_id) VALUES ('C')")
                 raise RuntimeError("inner")
-        assert [r["external_id"] for r in store.query("SELECT external_id FROM customers")] == [
-            "B"
-        ]
+        assert [r["external_id"] for r in store.query("SELECT external_id FROM customers")] == ["B"]
 
 
 @settings(max_examples=25, deadline=None)
 @given(secret=st.binary(min_size=1, max_size=64), other=st.binary(min_size=1, max_size=64))
-def test_only_the_right_secret_unlocks(tmp_path_factory: pytest.TempPathFactory, secret: bytes,
-                                       other: bytes) -> None:
+def test_only_the_right_secret_unlocks(
+    tmp_path_factory: pytest.TempPathFactory, secret: bytes, other: bytes
+) -> None:
     path = tmp_path_factory.mktemp("h") / "s.db"
     create_store(path, "u", secret).close()
     open_store(path, "u", secret).close()

@@ -86,13 +86,17 @@ def root(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="TOML settings. Env: RISKCLI_CONFIG. "
-                     "Default: riskcli.toml beside the store."),
+        typer.Option(
+            "--config",
+            help="TOML settings. Env: RISKCLI_CONFIG. Default: riskcli.toml beside the store.",
+        ),
     ] = None,
     anchor: Annotated[
         Path | None,
-        typer.Option("--anchor", help="Audit anchor file. Env: RISKCLI_ANCHOR. "
-                     "Default: <db>.anchor beside the store."),
+        typer.Option(
+            "--anchor",
+            help="Audit anchor file. Env: RISKCLI_ANCHOR. Default: <db>.anchor beside the store.",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only data and errors; no messages or progress.")

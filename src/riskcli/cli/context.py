@@ -109,9 +109,7 @@ def open_for(ctx: typer.Context | None) -> Store:
 
 
 @contextmanager
-def session(
-    ctx: typer.Context | None, action: str, *, reveal: bool = False
-) -> Iterator[Session]:
+def session(ctx: typer.Context | None, action: str, *, reveal: bool = False) -> Iterator[Session]:
     """Open the store for one command, enforce the role, and leave an audit event."""
     g = get_globals(ctx)
     store = open_for(ctx)
@@ -133,9 +131,11 @@ def session(
                 record(store, ctx, action, "ok", {**s.affected, "exit_code": exc.exit_code})
                 raise
             outcome = "error"
-            detail = {"error": type(exc).__name__} if not isinstance(exc, RiskError) else {
-                "error": type(exc).__name__, "exit_code": exc.exit_code
-            }
+            detail = (
+                {"error": type(exc).__name__}
+                if not isinstance(exc, RiskError)
+                else {"error": type(exc).__name__, "exit_code": exc.exit_code}
+            )
             record(store, ctx, action, outcome, {**s.affected, **detail})
             raise
         record(store, ctx, action, "ok", s.affected)

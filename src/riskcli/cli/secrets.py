@@ -50,9 +50,7 @@ def passphrase(file_option: Path | None, user: str) -> bytes:
     command = os.environ.get("RISKCLI_PASSPHRASE_COMMAND")
     if command:
         try:
-            done = subprocess.run(
-                command, shell=True, capture_output=True, timeout=60, check=False
-            )
+            done = subprocess.run(command, shell=True, capture_output=True, timeout=60, check=False)
         except subprocess.TimeoutExpired:
             raise AccessError("RISKCLI_PASSPHRASE_COMMAND did not finish within 60 s") from None
         if done.returncode != 0:

@@ -24,8 +24,9 @@ class ChainHead:
 
 
 def event_hash(prev_hash: str, event: dict[str, Any]) -> str:
-    payload = json.dumps([prev_hash, [event[f] for f in FIELDS]], ensure_ascii=False,
-                         separators=(",", ":"))
+    payload = json.dumps(
+        [prev_hash, [event[f] for f in FIELDS]], ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -74,4 +75,4 @@ def append_event(
         if own_txn:
             conn.execute("ROLLBACK")
         raise
-    return ChainHead(int(event["seq"]), digest)
+    return ChainHead(prev.seq + 1, digest)

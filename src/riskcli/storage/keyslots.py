@@ -50,7 +50,9 @@ class KdfParams:
         return cls()
 
     def with_salt(self) -> KdfParams:
-        return KdfParams(self.iterations, self.memory_kib, self.lanes, _b64(secrets.token_bytes(16)))
+        return KdfParams(
+            self.iterations, self.memory_kib, self.lanes, _b64(secrets.token_bytes(16))
+        )
 
     def derive(self, secret: bytes) -> bytes:
         kdf = Argon2id(
@@ -177,7 +179,13 @@ class KeyFile:
         raise AccessError(f"unknown user {user} for this store")
 
     def add_slot(
-        self, user: str, role: str, secret: bytes, master_key: bytes, *, kind: str = "passphrase",
+        self,
+        user: str,
+        role: str,
+        secret: bytes,
+        master_key: bytes,
+        *,
+        kind: str = "passphrase",
         kdf: KdfParams | None = None,
     ) -> Slot:
         if any(s.user == user for s in self.slots):

@@ -17,7 +17,9 @@ Migration = Callable[[Any], None]
 
 def available() -> list[tuple[str, Migration]]:
     names = sorted(
-        m.name for m in pkgutil.iter_modules(__path__) if m.name[:1] == "m" and m.name[1:4].isdigit()
+        m.name
+        for m in pkgutil.iter_modules(__path__)
+        if m.name[:1] == "m" and m.name[1:4].isdigit()
     )
     return [(n, importlib.import_module(f"{__name__}.{n}").migrate) for n in names]
 

@@ -1,0 +1,202 @@
+"""Reading what the reports need from the store.
+
+The core tables (m001) are always there. Tier runs, score runs and alerts belong to other
+capabilities and may be absent: each loader returns ``None`` (and the report says why) when
+the table is missing or holds nothing for the requested date.
+
+Dates: a *run* counts for an as-of date when its own as-of date is on or before it; the newest
+such run wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from riskcli.domain.errors import InputError
+from riskcli.storage.store import Store
+
+CUSTOMER_COLUMNS = "id, external_id, name, kind, industry, region, credit_limit, status"
+RECEIVABLE_COLUMNS = (
+    "invoice_number, customer_id, issue_date, due_date, amount, paid_amount, paid_date"
+)
+
+
+@dataclass
+class ScoreSnapshot:
+    """One score run: ``frame`` has customer_id (internal id), score, pd, grade."""
+
+    label: str
+    as_of: dt.date | None
+    frame: pd.DataFrame
+    run_id: int | None = None
+
+
+@dataclass
+class TierSnapshot:
+    """One tier run: ``frame`` has customer_id (internal id), tier, segment, lifecycle."""
+
+    label: str
+    as_of: dt.date | None
+    frame: pd.DataFrame
+
+
+@dataclass
+class PortfolioData:
+    """Everything the portfolio report reads, already cut to the as-of (and compare) date."""
+
+    as_of: dt.date
+    customers: pd.DataFrame  # id, external_id, name, industry, region, credit_limit, status
+    receivables: pd.DataFrame  # m001 columns, cents
+    tiers: TierSnapshot | None = None
+    tiers_note: str = "no tier run in the store yet (run `riskcli tier run`)"
+    scores: ScoreSnapshot | None = None
+    scores_note: str = "no score run in the store yet (run `riskcli score run`)"
+    compare: ScoreSnapshot | None = None
+    compare_note: str = "no earlier score run to compare with (use --compare DATE)"
+    alerts: pd.DataFrame | None = None  # open alerts: customer_id, rule, severity
+    alerts_note: str = "no monitoring data in the store yet (run `riskcli monitor run`)"
+
+
+def _has(store: Store, *tables: str) -> bool:
+    existing = set(store.tables())
+    return all(t in existing for t in tables)
+
+
+def _columns(store: Store, table: str) -> set[str]:
+    return {str(r["name"]) for r in store.query(f'PRAGMA table_info("{table}")')}
+
+
+def _date(text: Any) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+
+
+def parse_date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{option}: cannot read the date {text!r}; use YYYY-MM-DD") from None
+
+
+def customers(store: Store) -> pd.DataFrame:
+    return store.query_df(f"SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id")
+
+
+def receivables(store: Store, customer_id: int | None = None) -> pd.DataFrame:
+    sql = f"SELECT {RECEIVABLE_COLUMNS} FROM receivables"
+    if customer_id is None:
+        return store.query_df(sql)
+    return store.query_df(sql + " WHERE customer_id = ? ORDER BY due_date", (customer_id,))
+
+
+# ---- scores ----------------------------------------------------------------------------------
+def score_runs(store: Store) -> pd.DataFrame | None:
+    """All score runs, oldest first: run_id, as_of, label. None when scoring is not installed."""
+    if not _has(store, "score_runs", "scores"):
+        return None
+    cols = _columns(store, "score_runs")
+    as_of = "as_of" if "as_of" in cols else "started_at" if "started_at" in cols else "NULL"
+    started = "started_at" if "started_at" in cols else as_of
+    runs = store.query_df(
+        f"SELECT id AS run_id, {as_of} AS as_of, {started} AS started FROM score_runs "
+        "ORDER BY as_of, id"
+    )
+    if runs.empty:
+        return runs
+    runs["as_of"] = runs["as_of"].map(_date)
+    return runs
+
+
+def score_snapshot(
+    store: Store, on: dt.date, *, before_run: int | None = None
+) -> ScoreSnapshot | None:
+    """The newest score run with as-of <= *on* (or the one before run *before_run*)."""
+    runs = score_runs(store)
+    if runs is None or runs.empty:
+        return None
+    eligible = runs[runs["as_of"].map(lambda d: d is not None and d <= on)]
+    if before_run is not None:
+        position = runs.index[runs["run_id"] == before_run]
+        if len(position) == 0:
+            return None
+        eligible = runs.loc[: position[0]].iloc[:-1]
+        eligible = eligible[eligible["as_of"].map(lambda d: d is not None and d <= on)]
+    if eligible.empty:
+        return None
+    run = eligible.iloc[-1]
+    frame = store.query_df(
+        "SELECT customer_id, score, pd, grade FROM scores WHERE run_id = ?", (int(run["run_id"]),)
+    )
+    as_of = run["as_of"]
+    label = f"score run {int(run['run_id'])}" + (f" ({as_of.isoformat()})" if as_of else "")
+    return ScoreSnapshot(label=label, as_of=as_of, frame=frame, run_id=int(run["run_id"]))
+
+
+# ---- tiers -----------------------------------------------------------------------------------
+def tier_snapshot(store: Store, on: dt.date) -> TierSnapshot | None:
+    if not _has(store, "tier_runs", "tier_results"):
+        return None
+    runs = store.query_df("SELECT id AS run_id, as_of FROM tier_runs ORDER BY as_of, id")
+    if runs.empty:
+        return None
+    runs["as_of"] = runs["as_of"].map(_date)
+    eligible = runs[runs["as_of"].map(lambda d: d is not None and d <= on)]
+    if eligible.empty:
+        return None
+    run = eligible.iloc[-1]
+    frame = store.query_df(
+        "SELECT customer_id, tier, segment, lifecycle FROM tier_results WHERE run_id = ?",
+        (int(run["run_id"]),),
+    )
+    label = f"tier run {int(run['run_id'])} ({run['as_of'].isoformat()})"
+    return TierSnapshot(label=label, as_of=run["as_of"], frame=frame)
+
+
+# ---- alerts ----------------------------------------------------------------------------------
+def open_alerts(store: Store, on: dt.date | None = None) -> pd.DataFrame | None:
+    """Open (and acknowledged) alerts: customer_id, rule, severity. None without monitoring."""
+    if not _has(store, "alerts"):
+        return None
+    return store.query_df(
+        "SELECT customer_id, rule, severity FROM alerts WHERE status IN ('open', 'acknowledged')"
+    )
+
+
+# ---- everything the portfolio report needs ---------------------------------------------------
+def portfolio_data(
+    store: Store, *, as_of: dt.date | None, compare: dt.date | None
+) -> PortfolioData:
+    day = as_of or dt.date.today()
+    if compare is not None and compare >= day:
+        raise InputError(
+            f"--compare {compare.isoformat()} must be before the as-of date {day.isoformat()}"
+        )
+    data = PortfolioData(as_of=day, customers=customers(store), receivables=receivables(store))
+    runs = score_runs(store)
+    if runs is not None:
+        data.scores = score_snapshot(store, day)
+        if data.scores is None:
+            data.scores_note = f"no score run on or before {day.isoformat()}"
+        elif compare is not None:
+            data.compare = score_snapshot(store, compare)
+            if data.compare is None:
+                data.compare_note = f"no score run on or before --compare {compare.isoformat()}"
+        else:
+            data.compare = score_snapshot(store, day, before_run=data.scores.run_id)
+    tiers = tier_snapshot(store, day)
+    if tiers is not None:
+        data.tiers = tiers
+    elif _has(store, "tier_runs"):
+        data.tiers_note = f"no tier run on or before {day.isoformat()}"
+    data.alerts = open_alerts(store, day)
+    return data

@@ -1,0 +1,175 @@
+"""Reading and handling alerts: list, acknowledge, resolve, run history, per-customer view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+
+from riskcli.domain.errors import InputError, UsageError
+from riskcli.services.monitoring.frames import SEVERITIES, SEVERITY_RANK
+from riskcli.storage.store import Store
+
+STATUSES = ("open", "acknowledged", "resolved")
+#: `--status active` means open or acknowledged
+ACTIVE = "active"
+
+ALERT_COLUMNS = """
+a.id, a.severity, a.status, a.rule, cu.external_id AS customer, a.subject, a.title, a.action,
+a.evidence, a.first_seen, a.last_seen, a.escalations, a.resolution
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _alert(store: Store, alert_id: int) -> dict[str, Any]:
+    rows = store.query("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+    if not rows:
+        raise InputError(f"no alert with id {alert_id}")
+    return rows[0]
+
+
+def _change(
+    store: Store, alert_id: int, *, event: str, to_status: str, note: str | None, user: str
+) -> dict[str, Any]:
+    with store.transaction():
+        row = _alert(store, alert_id)
+        if row["status"] == "resolved":
+            raise InputError(f"alert {alert_id} is already resolved")
+        if row["status"] == to_status:
+            raise InputError(f"alert {alert_id} is already {to_status}")
+        now = _now()
+        if to_status == "acknowledged":
+            store.execute(
+                "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?, "
+                "acknowledged_by = ?, updated_at = ? WHERE id = ?",
+                (now, user, now, alert_id),
+            )
+        else:
+            store.execute(
+                "UPDATE alerts SET status = 'resolved', resolution = 'manual', resolved_at = ?, "
+                "resolved_by = ?, updated_at = ? WHERE id = ?",
+                (now, user, now, alert_id),
+            )
+        store.execute(
+            "INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, "
+            "from_status, to_status, from_severity, to_severity, note) "
+            "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert_id, row["customer_id"], now, user, event, row["status"], to_status,
+                row["severity"], row["severity"], (note or None),
+            ),
+        )  # fmt: skip
+        return _alert(store, alert_id)
+
+
+def acknowledge(store: Store, alert_id: int, *, note: str | None, user: str) -> dict[str, Any]:
+    """Open -> acknowledged: someone is on it. A later escalation opens it again."""
+    return _change(store, alert_id, event="acknowledged", to_status="acknowledged", note=note,
+                   user=user)  # fmt: skip
+
+
+def resolve(store: Store, alert_id: int, *, note: str | None, user: str) -> dict[str, Any]:
+    """Open or acknowledged -> resolved by hand. While the condition persists it stays quiet;
+    if it gets worse the alert is reopened."""
+    return _change(store, alert_id, event="resolved", to_status="resolved", note=note, user=user)
+
+
+def list_alerts(
+    store: Store,
+    *,
+    status: str | None = ACTIVE,
+    severity: str | None = None,
+    rule: str | None = None,
+    customer: str | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Alerts, most severe and newest first. `severity` keeps that level and above;
+    `status` is open, acknowledged, resolved, active (open or acknowledged) or all."""
+    where: list[str] = []
+    params: list[Any] = []
+    if status and status != "all":
+        if status == ACTIVE:
+            where.append("a.status != 'resolved'")
+        elif status in STATUSES:
+            where.append("a.status = ?")
+            params.append(status)
+        else:
+            raise UsageError(f"--status must be one of {', '.join((*STATUSES, ACTIVE, 'all'))}")
+    if severity:
+        where.append("a.severity_rank >= ?")
+        params.append(severity_rank(severity))
+    if rule:
+        where.append("a.rule = ?")
+        params.append(rule)
+    if customer:
+        where.append("cu.external_id = ?")
+        params.append(customer)
+    sql = (
+        f"SELECT {ALERT_COLUMNS} FROM (SELECT alerts.*, fr.started_at AS first_seen, "
+        "lr.started_at AS last_seen FROM alerts "
+        "LEFT JOIN monitor_runs fr ON fr.id = alerts.first_run_id "
+        "LEFT JOIN monitor_runs lr ON lr.id = alerts.last_run_id) a "
+        "LEFT JOIN customers cu ON cu.id = a.customer_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY a.severity_rank DESC, a.id DESC"
+        + (f" LIMIT {int(limit)}" if limit else "")
+    )
+    frame = store.query_df(sql, tuple(params))
+    if not frame.empty:
+        frame["evidence"] = [json.loads(e) for e in frame["evidence"]]
+    return frame
+
+
+def severity_rank(name: str) -> int:
+    try:
+        return SEVERITY_RANK[name.lower()]
+    except KeyError:
+        raise UsageError(f"severity must be one of {', '.join(SEVERITIES)}") from None
+
+
+def alert_history(store: Store, alert_id: int) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One alert and every change of its status or severity, oldest first."""
+    _alert(store, alert_id)
+    alert = list_alerts(store, status="all").set_index("id").loc[alert_id].to_dict()
+    alert = {"id": alert_id, **alert}
+    events = store.query_df(
+        "SELECT at, event, user, run_id, from_status, to_status, from_severity, to_severity, "
+        "note FROM alert_events WHERE alert_id = ? ORDER BY id",
+        (alert_id,),
+    )
+    return alert, events
+
+
+def list_runs(store: Store, *, limit: int = 20) -> pd.DataFrame:
+    """Monitor run history, newest first."""
+    frame = store.query_df(
+        "SELECT id, started_at, duration_ms, as_of, user, customers_scanned, alerts_new, "
+        "alerts_escalated, alerts_resolved, alerts_open, rules_run, rules_skipped, lock_note "
+        "FROM monitor_runs ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    if frame.empty:
+        return frame
+    frame.insert(2, "duration_s", (frame.pop("duration_ms") / 1000).round(2))
+    frame["rules_run"] = [len(json.loads(v)) for v in frame["rules_run"]]
+    frame["rules_skipped"] = [len(json.loads(v)) for v in frame["rules_skipped"]]
+    return frame
+
+
+def open_alerts_for(store: Store, customer_ids: list[int]) -> pd.DataFrame:
+    """Active alerts of the given customers (internal ids), for `customers show` and
+    `contracts list`."""
+    if not customer_ids or not store.has_table("alerts"):
+        return pd.DataFrame(columns=["customer_id", "id", "severity", "rule", "title"])
+    marks = ",".join("?" * len(customer_ids))
+    return store.query_df(
+        "SELECT customer_id, id, severity, status, rule, title FROM alerts "
+        f"WHERE status != 'resolved' AND customer_id IN ({marks}) "
+        "ORDER BY severity_rank DESC, id",
+        tuple(customer_ids),
+    )

@@ -1,0 +1,380 @@
+"""A monitor run: lock, read, evaluate every enabled rule, then write in one transaction.
+
+Writing is set-based SQL over a temporary table of the run's candidates:
+
+- a candidate whose key has an active alert (open or acknowledged) refreshes its evidence; if it
+  is more severe, the alert is escalated (and an acknowledged one is opened again);
+- a candidate whose key was resolved by hand while the condition persisted stays quiet unless it
+  got worse, which reopens that alert;
+- any other candidate opens a new alert;
+- an active alert of a condition rule that ran and no longer found it is auto-resolved.
+
+Every status or severity change is a row in `alert_events`. The run record, the alerts and their
+history commit together or not at all: a run killed midway leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from riskcli.domain.errors import UsageError
+from riskcli.services.monitoring import load as loader
+from riskcli.services.monitoring.config import MonitoringConfig
+from riskcli.services.monitoring.frames import (
+    CANDIDATE_COLUMNS,
+    SEVERITY_RANK,
+    day_number,
+    empty_candidates,
+)
+from riskcli.services.monitoring.lock import run_lock
+from riskcli.services.monitoring.rules import RULES, RULES_BY_ID, Rule
+from riskcli.storage.store import Store
+
+MONITOR_USER = "monitor"
+#: test hook: path of a marker file; the run creates it inside its write transaction, then
+#: sleeps so that a test can kill the process midway (never set in production)
+PAUSE_ENV = "RISKCLI_MONITOR_TEST_PAUSE"
+
+ProgressFn = Callable[[int], None]
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    as_of: str
+    started_at: str
+    duration_s: float
+    customers_scanned: int
+    rules_run: list[str]
+    rules_skipped: dict[str, str]
+    candidates: int
+    new: int
+    escalated: int
+    resolved: int
+    open_total: int
+    #: the new, escalated and reopened alerts of this run, most severe first
+    alerts: pd.DataFrame
+    lock_note: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def max_severity_rank(self) -> int:
+        if self.alerts.empty:
+            return -1
+        return int(self.alerts["severity"].map(SEVERITY_RANK).max())
+
+
+def select_rules(config: MonitoringConfig, only: list[str] | None = None) -> list[Rule]:
+    """The enabled rules, or the named ones (which must exist) when `only` is given."""
+    if only:
+        unknown = [r for r in only if r not in RULES_BY_ID]
+        if unknown:
+            raise UsageError(f"unknown rule {', '.join(unknown)} (see `riskcli monitor rules`)")
+        return [RULES_BY_ID[r] for r in only]
+    return [rule for rule in RULES if config.rule(rule.id).enabled]
+
+
+def _empty_reason(frames: loader.Frames, name: str) -> str | None:
+    if name in frames.missing:
+        return frames.missing[name]
+    frame = frames.frames.get(name)
+    if frame is None:
+        return f"no {name} data"
+    if frame.empty:
+        return f"no rows in {name}"
+    return None
+
+
+def evaluate(
+    frames: loader.Frames,
+    rules: list[Rule],
+    config: MonitoringConfig,
+    *,
+    progress: ProgressFn | None = None,
+    timings: dict[str, float] | None = None,
+) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """Run the rules over the frames: (candidates, rules run, {rule skipped: why})."""
+    parts: list[pd.DataFrame] = []
+    ran: list[str] = []
+    skipped: dict[str, str] = {}
+    for rule in rules:
+        reasons = [r for r in (_empty_reason(frames, n) for n in rule.needs) if r]
+        if reasons:
+            skipped[rule.id] = "; ".join(reasons)
+        else:
+            started = time.perf_counter()
+            parts.append(rule.func(frames, config.rule(rule.id)))
+            ran.append(rule.id)
+            if timings is not None:
+                timings[f"rule:{rule.id}"] = time.perf_counter() - started
+        if progress is not None:
+            progress(1)
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return empty_candidates(), ran, skipped
+    cands = pd.concat(parts, ignore_index=True)
+    cands["rank"] = cands["severity"].map(SEVERITY_RANK).astype("int64")
+    cands = cands.sort_values("rank", ascending=False, kind="stable").drop_duplicates("key")
+    return cands.reset_index(drop=True), ran, skipped
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _pause_for_tests() -> None:
+    marker = os.environ.get(PAUSE_ENV)
+    if marker:
+        with open(marker, "w", encoding="utf-8") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(60)
+
+
+_ESCALATE_EVENTS = """
+INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
+                          from_severity, to_severity)
+SELECT a.id, a.customer_id, :run, :now, :user, 'escalated', a.status, 'open', a.severity,
+       c.severity
+FROM alerts a JOIN temp.mon_cand c ON c.key = a.dedup_key
+WHERE a.status != 'resolved' AND c.rank > a.severity_rank
+"""
+_ESCALATE = """
+UPDATE alerts SET severity = c.severity, severity_rank = c.rank, status = 'open',
+    title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
+    escalations = escalations + 1, last_run_id = :run, updated_at = :now
+FROM temp.mon_cand AS c
+WHERE c.key = alerts.dedup_key AND alerts.status != 'resolved' AND c.rank > alerts.severity_rank
+"""
+_REFRESH = """
+UPDATE alerts SET title = c.title, evidence = c.evidence, condition_active = 1,
+    last_run_id = :run
+FROM temp.mon_cand AS c
+WHERE c.key = alerts.dedup_key AND alerts.status != 'resolved' AND alerts.last_run_id != :run
+"""
+# a hand-resolved alert whose condition never cleared, now worse: reopen it
+_REOPEN_TARGETS = """
+CREATE TEMP TABLE mon_reopen AS
+SELECT a.id AS id, c.key AS key
+FROM temp.mon_cand c JOIN alerts a ON a.dedup_key = c.key
+WHERE a.status = 'resolved' AND a.resolution = 'manual' AND a.condition_active = 1
+  AND c.rank > a.severity_rank
+  AND a.id = (SELECT max(r.id) FROM alerts r WHERE r.dedup_key = c.key)
+"""
+_REOPEN_EVENTS = """
+INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
+                          from_severity, to_severity)
+SELECT a.id, a.customer_id, :run, :now, :user, 'reopened', a.status, 'open', a.severity,
+       c.severity
+FROM temp.mon_reopen t JOIN alerts a ON a.id = t.id JOIN temp.mon_cand c ON c.key = t.key
+"""
+_REOPEN = """
+UPDATE alerts SET severity = c.severity, severity_rank = c.rank, status = 'open',
+    resolution = NULL, resolved_at = NULL, resolved_by = NULL,
+    title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
+    escalations = escalations + 1, last_run_id = :run, updated_at = :now
+FROM temp.mon_reopen AS t JOIN temp.mon_cand AS c ON c.key = t.key
+WHERE alerts.id = t.id
+"""
+_INSERT_NEW = """
+INSERT INTO alerts (dedup_key, rule, customer_id, subject, severity, severity_rank, status,
+                    title, evidence, action, condition_active, escalations, first_run_id,
+                    last_run_id, created_at, updated_at)
+SELECT c.key, c.rule, c.customer_id, c.subject, c.severity, c.rank, 'open', c.title,
+       c.evidence, c.action, 1, 0, :run, :run, :now, :now
+FROM temp.mon_cand c
+WHERE NOT EXISTS (
+    SELECT 1 FROM alerts a WHERE a.dedup_key = c.key
+      AND (a.status != 'resolved' OR (a.resolution = 'manual' AND a.condition_active = 1))
+)
+"""
+_NEW_EVENTS = """
+INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
+                          from_severity, to_severity)
+SELECT id, customer_id, :run, :now, :user, 'opened', NULL, 'open', NULL, severity
+FROM alerts WHERE id > :before
+"""
+_AUTO_RESOLVE_EVENTS = """
+INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
+                          from_severity, to_severity)
+SELECT id, customer_id, :run, :now, :user, 'auto_resolved', status, 'resolved', severity,
+       severity
+FROM alerts
+WHERE status != 'resolved' AND last_run_id != :run
+  AND rule IN (SELECT rule FROM temp.mon_rules WHERE auto = 1)
+"""
+_AUTO_RESOLVE = """
+UPDATE alerts SET status = 'resolved', resolution = 'auto', resolved_at = :now,
+    resolved_by = :user, condition_active = 0, updated_at = :now
+WHERE status != 'resolved' AND last_run_id != :run
+  AND rule IN (SELECT rule FROM temp.mon_rules WHERE auto = 1)
+"""
+# event alerts left open, and hand-resolved alerts, whose condition is gone: a recurrence is new
+_CLEAR = """
+UPDATE alerts SET condition_active = 0
+WHERE condition_active = 1 AND last_run_id != :run
+  AND rule IN (SELECT rule FROM temp.mon_rules)
+  AND NOT EXISTS (SELECT 1 FROM temp.mon_cand c WHERE c.key = alerts.dedup_key)
+"""
+OUTPUT_SQL = """
+SELECT a.id, e.event AS change, a.severity, a.rule, cu.external_id AS customer, a.subject,
+       a.title, a.action, a.evidence, a.status
+FROM alert_events e JOIN alerts a ON a.id = e.alert_id
+LEFT JOIN customers cu ON cu.id = a.customer_id
+WHERE e.run_id = ? AND e.event IN ('opened', 'escalated', 'reopened')
+ORDER BY a.severity_rank DESC, a.id
+"""
+
+
+def _write(
+    store: Store,
+    cands: pd.DataFrame,
+    ran: list[str],
+    *,
+    run_id: int,
+    now: str,
+    user: str,
+) -> dict[str, int]:
+    conn = store.conn
+    conn.execute("DROP TABLE IF EXISTS temp.mon_cand")
+    conn.execute("DROP TABLE IF EXISTS temp.mon_rules")
+    conn.execute("DROP TABLE IF EXISTS temp.mon_reopen")
+    conn.execute(
+        "CREATE TEMP TABLE mon_cand (key TEXT PRIMARY KEY, rule TEXT, customer_id INTEGER, "
+        "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT)"
+    )
+    conn.execute("CREATE TEMP TABLE mon_rules (rule TEXT PRIMARY KEY, auto INTEGER)")
+    conn.executemany(
+        "INSERT INTO temp.mon_rules VALUES (?, ?)",
+        [(r, int(RULES_BY_ID[r].auto_resolve)) for r in ran],
+    )
+    if not cands.empty:
+        cid = cands["customer_id"].astype(object).where(cands["customer_id"].notna(), None)
+        rows = zip(
+            cands["key"], cands["rule"], cid, cands["subject"], cands["severity"],
+            cands["rank"].astype(int).tolist(), cands["title"], cands["evidence"],
+            cands["action"], strict=True,
+        )  # fmt: skip
+        conn.executemany("INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    p = {"run": run_id, "now": now, "user": user}
+    before = int(store.scalar("SELECT coalesce(max(id), 0) FROM alerts"))
+    conn.execute(_ESCALATE_EVENTS, p)
+    conn.execute(_ESCALATE, p)
+    conn.execute(_REFRESH, {"run": run_id})
+    conn.execute(_REOPEN_TARGETS)
+    conn.execute(_REOPEN_EVENTS, p)
+    conn.execute(_REOPEN, p)
+    conn.execute(_INSERT_NEW, {"run": run_id, "now": now})
+    conn.execute(_NEW_EVENTS, {**p, "before": before})
+    conn.execute(_AUTO_RESOLVE_EVENTS, p)
+    conn.execute(_AUTO_RESOLVE, p)
+    conn.execute(_CLEAR, {"run": run_id})
+    counts = dict(
+        store.execute(
+            "SELECT event, count(*) FROM alert_events WHERE run_id = ? GROUP BY event", (run_id,)
+        ).fetchall()
+    )
+    for table in ("mon_cand", "mon_rules", "mon_reopen"):
+        conn.execute(f"DROP TABLE temp.{table}")
+    return {
+        "new": int(counts.get("opened", 0)),
+        "escalated": int(counts.get("escalated", 0)) + int(counts.get("reopened", 0)),
+        "resolved": int(counts.get("auto_resolved", 0)),
+    }
+
+
+def output_alerts(store: Store, run_id: int) -> pd.DataFrame:
+    frame = store.query_df(OUTPUT_SQL, (run_id,))
+    if frame.empty:
+        return pd.DataFrame(
+            columns=["id", "change", "severity", "rule", "customer", "subject", "title",
+                     "action", "evidence", "status"]
+        )  # fmt: skip
+    frame["change"] = frame["change"].replace({"opened": "new"})
+    frame["evidence"] = [json.loads(e) for e in frame["evidence"]]
+    return frame
+
+
+def run_monitor(
+    store: Store,
+    config: MonitoringConfig,
+    *,
+    as_of: dt.date | None = None,
+    only: list[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> RunResult:
+    """One monitor run over the whole store; see the module docstring for the write rules."""
+    rules = select_rules(config, only)
+    as_of = as_of or dt.date.today()
+    started = time.perf_counter()
+    started_at = _now()
+    timings: dict[str, float] = {}
+    with run_lock(store.path) as lock:
+        wanted = {name for rule in rules for name in rule.needs}
+        as_of_day = day_number(as_of)
+        growth = config.payment_overdue_growth.window_days
+        t0 = time.perf_counter()
+        # one read snapshot for every table, without holding the write lock while reading
+        store.execute("BEGIN")
+        try:
+            frames = loader.load(store, as_of_day, wanted, paid_since=as_of_day - growth)
+            customers = int(store.scalar("SELECT count(*) FROM customers"))
+        finally:
+            store.execute("COMMIT")
+        timings["load"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cands, ran, skipped = evaluate(frames, rules, config, progress=progress, timings=timings)
+        timings["rules"] = time.perf_counter() - t0
+        del frames
+        t0 = time.perf_counter()
+        with store.transaction():
+            now = _now()
+            cur = store.execute(
+                "INSERT INTO monitor_runs (started_at, finished_at, duration_ms, as_of, user, "
+                "pid, customers_scanned, rules_run, rules_skipped, candidates, lock_note) "
+                "VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    started_at, now, as_of.isoformat(), store.user, os.getpid(), customers,
+                    json.dumps(ran), json.dumps(skipped), len(cands), lock.takeover,
+                ),
+            )  # fmt: skip
+            run_id = int(cur.lastrowid)
+            counts = _write(store, cands, ran, run_id=run_id, now=now, user=MONITOR_USER)
+            open_total = int(store.scalar("SELECT count(*) FROM alerts WHERE status != 'resolved'"))
+            alerts = output_alerts(store, run_id)
+            _pause_for_tests()
+            duration = time.perf_counter() - started
+            store.execute(
+                "UPDATE monitor_runs SET finished_at = ?, duration_ms = ?, alerts_new = ?, "
+                "alerts_escalated = ?, alerts_resolved = ?, alerts_open = ? WHERE id = ?",
+                (
+                    _now(), int(duration * 1000), counts["new"], counts["escalated"],
+                    counts["resolved"], open_total, run_id,
+                ),
+            )  # fmt: skip
+        timings["write"] = time.perf_counter() - t0
+    return RunResult(
+        run_id=run_id,
+        as_of=as_of.isoformat(),
+        started_at=started_at,
+        duration_s=time.perf_counter() - started,
+        customers_scanned=customers,
+        rules_run=ran,
+        rules_skipped=skipped,
+        candidates=len(cands),
+        new=counts["new"],
+        escalated=counts["escalated"],
+        resolved=counts["resolved"],
+        open_total=open_total,
+        alerts=alerts,
+        lock_note=lock.takeover,
+        timings=timings,
+    )
+
+
+__all__ = ["CANDIDATE_COLUMNS", "RunResult", "run_monitor", "select_rules"]

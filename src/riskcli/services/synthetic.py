@@ -7,9 +7,9 @@ the risk is never observable, so a scorecard learns it well but not perfectly.
 
 Customers are generated in fixed-size chunks, each from its own random stream seeded by
 ``(seed, chunk)``: memory stays flat at any scale, the same seed gives byte-identical files, and
-customer N is the same whatever the total. Every table is formatted straight from numpy arrays
-into fixed-width byte matrices (NUL-padded, the NULs dropped afterwards), so ten million
-transactions are written in seconds rather than minutes.
+chunks can be made in parallel processes without changing a byte. Every table is formatted
+straight from numpy arrays into fixed-width byte matrices (NUL-padded, the NULs dropped
+afterwards), so ten million transactions are written in seconds rather than minutes.
 
 Generated values never contain a comma, a quote or a newline, so the CSV needs no quoting.
 """

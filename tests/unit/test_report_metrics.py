@@ -172,3 +172,20 @@ def test_top_expected_loss_orders_by_pd_times_exposure() -> None:
         Decimal("10.00"),
     ]
     assert table["rank"].tolist() == [1, 2, 3]
+
+
+def test_grade_order_follows_probability_of_default_not_the_alphabet() -> None:
+    now = pd.DataFrame({"grade": ["low", "mid", "high", "low"], "pd": [0.01, 0.05, 0.3, 0.02]})
+    assert m.grade_order(now, None) == ["low", "mid", "high"]
+    matrix = m.cross_matrix(
+        pd.Series([1, 2, 3]),
+        pd.Series({1: "high", 2: "low"}),
+        pd.Series({1: "low", 3: "mid"}),
+        row_name="g",
+        row_missing=m.UNSCORED,
+        col_missing=m.UNSCORED,
+        row_order=["low", "mid", "high"],
+        col_order=["low", "mid", "high"],
+    )
+    assert matrix["g"].tolist() == ["low", "high", m.UNSCORED]
+    assert list(matrix.columns[1:]) == ["low", "mid", m.UNSCORED]

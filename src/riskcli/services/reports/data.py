@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -124,13 +125,15 @@ def score_snapshot(
     runs = score_runs(store)
     if runs is None or runs.empty:
         return None
-    eligible = runs[runs["as_of"].map(lambda d: d is not None and d <= on)]
+    eligible = runs.loc[runs["as_of"].map(lambda d: d is not None and d <= on).astype(bool)]
     if before_run is not None:
         position = runs.index[runs["run_id"] == before_run]
         if len(position) == 0:
             return None
         eligible = runs.loc[: position[0]].iloc[:-1]
-        eligible = eligible[eligible["as_of"].map(lambda d: d is not None and d <= on)]
+        eligible = eligible.loc[
+            eligible["as_of"].map(lambda d: d is not None and d <= on).astype(bool)
+        ]
     if eligible.empty:
         return None
     run = eligible.iloc[-1]
@@ -150,12 +153,12 @@ def tier_snapshot(store: Store, on: dt.date) -> TierSnapshot | None:
     if runs.empty:
         return None
     runs["as_of"] = runs["as_of"].map(_date)
-    eligible = runs[runs["as_of"].map(lambda d: d is not None and d <= on)]
+    eligible = runs.loc[runs["as_of"].map(lambda d: d is not None and d <= on).astype(bool)]
     if eligible.empty:
         return None
     run = eligible.iloc[-1]
     frame = store.query_df(
-        "SELECT customer_id, tier, segment, lifecycle FROM tier_results WHERE run_id = ?",
+        "SELECT customer_id, tier, segment, stage AS lifecycle FROM tier_results WHERE run_id = ?",
         (int(run["run_id"]),),
     )
     label = f"tier run {int(run['run_id'])} ({run['as_of'].isoformat()})"
@@ -163,13 +166,79 @@ def tier_snapshot(store: Store, on: dt.date) -> TierSnapshot | None:
 
 
 # ---- alerts ----------------------------------------------------------------------------------
-def open_alerts(store: Store, on: dt.date | None = None) -> pd.DataFrame | None:
-    """Open (and acknowledged) alerts: customer_id, rule, severity. None without monitoring."""
+ACTIVE_ALERT = "status IN ('open', 'acknowledged')"
+
+
+def open_alerts(store: Store) -> pd.DataFrame | None:
+    """Open and acknowledged alerts: customer_id, rule, severity. None without monitoring."""
+    if not _has(store, "alerts"):
+        return None
+    return store.query_df(f"SELECT customer_id, rule, severity FROM alerts WHERE {ACTIVE_ALERT}")
+
+
+def customer_alerts(store: Store, cid: int) -> pd.DataFrame | None:
+    """One customer's open and acknowledged alerts, worst first."""
     if not _has(store, "alerts"):
         return None
     return store.query_df(
-        "SELECT customer_id, rule, severity FROM alerts WHERE status IN ('open', 'acknowledged')"
+        "SELECT id AS alert_id, severity, rule, title, action, status, created_at, updated_at "
+        f"FROM alerts WHERE customer_id = ? AND {ACTIVE_ALERT} "
+        "ORDER BY severity_rank DESC, updated_at DESC",
+        (cid,),
     )
+
+
+def tier_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
+    """Every tier run's result for one customer up to *on*, oldest first."""
+    if not _has(store, "tier_runs", "tier_results"):
+        return None
+    frame = store.query_df(
+        "SELECT r.id AS run_id, r.as_of, t.tier, t.segment, t.stage AS lifecycle "
+        "FROM tier_results t JOIN tier_runs r ON r.id = t.run_id "
+        "WHERE t.customer_id = ? AND r.as_of <= ? ORDER BY r.as_of, r.id",
+        (cid, on.isoformat()),
+    )
+    return frame
+
+
+def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
+    """Every score run's result for one customer up to *on*, oldest first, with its reasons."""
+    runs = score_runs(store)
+    if runs is None:
+        return None
+    frame = store.query_df(
+        "SELECT run_id, score, pd, grade, reason1, reason2, reason3, reason4, "
+        "recommended_limit, current_limit FROM scores WHERE customer_id = ? ORDER BY run_id",
+        (cid,),
+    )
+    frame = frame.merge(runs[["run_id", "as_of"]], on="run_id", how="left")
+    keep = frame["as_of"].map(lambda d: d is not None and d <= on).astype(bool)
+    frame = frame.loc[keep].reset_index(drop=True)
+    reasons = frame[["reason1", "reason2", "reason3", "reason4"]]
+    frame["reasons"] = [
+        "; ".join(str(r) for r in row if isinstance(r, str) and r)
+        for row in reasons.itertuples(index=False)
+    ]
+    for col in ("recommended_limit", "current_limit"):
+        frame[col] = frame[col].fillna(0).astype("int64").map(_money).to_numpy()
+    cols = ["run_id", "as_of", "score", "pd", "grade", "reasons", "recommended_limit"]
+    return frame[cols]
+
+
+def _money(cents: int) -> Decimal:
+    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+
+
+def recommended_limit(store: Store, cid: int, on: dt.date) -> int | None:
+    """The recommended credit limit (cents) of the newest score run up to *on*, if any."""
+    snapshot = score_snapshot(store, on)
+    if snapshot is None or snapshot.run_id is None:
+        return None
+    value = store.scalar(
+        "SELECT recommended_limit FROM scores WHERE run_id = ? AND customer_id = ?",
+        (snapshot.run_id, cid),
+    )
+    return None if value is None else int(value)
 
 
 # ---- everything the portfolio report needs ---------------------------------------------------
@@ -198,5 +267,5 @@ def portfolio_data(
         data.tiers = tiers
     elif _has(store, "tier_runs"):
         data.tiers_note = f"no tier run on or before {day.isoformat()}"
-    data.alerts = open_alerts(store, day)
+    data.alerts = open_alerts(store)
     return data

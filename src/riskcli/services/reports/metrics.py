@@ -152,20 +152,28 @@ def concentration(
 # --------------------------------------------------------------------------------------------
 
 
-def _order(labels: Sequence[str], last: str) -> list[str]:
-    present = sorted({str(x) for x in labels if str(x) != last})
-    return [*present, last] if last in {str(x) for x in labels} else present
+def _order(labels: Sequence[str], last: str, preferred: Sequence[str] | None = None) -> list[str]:
+    """Labels sorted (in *preferred* order first, then alphabetically), *last* at the end."""
+    seen = {str(x) for x in labels}
+    rank = {str(g): i for i, g in enumerate(preferred or ())}
+    present = sorted(seen - {last}, key=lambda g: (rank.get(g, len(rank)), g))
+    return [*present, last] if last in seen else present
 
 
 def group_exposure(
-    customers: pd.DataFrame, exposure: pd.Series, labels: pd.Series, name: str, missing: str
+    customers: pd.DataFrame,
+    exposure: pd.Series,
+    labels: pd.Series,
+    name: str,
+    missing: str,
+    order: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Customers and exposure per label (grade or tier); customers without a label -> *missing*."""
     frame = pd.DataFrame({"id": customers["id"].to_numpy()})
     frame[name] = frame["id"].map(labels).fillna(missing).astype(str)
     frame["exposure"] = frame["id"].map(exposure).fillna(0).astype("int64")
     grouped = frame.groupby(name).agg(customers=("id", "count"), exposure=("exposure", "sum"))
-    grouped = grouped.reindex(_order(list(grouped.index), missing))
+    grouped = grouped.reindex(_order(list(grouped.index), missing, order))
     total_exp = float(grouped["exposure"].sum())
     total_cust = float(grouped["customers"].sum())
     return pd.DataFrame(
@@ -187,6 +195,8 @@ def cross_matrix(
     row_name: str,
     row_missing: str,
     col_missing: str,
+    row_order: Sequence[str] | None = None,
+    col_order: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Count matrix of customers: one row per *rows* label, one column per *cols* label.
 
@@ -197,8 +207,8 @@ def cross_matrix(
     frame["r"] = frame["id"].map(rows).fillna(row_missing).astype(str)
     frame["c"] = frame["id"].map(cols).fillna(col_missing).astype(str)
     matrix = pd.crosstab(frame["r"], frame["c"]) if len(frame) else pd.DataFrame()
-    r_order = _order(list(matrix.index), row_missing)
-    c_order = _order(list(matrix.columns), col_missing)
+    r_order = _order(list(matrix.index), row_missing, row_order)
+    c_order = _order(list(matrix.columns), col_missing, col_order)
     matrix = matrix.reindex(index=r_order, columns=c_order, fill_value=0).astype("int64")
     out = matrix.reset_index(drop=True)
     out.columns = [str(c) for c in out.columns]
@@ -336,3 +346,13 @@ def top_expected_loss(
             "expected_loss": money_column(frame["el_c"]).to_numpy(),
         }
     )
+
+
+def grade_order(*frames: pd.DataFrame | None) -> list[str]:
+    """Grades from best to worst: by their mean probability of default across *frames*."""
+    parts = [f[["grade", "pd"]] for f in frames if f is not None and not f.empty]
+    if not parts:
+        return []
+    both = pd.concat(parts)
+    means = both.groupby("grade")["pd"].mean().sort_values(kind="stable")
+    return [str(g) for g in means.index]

@@ -69,7 +69,7 @@ class Report:
         return [s.key for s in self.sections]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: stable keys, money as strings with 2 decimals, dates ISO."""
+        """A JSON-ready dict: stable keys, money as numbers, dates as ISO text."""
         return {
             "report": self.kind,
             "title": self.title,
@@ -91,11 +91,11 @@ class Report:
 
 
 def jsonable(value: Any) -> Any:
-    """Convert one cell to a JSON-native value (Decimal -> str keeps money exact)."""
+    """Convert one cell to a JSON-native value."""
     if value is None:
         return None
-    if isinstance(value, Decimal):
-        return str(value)
+    if isinstance(value, Decimal):  # money: a JSON number, as every riskcli JSON output has it
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int | str):

@@ -64,15 +64,18 @@ def assemble_portfolio(
     grades = _series(data.scores, "grade")
     pds = _series(data.scores, "pd")
     tiers = _series(data.tiers, "tier")
+    order = m.grade_order(
+        data.scores.frame if data.scores else None, data.compare.frame if data.compare else None
+    )
 
     sections: list[Section] = [_summary(data, items, exposure, pds)]
-    sections += _grade_and_tier(data, customers, exposure, grades, tiers)
+    sections += _grade_and_tier(data, customers, exposure, grades, tiers, order)
     sections.append(_aging(items))
     for by in ("industry", "region"):
         sections.append(_concentration(customers, exposure, by))
     sections.append(_top_el(data, customers, exposure, pds, grades, top))
     sections += _alerts(data)
-    sections += _stability(data, customers)
+    sections += _stability(data, order)
 
     params: dict[str, Any] = {"as_of": data.as_of, "top": top}
     params["compare"] = compare_asked or (data.compare.as_of if data.compare else None)
@@ -128,12 +131,13 @@ def _grade_and_tier(
     exposure: pd.Series,
     grades: pd.Series,
     tiers: pd.Series,
+    order: list[str],
 ) -> list[Section]:
     out: list[Section] = []
     if data.scores is None:
         out.append(Section.missing("exposure_by_grade", "Exposure by grade", data.scores_note))
     else:
-        table = m.group_exposure(customers, exposure, grades, "grade", m.UNSCORED)
+        table = m.group_exposure(customers, exposure, grades, "grade", m.UNSCORED, order)
         out.append(
             Section(
                 "exposure_by_grade",
@@ -167,6 +171,7 @@ def _grade_and_tier(
             row_name="grade",
             row_missing=m.UNSCORED,
             col_missing=m.UNTIERED,
+            row_order=order,
         )
         out.append(
             Section(
@@ -265,7 +270,7 @@ def _alerts(data: PortfolioData) -> list[Section]:
     ]
 
 
-def _stability(data: PortfolioData, customers: pd.DataFrame) -> list[Section]:
+def _stability(data: PortfolioData, order: list[str]) -> list[Section]:
     if data.scores is None:
         return [
             Section.missing("score_distribution", "Score distribution", data.scores_note),
@@ -304,9 +309,15 @@ def _stability(data: PortfolioData, customers: pd.DataFrame) -> list[Section]:
     before = pd.Series(then["grade"].to_numpy(), index=then["customer_id"].to_numpy())
     after = pd.Series(now["grade"].to_numpy(), index=now["customer_id"].to_numpy())
     matrix = m.cross_matrix(
-        ids, before, after, row_name="from_grade", row_missing=m.UNSCORED, col_missing=m.UNSCORED
+        ids,
+        before,
+        after,
+        row_name="from_grade",
+        row_missing=m.UNSCORED,
+        col_missing=m.UNSCORED,
+        row_order=order,
+        col_order=order,
     )
-    order = sorted(set(before) | set(after))
     both = after.index.intersection(before.index)
     rank = {g: i for i, g in enumerate(order)}
     moved = [(rank[str(after[c])] - rank[str(before[c])]) for c in both]

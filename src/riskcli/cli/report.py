@@ -1,0 +1,348 @@
+"""`riskcli report`: portfolio, customer and audit reports for people and for scripts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from riskcli.cli import output as ui
+from riskcli.cli.context import session
+from riskcli.cli.output import RevealOpt
+from riskcli.domain.errors import InputError, UsageError
+from riskcli.services.reports.audit import build_audit
+from riskcli.services.reports.customer import build_customer
+from riskcli.services.reports.data import parse_date
+from riskcli.services.reports.html import render_html
+from riskcli.services.reports.model import Report, Section
+from riskcli.services.reports.portfolio import SECTION_KEYS as PORTFOLIO_SECTIONS
+from riskcli.services.reports.portfolio import build_portfolio
+from riskcli.services.reports.xlsx import build_workbook
+
+app = typer.Typer(
+    name="report",
+    help="Risk reports: portfolio, customer profile, audit — as table, CSV, JSON, XLSX or an "
+    "offline HTML file with charts.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    TSV = "tsv"
+    JSON = "json"
+    JSONL = "jsonl"
+    XLSX = "xlsx"
+    HTML = "html"
+
+
+FILE_FORMATS = (ReportFormat.XLSX, ReportFormat.HTML)
+BAR_WIDTH = 30
+
+ReportFormatOpt = Annotated[
+    ReportFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, csv, tsv, json, jsonl, xlsx or html. Default: table on a terminal, csv "
+        "when piped. xlsx and html are written to a file (--output).",
+        case_sensitive=False,
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (mode 0600) and print its path. '-' is stdout. Default for "
+        "xlsx/html: ./riskcli-<report>-<date>.<ext>.",
+    ),
+]
+ExcelOpt = Annotated[
+    bool,
+    typer.Option("--excel", help="CSV/TSV: start with a UTF-8 BOM so Excel reads Chinese text."),
+]
+SectionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--section",
+        "-s",
+        help="Only these sections (repeatable); one section gives a plain table for scripts.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Overwrite an existing --output file (a .bak copy is kept)."),
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Report date YYYY-MM-DD. Default: today.")
+]
+
+
+# ---- commands ---------------------------------------------------------------------------------
+@app.command("portfolio")
+def portfolio(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="Earlier date for PSI and grade migration. Default: the score run before the "
+            "as-of one.",
+        ),
+    ] = None,
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="How many customers by expected loss.")
+    ] = 10,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Exposure and customers by grade and tier, the grade x tier matrix, receivables aging,
+    concentration by industry and region (shares, Herfindahl index), the top customers by
+    expected loss, open alerts, the score distribution with its PSI and the grade migration
+    between the as-of and the compare date. Sections without data say so.
+
+    Example: riskcli report portfolio --as-of 2026-06-30 --format html -o portfolio.html
+    """
+    day = parse_date(as_of, "--as-of")
+    before = parse_date(compare, "--compare")
+    resolved = _resolve(fmt, output)
+    _check_sections(section, PORTFOLIO_SECTIONS)
+    with (
+        session(ctx, "report.read") as s,
+        ui.progress(None, "Building the portfolio report") as tick,
+    ):
+        report = build_portfolio(s.store, as_of=day, compare=before, top=top, progress=tick)
+        s.audit_affected(count=len(report.section("summary").table), format=resolved.value)
+    _emit(report, resolved, output, excel=excel, sections=section, force=force)
+
+
+@app.command("customer")
+def customer(
+    ctx: typer.Context,
+    customer_id: Annotated[str, typer.Argument(help="The customer's id (customer_id).")],
+    as_of: AsOfOpt = None,
+    reveal: RevealOpt = False,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """A one-page risk profile for a credit committee: identity (masked unless --reveal), tier
+    and lifecycle, score, grade and reasons with history, limit and utilisation, aging, credit
+    reports, contracts, interactions and complaints, open alerts.
+
+    Example: riskcli report customer C0042 --format html -o C0042.html
+    """
+    day = parse_date(as_of, "--as-of")
+    resolved = _resolve(fmt, output)
+    from riskcli.services.reports.customer import SECTION_KEYS
+
+    _check_sections(section, SECTION_KEYS)
+    with session(ctx, "report.read", reveal=reveal) as s:
+        report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
+        s.audit_affected(ids=[customer_id], format=resolved.value)
+    _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
+
+
+@app.command("audit")
+def audit(
+    ctx: typer.Context,
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period", help="YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD, today, or the last 30d / 12h."
+        ),
+    ] = "30d",
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """The audit report (who accessed what, exports and reveals of personal data, imports and
+    changes, denied attempts, backups and drills, alerts handled) in every report format.
+
+    Example: riskcli report audit --period 2026-Q4 --format xlsx -o audit-q4.xlsx
+    """
+    resolved = _resolve(fmt, output)
+    with session(ctx, "audit.read") as s:
+        report = build_audit(s.store, period)
+        s.audit_affected(count=int(report.section("overview").table["events"].sum()))
+    _emit(report, resolved, output, excel=excel, sections=section, force=force)
+
+
+# ---- rendering --------------------------------------------------------------------------------
+def _resolve(fmt: ReportFormat | None, out: Path | None) -> ReportFormat:
+    if fmt is not None:
+        resolved = fmt
+    elif out is not None and out.suffix.lower() in (".xlsx", ".html", ".htm", ".json", ".csv"):
+        resolved = ReportFormat({".htm": "html"}.get(out.suffix.lower(), out.suffix.lower()[1:]))
+    else:
+        resolved = ReportFormat(ui.resolve_format(None).value)
+    if resolved is ReportFormat.TABLE and out is not None and str(out) != "-":
+        raise UsageError("--output needs --format csv, tsv, json, jsonl, xlsx or html")
+    return resolved
+
+
+def _check_sections(wanted: list[str] | None, known: tuple[str, ...]) -> None:
+    unknown = [w for w in wanted or [] if w not in known]
+    if unknown:
+        raise UsageError(f"unknown section {unknown[0]!r}; choose from: {', '.join(known)}")
+
+
+def _emit(
+    report: Report,
+    fmt: ReportFormat,
+    out: Path | None,
+    *,
+    excel: bool,
+    sections: list[str] | None,
+    force: bool,
+    reveal: bool = False,
+) -> None:
+    if sections:
+        report.sections = [s for s in report.sections if s.key in sections]
+    if excel and fmt not in (ReportFormat.CSV, ReportFormat.TSV):
+        ui.warn("--excel only changes csv and tsv output; ignored")
+    if fmt is ReportFormat.TABLE:
+        _print_tables(report, reveal)
+        return
+    payload = _payload(report, fmt, excel=excel, reveal=reveal)
+    if out is None and fmt in FILE_FORMATS:
+        stamp = dt.date.today().strftime("%Y%m%d")
+        out = Path(f"riskcli-{report.kind}-{stamp}.{fmt.value}")
+    if out is None or str(out) == "-":
+        if isinstance(payload, bytes):
+            if sys.stdout.isatty():
+                raise UsageError("xlsx is binary: give --output FILE (or pipe stdout)")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(payload)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(payload)
+            sys.stdout.flush()
+        return
+    path = write_private(out, payload, force=force)
+    typer.echo(str(path))
+
+
+def _payload(report: Report, fmt: ReportFormat, *, excel: bool, reveal: bool) -> str | bytes:
+    if fmt is ReportFormat.HTML:
+        return render_html(report)
+    if fmt is ReportFormat.XLSX:
+        import io
+
+        buf = io.BytesIO()
+        build_workbook(report).save(buf)
+        return buf.getvalue()
+    if fmt is ReportFormat.JSON:
+        import json
+
+        return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    if fmt is ReportFormat.JSONL:
+        import json
+
+        lines = []
+        for s in report.sections:
+            if s.available:
+                for row in ui.records(s.table):
+                    lines.append(json.dumps({"section": s.key, **row}, ensure_ascii=False))
+        return "".join(line + "\n" for line in lines)
+    return _csv(report, ui.OutputFormat(fmt.value), excel=excel, reveal=reveal)
+
+
+def _csv(report: Report, fmt: ui.OutputFormat, *, excel: bool, reveal: bool) -> str:
+    """One section: a plain table. Several: blocks headed `# <section>`, a blank line between."""
+    bom = "\ufeff" if excel else ""
+    if len(report.sections) == 1:
+        only = report.sections[0]
+        if not only.available:
+            raise InputError(f"section {only.key}: {only.note}")
+        return bom + ui.format_text(only.table, fmt, reveal=reveal)
+    blocks = []
+    for s in report.sections:
+        if not s.available:
+            blocks.append(f"# {s.key}: no data ({s.note})\n")
+        else:
+            blocks.append(f"# {s.key}\n" + ui.format_text(s.table, fmt, reveal=reveal))
+    return bom + "\n".join(blocks)
+
+
+def write_private(path: Path, payload: str | bytes, *, force: bool) -> Path:
+    """Write atomically with mode 0600; an existing file needs --force and is kept as .bak."""
+    path = path.expanduser().absolute()
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise InputError(f"folder {path.parent} does not exist")
+    if path.exists():
+        if not force:
+            raise InputError(f"{path} exists; use --force to replace it (a .bak copy is kept)")
+        shutil.copy2(path, path.with_name(path.name + ".bak"))
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _bars(section: Section) -> pd.DataFrame:
+    """For a terminal: add a bar column to sections that have a bar, histogram or share chart."""
+    chart = section.chart
+    table = section.table
+    if chart is None or chart.kind == "heatmap" or table.empty or not chart.values:
+        return table
+    col = chart.values[-1] if chart.kind == "shares" else chart.values[0]
+    values = pd.to_numeric(table[col].map(float), errors="coerce").fillna(0.0)
+    top = float(values.max())
+    if top <= 0:
+        return table
+    out = table.copy()
+    out["bar"] = ["█" * round(BAR_WIDTH * v / top) if v > 0 else "" for v in values]
+    return out
+
+
+def _fact_text(key: str, value: Any) -> str:
+    from riskcli.services.reports.html import format_cell
+
+    text, _ = format_cell(key, value)
+    return f"{key.replace('_', ' ')}: {text or '-'}"
+
+
+def _print_tables(report: Report, reveal: bool) -> None:
+    console = ui.stdout_console()
+    console.print(report.title, style="bold", highlight=False, markup=False)
+    for s in report.sections:
+        console.print("")
+        if not s.available:
+            console.print(f"{s.title}: no data — {s.note}", highlight=False, markup=False)
+            continue
+        if s.facts:
+            facts = " · ".join(_fact_text(k, v) for k, v in s.facts.items())
+            console.print(f"{s.title} — {facts}", highlight=False, markup=False)
+        if s.table.empty:
+            console.print(f"{s.title}: {s.note or 'none'}", highlight=False, markup=False)
+            continue
+        ui.render(_bars(s), "table", reveal=reveal, title=s.title)

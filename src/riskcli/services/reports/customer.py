@@ -1,0 +1,250 @@
+"""A one-page risk profile of one customer for a credit committee.
+
+Identity (phone, email and national id masked unless revealed), tier and lifecycle with their
+history, score, grade and reasons with their history, credit limit and utilisation, aging and
+open invoices, credit reports, contracts, interactions and complaints, open alerts. Sections
+whose data the store does not hold say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from riskcli.domain.errors import InputError
+from riskcli.domain.pii import PII_COLUMNS, mask
+from riskcli.services.reports import data as loaders
+from riskcli.services.reports import metrics as m
+from riskcli.services.reports.model import Chart, Report, Section
+from riskcli.storage.store import Store
+
+IDENTITY_FIELDS = (
+    "external_id",
+    "name",
+    "kind",
+    "industry",
+    "region",
+    "phone",
+    "email",
+    "national_id",
+    "registered_date",
+    "account_owner",
+    "status",
+)
+SECTION_KEYS: tuple[str, ...] = (
+    "identity",
+    "tier",
+    "score",
+    "limit",
+    "aging",
+    "open_invoices",
+    "credit_reports",
+    "contracts",
+    "interactions",
+    "alerts",
+)
+
+
+def find_customer(store: Store, ident: str) -> dict[str, Any]:
+    rows = store.query(
+        f"SELECT id, {', '.join(IDENTITY_FIELDS)}, credit_limit FROM customers "
+        "WHERE external_id = ?",
+        (ident,),
+    )
+    if not rows:
+        raise InputError(f"no customer with id {ident!r}")
+    return rows[0]
+
+
+def build_customer(
+    store: Store,
+    ident: str,
+    *,
+    as_of: dt.date | None = None,
+    reveal: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    day = as_of or dt.date.today()
+    row = find_customer(store, ident)
+    cid = int(row["id"])
+    sections = [
+        _identity(row, reveal),
+        *_tier(store, cid, day),
+        *_score(store, cid, day),
+    ]
+    items = m.open_items(loaders.receivables(store, cid), day)
+    sections.append(_limit(store, row, items, day))
+    table = m.aging_table(items)
+    sections.append(
+        Section(
+            "aging",
+            "Receivables aging",
+            table=table,
+            facts={"outstanding": sum(table["amount"], m.cents_to_decimal(0))},
+            chart=Chart("bars", "bucket", ["amount"], "Outstanding by days past due"),
+        )
+    )
+    invoices = items.drop(columns=["customer_id"]).sort_values(
+        ["days_past_due", "invoice_number"], ascending=[False, True]
+    )
+    invoices["outstanding"] = m.money_column(invoices["outstanding"]).to_numpy()
+    sections.append(
+        Section("open_invoices", "Open invoices", table=invoices.reset_index(drop=True))
+    )
+    sections += [
+        _credit_reports(store, cid),
+        _contracts(store, cid, day),
+        _interactions(store, cid),
+        _alerts(store, cid),
+    ]
+    if progress:
+        progress(1)
+    return Report(
+        kind="customer",
+        title=f"Customer risk profile: {row['external_id']}"
+        + (f" {row['name']}" if row["name"] else ""),
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        params={"customer": row["external_id"], "as_of": day, "revealed": reveal},
+        sections=sections,
+    )
+
+
+def _identity(row: dict[str, Any], reveal: bool) -> Section:
+    values = []
+    for field in IDENTITY_FIELDS:
+        value = row[field]
+        if field in PII_COLUMNS and not reveal:
+            value = mask(value, PII_COLUMNS[field])
+        values.append(value)
+    table = pd.DataFrame({"field": list(IDENTITY_FIELDS), "value": values})
+    table["field"] = table["field"].replace({"external_id": "customer_id"})
+    note = "" if reveal else "Phone, email and national id are masked; --reveal shows them."
+    return Section("identity", "Identity", table=table, note=note)
+
+
+def _tier(store: Store, cid: int, day: dt.date) -> list[Section]:
+    history = loaders.tier_history(store, cid, day)
+    if history is None:
+        return [Section.missing("tier", "Tier and lifecycle", "no tier run in the store yet")]
+    if history.empty:
+        return [Section.missing("tier", "Tier and lifecycle", "no tier run covers this customer")]
+    latest = history.iloc[-1]
+    facts = {k: latest[k] for k in ("tier", "segment", "lifecycle") if k in history.columns}
+    return [Section("tier", "Tier and lifecycle", table=history, facts=facts)]
+
+
+def _score(store: Store, cid: int, day: dt.date) -> list[Section]:
+    history = loaders.score_history(store, cid, day)
+    if history is None:
+        return [Section.missing("score", "Score and grade", "no score run in the store yet")]
+    if history.empty:
+        return [Section.missing("score", "Score and grade", "no score run covers this customer")]
+    latest = history.iloc[-1]
+    facts = {k: latest[k] for k in ("score", "grade", "pd") if k in history.columns}
+    if "reasons" in history.columns and latest["reasons"]:
+        facts["reasons"] = latest["reasons"]
+    return [Section("score", "Score, grade and reasons (history)", table=history, facts=facts)]
+
+
+def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date) -> Section:
+    limit_c = int(row["credit_limit"] or 0)
+    exposure_c = int(items["outstanding"].sum()) if not items.empty else 0
+    overdue_c = int(items.loc[items["days_past_due"] > 0, "outstanding"].sum()) if exposure_c else 0
+    rows: list[tuple[str, Any]] = [
+        ("credit_limit", m.cents_to_decimal(limit_c)),
+        ("exposure", m.cents_to_decimal(exposure_c)),
+        ("overdue", m.cents_to_decimal(overdue_c)),
+        ("utilisation", round(exposure_c / limit_c, 6) if limit_c else None),
+        ("headroom", m.cents_to_decimal(limit_c - exposure_c)),
+    ]
+    recommended = loaders.recommended_limit(store, int(row["id"]), day)
+    if recommended is not None:
+        rows.append(("recommended_limit", m.cents_to_decimal(recommended)))
+        rows.append(("above_recommended", limit_c > recommended))
+    table = pd.DataFrame({"metric": [r[0] for r in rows], "value": [r[1] for r in rows]})
+    facts = {k: v for k, v in rows if k in ("credit_limit", "exposure", "utilisation")}
+    return Section("limit", "Credit limit and utilisation", table=table, facts=facts)
+
+
+def _credit_reports(store: Store, cid: int) -> Section:
+    frame = store.query_df(
+        "SELECT provider, report_date, score, rating, lawsuit, bankruptcy, tax_violation, "
+        "dishonest_debtor, other_flag FROM credit_reports WHERE customer_id = ? "
+        "ORDER BY report_date DESC",
+        (cid,),
+    )
+    if frame.empty:
+        return Section("credit_reports", "Credit reports", note="No credit report on file.")
+    flags = ["lawsuit", "bankruptcy", "tax_violation", "dishonest_debtor", "other_flag"]
+    for f in flags:
+        frame[f] = frame[f].astype(bool)
+    latest = frame.iloc[0]
+    adverse = [f for f in flags if latest[f]]
+    return Section(
+        "credit_reports",
+        "Credit reports",
+        table=frame,
+        facts={
+            "latest": latest["report_date"],
+            "bureau_score": latest["score"],
+            "adverse_flags": ", ".join(adverse) or "none",
+        },
+    )
+
+
+def _contracts(store: Store, cid: int, day: dt.date) -> Section:
+    frame = store.query_df(
+        "SELECT contract_number, signed_date, start_date, end_date, value, status "
+        "FROM contracts WHERE customer_id = ? ORDER BY end_date DESC",
+        (cid,),
+    )
+    if frame.empty:
+        return Section("contracts", "Contracts", note="No contract on file.")
+    frame["value"] = m.money_column(frame["value"]).to_numpy()
+    active = frame[frame["status"].isin(["active", "amended"])]
+    ends = pd.to_datetime(active["end_date"], errors="coerce")
+    soon = int(
+        ((ends >= pd.Timestamp(day)) & (ends <= pd.Timestamp(day) + pd.Timedelta(days=90))).sum()
+    )
+    return Section(
+        "contracts",
+        "Contracts",
+        table=frame,
+        facts={"active": len(active), "expiring_90d": soon},
+    )
+
+
+def _interactions(store: Store, cid: int) -> Section:
+    frame = store.query_df(
+        "SELECT date, kind, satisfaction, note FROM interactions WHERE customer_id = ? "
+        "ORDER BY date DESC",
+        (cid,),
+    )
+    if frame.empty:
+        return Section("interactions", "Interactions and complaints", note="No interaction.")
+    sat = pd.to_numeric(frame["satisfaction"], errors="coerce")
+    return Section(
+        "interactions",
+        "Interactions and complaints",
+        table=frame,
+        facts={
+            "last_contact": frame["date"].iloc[0],
+            "complaints": int((frame["kind"] == "complaint").sum()),
+            "avg_satisfaction": round(float(sat.mean()), 2) if sat.notna().any() else None,
+        },
+    )
+
+
+def _alerts(store: Store, cid: int) -> Section:
+    frame = loaders.customer_alerts(store, cid)
+    if frame is None:
+        return Section.missing(
+            "alerts",
+            "Open alerts",
+            "no monitoring data in the store yet (run `riskcli monitor run`)",
+        )
+    note = "" if not frame.empty else "No open alert."
+    return Section("alerts", "Open alerts", table=frame, facts={"open": len(frame)}, note=note)

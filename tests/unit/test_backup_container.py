@@ -19,6 +19,7 @@ from riskcli.services.backup.container import (
     ContainerWriter,
     parse_bytes,
     parse_stream,
+    require_intact,
     read_manifest_quick,
 )
 
@@ -74,7 +75,7 @@ def test_feeding_one_byte_at_a_time_parses_the_same() -> None:
     assert parser.close().manifest == b'{"m":2}'
 
 
-@pytest.mark.parametrize("cut", [0, 5, 16, 20, 28, 100, 328, 340, -40, -33, -32, -1])
+@pytest.mark.parametrize("cut", [0, 5, 16, 20, 28, 100, 328, 340, -140, -129, -128, -1])
 def test_truncation_anywhere_is_named(cut: int) -> None:
     data = build()
     with pytest.raises(ContainerError, match="truncated"):
@@ -88,7 +89,18 @@ def test_every_single_bit_flip_is_detected() -> None:
             damaged = bytearray(data)
             damaged[pos] ^= 1 << bit
             with pytest.raises(IntegrityError):
-                parse_bytes(bytes(damaged))
+                require_intact(parse_bytes(bytes(damaged)))
+
+
+@pytest.mark.parametrize(
+    ("offset", "part"),
+    [(-128, "framing"), (40, "snapshot"), (-156, "keys"), (-141, "manifest"), (-1, "manifest")],
+)
+def test_a_flip_names_its_part(offset: int, part: str) -> None:
+    data = bytearray(build(snapshot=b"S" * 300, keys=b"{}", manifest=b"[]"))
+    data[offset] ^= 0x01
+    parsed = parse_bytes(bytes(data))
+    assert parsed.damaged_parts() == [part]
 
 
 def test_trailing_data_is_damage() -> None:

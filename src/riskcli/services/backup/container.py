@@ -6,12 +6,15 @@ Layout (all integers big-endian)::
     frame  b"SNAP" u64 size   the SQLCipher snapshot, encrypted under the store's master key
     frame  b"KEYS" u64 size   the keys file (JSON) as it was when the backup was taken
     frame  b"MANI" u64 size   the manifest envelope (JSON; HMAC under a master-key subkey)
-    frame  b"END." u64 32     SHA-256 of every byte before this frame
+    frame  b"END." u64 128    SHA-256 of the framing (magic and the four frame headers), then
+                              SHA-256 of the snapshot, of the keys and of the manifest part
 
-The order is fixed, so a missing or extra part is damage. The trailer catches truncation and a
-flipped bit in the framing; the per-part SHA-256 in the manifest names which part is damaged or
-swapped; the manifest HMAC (checked by the service, which holds the master key) catches an
-edited manifest. A length-prefixed format rather than tar keeps the parser small and strict.
+The order is fixed, so a missing or extra part is damage; a file that stops before the trailer
+is truncated. The trailer names which part a flipped bit is in, and beside the manifest's own
+SHA-256 of each part it tells a damaged part (fails the trailer too) from one swapped in from
+another backup (matches the trailer, not the manifest). The manifest HMAC (checked by the
+service, which holds the master key) catches an edited manifest. A length-prefixed format
+rather than tar keeps the parser small and strict.
 
 The parser is push-based (`feed` / `close`) so the same code reads a plain file and the
 plaintext that age decryption streams out.
@@ -25,7 +28,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from riskcli.domain.errors import IntegrityError
 
@@ -42,6 +45,8 @@ PART_NAMES: dict[bytes, str] = {
     TAG_END: "trailer",
 }
 FRAME = struct.Struct(">4sQ")
+TRAILER_ORDER: tuple[str, ...] = ("framing", "snapshot", "keys", "manifest")
+TRAILER_SIZE = 32 * len(TRAILER_ORDER)
 #: keys files and manifests are small; a larger length means a damaged frame
 SMALL_PART_LIMIT = 16 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -63,12 +68,24 @@ class PartInfo:
 
 @dataclass
 class Parsed:
-    """What a full read of a container yields."""
+    """What a full read of a container yields.
+
+    `parts` hold the SHA-256 computed while reading; `trailer` the SHA-256 the writer stored,
+    by part name plus "framing". Comparing them is the caller's job (see `damaged_parts`).
+    """
 
     parts: dict[str, PartInfo] = field(default_factory=dict)
     keys: bytes = b""
     manifest: bytes = b""
+    framing_sha256: str = ""
+    trailer: dict[str, str] = field(default_factory=dict)
     total_size: int = 0
+
+    def damaged_parts(self) -> list[str]:
+        """Names whose computed SHA-256 differs from the trailer ("framing" included)."""
+        computed = {name: info.sha256 for name, info in self.parts.items()}
+        computed["framing"] = self.framing_sha256
+        return [n for n in TRAILER_ORDER if computed.get(n) != self.trailer.get(n)]
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -88,55 +105,70 @@ class ContainerWriter:
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
-        self._hash = hashlib.sha256()
+        self._framing = hashlib.sha256()
+        self._digests: list[bytes] = []
         self._pos = 0
         self._next = 0
+        self._part: tuple[bytes, int, int, Any] = (b"", 0, 0, None)
+        self._fed = 0
+        self._framing.update(MAGIC)
         self._write(MAGIC)
 
     def _write(self, data: bytes) -> None:
         self._out.write(data)
-        self._hash.update(data)
         self._pos += len(data)
 
     def _frame(self, tag: bytes, size: int) -> int:
         if self._next >= len(PART_ORDER) or PART_ORDER[self._next] != tag:
             raise ValueError(f"part {tag!r} out of order")
         self._next += 1
-        self._write(FRAME.pack(tag, size))
+        header = FRAME.pack(tag, size)
+        self._framing.update(header)
+        self._write(header)
         return self._pos
 
+    def open_part(self, tag: bytes, size: int) -> None:
+        """Start a part of known size; `feed` its bytes, then `close_part`."""
+        self._part = (tag, size, self._frame(tag, size), hashlib.sha256())
+        self._fed = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self._part[3].update(chunk)
+        self._fed += len(chunk)
+        self._write(chunk)
+
+    def close_part(self) -> PartInfo:
+        tag, size, offset, digest = self._part
+        if self._fed != size:
+            raise ValueError(f"{PART_NAMES[tag]} part: {self._fed} bytes given, {size} announced")
+        self._digests.append(digest.digest())
+        return PartInfo(PART_NAMES[tag], offset, size, digest.hexdigest())
+
     def add_bytes(self, tag: bytes, data: bytes) -> PartInfo:
-        offset = self._frame(tag, len(data))
-        self._write(data)
-        return PartInfo(PART_NAMES[tag], offset, len(data), hashlib.sha256(data).hexdigest())
+        self.open_part(tag, len(data))
+        self.feed(data)
+        return self.close_part()
 
     def add_file(
         self, tag: bytes, path: Path, progress: Callable[[int], None] | None = None
     ) -> PartInfo:
         """Copy a file in as a part; its size is taken once, so the file must not change."""
-        size = path.stat().st_size
-        offset = self._frame(tag, size)
-        digest = hashlib.sha256()
-        copied = 0
+        self.open_part(tag, path.stat().st_size)
         with path.open("rb") as fh:
             while chunk := fh.read(CHUNK):
-                digest.update(chunk)
-                self._write(chunk)
-                copied += len(chunk)
+                self.feed(chunk)
                 if progress:
                     progress(len(chunk))
-        if copied != size:
-            raise ValueError(f"{path} changed size while it was copied")
-        return PartInfo(PART_NAMES[tag], offset, size, digest.hexdigest())
+        return self.close_part()
 
     def finish(self) -> int:
         """Write the trailer; return the container's total size."""
         if self._next != len(PART_ORDER):
             raise ValueError("container is missing parts")
-        digest = self._hash.digest()
-        self._write(FRAME.pack(TAG_END, len(digest)))
-        self._out.write(digest)
-        self._pos += len(digest)
+        header = FRAME.pack(TAG_END, TRAILER_SIZE)
+        self._framing.update(header)
+        self._write(header)
+        self._write(self._framing.digest() + b"".join(self._digests))
         return self._pos
 
 
@@ -153,7 +185,7 @@ class ContainerParser:
         self._sink = snapshot_sink
         self._buf = bytearray()
         self._pos = 0  # bytes consumed so far
-        self._hash = hashlib.sha256()  # over everything before the trailer frame
+        self._framing = hashlib.sha256()  # magic and frame headers
         self._state = "magic"
         self._tag = b""
         self._remaining = 0
@@ -181,7 +213,7 @@ class ContainerParser:
             magic = self._take(len(MAGIC))
             if magic != MAGIC:
                 raise ContainerError("not a riskcli backup, or its header is damaged")
-            self._hash.update(magic)
+            self._framing.update(magic)
             self._state = "frame"
             return True
         if self._state == "frame":
@@ -191,11 +223,11 @@ class ContainerParser:
             raw = self._take(FRAME.size)
             tag, size = FRAME.unpack(raw)
             self._check_frame(tag, size, at)
+            self._framing.update(raw)
             self._tag, self._remaining = tag, size
             if tag == TAG_END:
                 self._state = "trailer"
                 return True
-            self._hash.update(raw)
             self._part_hash = hashlib.sha256()
             self._part_offset = self._pos
             self._small = bytearray()
@@ -206,7 +238,6 @@ class ContainerParser:
                 return False
             chunk = self._take(min(self._remaining, len(self._buf)))
             self._remaining -= len(chunk)
-            self._hash.update(chunk)
             self._part_hash.update(chunk)
             if self._tag == TAG_SNAPSHOT:
                 if self._sink is not None:
@@ -221,10 +252,10 @@ class ContainerParser:
             if len(self._buf) < self._remaining:
                 return False
             stored = self._take(self._remaining)
-            if stored != self._hash.digest():
-                raise ContainerError(
-                    "trailer checksum does not match: the file was altered or damaged"
-                )
+            self.result.framing_sha256 = self._framing.hexdigest()
+            self.result.trailer = {
+                name: stored[32 * i : 32 * (i + 1)].hex() for i, name in enumerate(TRAILER_ORDER)
+            }
             self._state = "done"
             return True
         if self._state == "done" and self._buf:
@@ -239,7 +270,7 @@ class ContainerParser:
                 f"damaged framing at byte {at}: expected the {want} part, found {tag!r}"
             )
         self._next += 1
-        if tag == TAG_END and size != hashlib.sha256().digest_size:
+        if tag == TAG_END and size != TRAILER_SIZE:
             raise ContainerError(f"damaged trailer frame at byte {at}")
         if tag in (TAG_KEYS, TAG_MANIFEST) and size > SMALL_PART_LIMIT:
             raise ContainerError(f"damaged framing at byte {at}: {PART_NAMES[tag]} part too large")
@@ -268,6 +299,13 @@ class ContainerParser:
             )
         self.result.total_size = self._pos
         return self.result
+
+
+def require_intact(parsed: Parsed) -> None:
+    """Raise ContainerError naming every part whose bytes fail the trailer."""
+    damaged = parsed.damaged_parts()
+    if damaged:
+        raise ContainerError(f"{', '.join(damaged)} failing the trailer checksum (damaged)")
 
 
 def parse_stream(

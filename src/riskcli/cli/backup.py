@@ -1,0 +1,302 @@
+"""`riskcli backup create|list|verify|prune|drill` and `riskcli restore`: parse, call, render.
+
+Backup commands need the passphrase twice over (to open the store, and to unlock the backup's
+keyslot of its time), so they read it once here instead of through `session()`; permission
+checks and audit events are the same as everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from riskcli.cli import output
+from riskcli.cli.context import Session, get_globals, record
+from riskcli.cli.output import FormatOpt
+from riskcli.cli.secrets import passphrase
+from riskcli.config import load_config, section
+from riskcli.domain.errors import AccessError, AlertsFound, IntegrityError, RiskError
+from riskcli.domain.permissions import allowed
+from riskcli.services import backup as service
+from riskcli.services.backup import agewrap, files
+from riskcli.storage.store import open_store
+
+app = typer.Typer(
+    help="Back the store up into verified, optionally age-encrypted files; list, verify, prune "
+    "and drill them. Example: riskcli backup create --label nightly",
+    no_args_is_help=True,
+)
+
+DirOpt = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Backup folder. Default: [backup] dir, else backups/ by the store."),
+]
+IdentityOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--identity",
+        "-i",
+        help="age identity file (age-keygen output) to read age-encrypted backups. "
+        "Default: [backup] identity.",
+    ),
+]
+
+
+@dataclass
+class _Unlocked:
+    session: Session
+    secret: bytes
+    config: service.BackupConfig
+
+
+@contextmanager
+def _unlocked(ctx: typer.Context, action: str) -> Iterator[_Unlocked]:
+    """Like `session()`, keeping the passphrase (read once) for the backup's keyslot."""
+    g = get_globals(ctx)
+    secret = passphrase(g.passphrase_file, g.user)
+    store = open_store(g.db, g.user, secret)
+    try:
+        config = load_config(g.config, g.db)
+        s = Session(store, config, g, action)
+        if not allowed(store.role, action):
+            record(store, ctx, action, "denied", {})
+            raise AccessError(f"user {store.user} (role {store.role}) may not {action}")
+        try:
+            cfg = service.BackupConfig.model_validate(section(config, "backup"))
+            yield _Unlocked(s, secret, cfg)
+        except BaseException as exc:
+            if store.conn.in_transaction:
+                store.conn.execute("ROLLBACK")
+            detail: dict[str, Any] = {"error": type(exc).__name__}
+            if isinstance(exc, RiskError) and not isinstance(exc, AlertsFound):
+                detail["exit_code"] = exc.exit_code
+            record(store, ctx, action, "error", {**s.affected, **detail})
+            raise
+        record(store, ctx, action, "ok", s.affected)
+    finally:
+        store.close()
+
+
+def _identities(option: Path | None, cfg: service.BackupConfig) -> list[Any] | None:
+    path = option or (Path(cfg.identity).expanduser() if cfg.identity else None)
+    return None if path is None else agewrap.load_identities(path)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    to: Annotated[Path | None, typer.Option("--to", help="Backup folder (as --dir).")] = None,
+    recipient: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--recipient",
+            "-r",
+            help="age X25519 public key (age1...) to encrypt the file to; repeatable. "
+            "Default: [backup] recipients.",
+        ),
+    ] = None,
+    label: Annotated[str | None, typer.Option("--label", help="A note for the manifest.")] = None,
+    folder: DirOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Take a consistent online snapshot and write one verified backup file.
+
+    The file (snapshot + keys file + manifest) is written under a temporary name, synced, read
+    back and only then renamed into place. With --recipient the whole file is age-encrypted, so
+    a cron job needs only public keys. Example: riskcli backup create --label nightly
+    """
+    with _unlocked(ctx, "backup.create") as u:
+        dest = u.config.folder(u.session.store.path, to or folder)
+        recipients = recipient if recipient else u.config.recipients
+        size = u.session.store.path.stat().st_size
+        with output.progress(size * 2, "backup") as tick:
+            result = service.create_backup(
+                u.session.store, u.secret, dest, recipients=recipients, label=label, progress=tick
+            )
+        u.session.audit_affected(file=result.path.name, size_bytes=result.size)
+    output.info(f"Backup written and verified: {result.path}")
+    output.render(result.as_row(), fmt)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    directory: Annotated[Path | None, typer.Argument(help="Backup folder.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """List backup files, oldest first, with what their manifests and the store's records say.
+
+    Example: riskcli backup list /srv/backups/riskcli
+    """
+    with _unlocked(ctx, "backup.read") as u:
+        dest = u.config.folder(u.session.store.path, directory)
+        rows = service.list_backups(dest, u.session.store)
+    output.render(rows, fmt, empty_message=f"No backups in {dest}.")
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    file: Annotated[Path | None, typer.Argument(help="Backup file to verify.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Verify every backup in the folder.")] = False,
+    identity: IdentityOpt = None,
+    folder: DirOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Read a backup back completely: checksums, keyslot, manifest HMAC, both integrity checks,
+    page and row counts, and that it is a backup of this store. Exit 4 naming any damage.
+
+    Example: riskcli backup verify --all
+    """
+    if (file is None) == (not all_):
+        raise typer.BadParameter("give one backup FILE or --all")
+    with _unlocked(ctx, "backup.read") as u:
+        store = u.session.store
+        identities = _identities(identity, u.config)
+        if file is not None:
+            paths = [file]
+        else:
+            paths = files.list_backup_files(u.config.folder(store.path, folder))
+        rows: list[dict[str, Any]] = []
+        failures: list[RiskError] = []
+        for path in paths:
+            try:
+                with output.progress(path.stat().st_size if path.exists() else 0, path.name) as t:
+                    report = service.verify_and_record(
+                        store, path, u.secret, identities=identities, progress=t
+                    )
+                rows.append(report.as_row())
+            except RiskError as exc:
+                if not all_:
+                    raise
+                failures.append(exc)
+                rows.append({"file": str(path), "ok": False, "error": str(exc)})
+        keys = list(dict.fromkeys(k for row in rows for k in row))
+        rows = [{k: row.get(k, "") for k in keys} for row in rows]
+        u.session.audit_affected(verified=len(rows) - len(failures), failed=len(failures))
+    output.render(rows, fmt, empty_message="No backups to verify.")
+    if failures:
+        integrity = [f for f in failures if isinstance(f, IntegrityError)]
+        first = integrity[0] if integrity else failures[0]
+        raise type(first)(
+            f"{len(failures)} of {len(rows)} backups failed verification; first: {first}"
+        )
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    keep_last: Annotated[int | None, typer.Option("--keep-last", help="Keep the N newest.")] = None,
+    keep_daily: Annotated[
+        int | None, typer.Option("--keep-daily", help="Keep the newest of each of N days.")
+    ] = None,
+    keep_weekly: Annotated[
+        int | None, typer.Option("--keep-weekly", help="Keep the newest of each of N weeks.")
+    ] = None,
+    keep_monthly: Annotated[
+        int | None, typer.Option("--keep-monthly", help="Keep the newest of each of N months.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, delete nothing.")] = False,
+    identity: IdentityOpt = None,
+    folder: DirOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Delete backups a retention policy does not keep; print what is kept and removed, and why.
+
+    An empty policy is refused; the newest verified backup is always kept. Defaults come from
+    [backup] keep_*. Example: riskcli backup prune --keep-daily 7 --keep-weekly 4 --dry-run
+    """
+    with _unlocked(ctx, "backup.prune") as u:
+        cfg = u.config
+        policy = service.PrunePolicy(
+            keep_last=cfg.keep_last if keep_last is None else keep_last,
+            keep_daily=cfg.keep_daily if keep_daily is None else keep_daily,
+            keep_weekly=cfg.keep_weekly if keep_weekly is None else keep_weekly,
+            keep_monthly=cfg.keep_monthly if keep_monthly is None else keep_monthly,
+        )
+        outcome = service.prune_backups(
+            u.session.store,
+            cfg.folder(u.session.store.path, folder),
+            policy,
+            u.secret,
+            dry_run=dry_run,
+            identities=_identities(identity, cfg),
+        )
+        u.session.audit_affected(removed=len(outcome.removed), dry_run=dry_run)
+    output.render(outcome.rows(), fmt, empty_message="No backups to prune.")
+    verb = "would remove" if dry_run else "removed"
+    kept = sum(d.keep for d in outcome.decisions)
+    gone = len(outcome.decisions) - kept
+    output.info(f"Kept {kept}, {verb} {gone}.")
+
+
+@app.command("drill")
+def drill(
+    ctx: typer.Context,
+    identity: IdentityOpt = None,
+    folder: DirOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Restore the newest backup into a temporary folder, verify it, compare row counts with the
+    live store and record the result. Non-zero exit on failure; differing counts are reported.
+
+    Example: riskcli backup drill --identity /root/.config/riskcli/backup-key.txt
+    """
+    with _unlocked(ctx, "backup.drill") as u:
+        result = service.drill(
+            u.session.store,
+            u.secret,
+            u.config.folder(u.session.store.path, folder),
+            identities=_identities(identity, u.config),
+        )
+        u.session.audit_affected(backup=result.backup.name if result.backup else None)
+    output.render(result.rows(), fmt)
+    output.info(f"Drill passed: {result.backup} restores and verifies.")
+
+
+def restore_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Backup file to restore.")],
+    to: Annotated[
+        Path | None, typer.Option("--to", help="Store path to restore to. Default: --db.")
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing store (it is kept as a safety copy)."),
+    ] = False,
+    identity: IdentityOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Verify a backup, then put its store and keys file in place atomically.
+
+    Refuses to replace an existing store without --force, and then keeps the replaced store and
+    keys as <db>.pre-restore-<time>. The restored store opens with the passphrases valid when
+    the backup was taken, and is migrated to the current schema.
+    Example: riskcli restore backups/riskcli-20261129T020000.000Z.rcbk --to book.db --force
+    """
+    g = get_globals(ctx)
+    secret = passphrase(g.passphrase_file, g.user)
+    target = to or g.db
+    cfg = service.BackupConfig.model_validate(section(load_config(g.config, target), "backup"))
+    with output.progress(file.stat().st_size if file.exists() else 0, "restore") as tick:
+        result = service.restore_backup(
+            file,
+            target,
+            g.user,
+            secret,
+            identities=_identities(identity, cfg),
+            force=force,
+            progress=tick,
+        )
+    if result.recovered:
+        output.warn(result.recovered)
+    output.info(
+        f"Restored {file.name} into {target}"
+        + (f"; the replaced store is kept as {result.safety}" if result.safety else "")
+    )
+    output.render(result.as_row(), fmt)

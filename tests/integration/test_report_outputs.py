@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,10 +24,13 @@ import pytest
 from openpyxl import load_workbook
 
 from riskcli.services.reports import metrics as m
+from riskcli.services.reports.customer import SECTION_KEYS as CUSTOMER_SECTIONS
+from riskcli.services.reports.customer import build_customer
 from riskcli.services.reports.data import ScoreSnapshot, TierSnapshot
 from riskcli.services.reports.html import render_html
 from riskcli.services.reports.portfolio import SECTION_KEYS, PortfolioData, assemble_portfolio
 from riskcli.services.reports.xlsx import write_xlsx
+from riskcli.storage.store import Store
 
 AS_OF = dt.date(2026, 6, 30)
 COMPARE = dt.date(2026, 3, 31)
@@ -158,7 +162,7 @@ def test_every_section_present_and_totals_add_up() -> None:
 
     hist = report.section("score_distribution").table
     assert hist["customers"].sum() == N - 20
-    assert hist["customers_compare"].sum() == N - 20 - 15
+    assert hist["compare_customers"].sum() == N - 20 - 15
     psi = report.section("score_stability").facts["psi"]
     assert psi > 0
 
@@ -307,9 +311,75 @@ def _run_chromium(binary: str, profile: Path, *args: str) -> subprocess.Complete
     )
 
 
+def _cjk_font() -> None:
+    """Best effort: a CJK font so Chinese names show in the screenshot (not needed to pass)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list and subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True).stdout:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        cmd = ["apt-get", "install", "-y", "-q", "fonts-wqy-zenhei"]
+        subprocess.run(cmd, env=env, capture_output=True, timeout=600, check=False)
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    return _chromium()
+    binary = _chromium()
+    _cjk_font()
+    return binary
+
+
+def _console(chromium: str, page: Path, profile: Path, shot: Path, height: int) -> list[str]:
+    """Open *page* untouched, save a screenshot, return Chromium's console lines."""
+    proc = _run_chromium(
+        chromium,
+        profile,
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--window-size=1200,{height}",
+        f"--screenshot={shot}",
+        page.as_uri(),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln or "Uncaught" in ln]
+
+
+def _probe(chromium: str, text: str, tmp_path: Path) -> dict[str, Any]:
+    """Open a copy of the page with PROBE injected and return what it measured.
+
+    The probe script needs a CSP that lets it run; nothing else in the page changes.
+    """
+    probed = tmp_path / "probed.html"
+    allowed = text.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
+    probed.write_text(allowed.replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
+    proc = _run_chromium(
+        chromium,
+        tmp_path / "profile-probe",
+        "--window-size=1200,4000",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        probed.as_uri(),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = re.search(r'<pre id="probe-result">(.*?)</pre>', proc.stdout, re.S)
+    assert found, proc.stdout[-2000:]
+    raw = found.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    result: dict[str, Any] = json.loads(raw)
+    return result
+
+
+def test_the_console_check_catches_a_broken_page(chromium: str, tmp_path: Path) -> None:
+    """Negative control: the checks below would see a console error and a blocked fetch."""
+    page = tmp_path / "broken.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; script-src 'unsafe-inline'\"></head><body>"
+        '<img src="http://127.0.0.1:9/x.png"><script>missingFunction()</script></body></html>',
+        encoding="utf-8",
+    )
+    lines = _console(chromium, page, tmp_path / "profile", tmp_path / "broken.png", 600)
+    assert any("missingFunction" in ln for ln in lines), lines
+    assert any("Content Security Policy" in ln for ln in lines), lines
 
 
 def test_html_report_in_headless_chromium(chromium: str, tmp_path: Path) -> None:
@@ -320,51 +390,16 @@ def test_html_report_in_headless_chromium(chromium: str, tmp_path: Path) -> None
     assert "<script" not in text.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
 
-    # 1. The real page, untouched: Chromium's own log shows no console message or error.
+    # 1. The real page, untouched: no console message at all, and a screenshot.
     shot = tmp_path / "portfolio.png"
-    proc = _run_chromium(
-        chromium,
-        tmp_path / "profile1",
-        "--enable-logging=stderr",
-        "--v=0",
-        "--window-size=1200,7200",
-        f"--screenshot={shot}",
-        page.as_uri(),
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _console(chromium, page, tmp_path / "profile", shot, 7200) == []
     assert shot.exists() and shot.stat().st_size > 20_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    console = [
-        ln
-        for ln in proc.stderr.splitlines()
-        if "CONSOLE" in ln
-        or (":ERROR:" in ln and ("Refused" in ln or "Failed to load" in ln or "Uncaught" in ln))
-    ]
-    assert console == [], console
 
-    # 2. A probed copy (the probe script needs a CSP that lets it run; nothing else changes).
-    probed = tmp_path / "probed.html"
-    probed_text = text.replace(
-        "default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';"
-    )
-    probed.write_text(probed_text.replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
-    proc = _run_chromium(
-        chromium,
-        tmp_path / "profile2",
-        "--window-size=1200,4000",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        probed.as_uri(),
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    found = re.search(r'<pre id="probe-result">(.*?)</pre>', proc.stdout, re.S)
-    assert found, proc.stdout[-2000:]
-    result = json.loads(
-        found.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    )
-
+    # 2. Measured: every section laid out, every chart drawn, no error, nothing fetched.
+    result = _probe(chromium, text, tmp_path)
     assert result["errors"] == []
-    assert result["resources"] == []  # nothing fetched
+    assert result["resources"] == []
     assert [s["key"] for s in result["sections"]] == list(SECTION_KEYS)
     assert all(not s["missing"] and s["height"] > 40 for s in result["sections"])
     charts = {c["section"]: c for c in result["charts"]}
@@ -383,6 +418,35 @@ def test_html_report_in_headless_chromium(chromium: str, tmp_path: Path) -> None
     for key, chart in charts.items():
         assert chart["width"] > 300 and chart["height"] > 100, key
         assert chart["shapes"] >= 2, key
+
+
+def test_customer_profile_html_in_headless_chromium(
+    chromium: str, store: Store, tmp_path: Path
+) -> None:
+    with store.transaction():
+        store.execute(
+            "INSERT INTO customers (external_id, name, phone, credit_limit) "
+            "VALUES ('C9', '华东钢铁', '13812345678', 500000)"
+        )
+        cid = store.scalar("SELECT id FROM customers WHERE external_id = 'C9'")
+        store.executemany(
+            "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                ("A1", cid, "2026-05-01", "2026-07-15", 120_000),
+                ("A2", cid, "2026-03-01", "2026-04-15", 80_000),
+            ],
+        )
+    report = build_customer(store, "C9", as_of=AS_OF)
+    page = tmp_path / "customer.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    assert "13812345678" not in page.read_text(encoding="utf-8")
+    assert _console(chromium, page, tmp_path / "profile", tmp_path / "customer.png", 2400) == []
+    result = _probe(chromium, page.read_text(encoding="utf-8"), tmp_path)
+    assert result["errors"] == [] and result["resources"] == []
+    assert [s["key"] for s in result["sections"]] == list(CUSTOMER_SECTIONS)
+    assert [c["section"] for c in result["charts"]] == ["aging"]
+    assert result["charts"][0]["shapes"] == 2  # current and 61-90 hold money
 
 
 def test_html_print_stylesheet_and_pdf(chromium: str, tmp_path: Path) -> None:

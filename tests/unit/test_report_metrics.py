@@ -151,7 +151,7 @@ def test_histogram_counts_every_score_once() -> None:
     ref = pd.Series([480, 600, 720])
     table = m.histogram(cur, ref, bins=10)
     assert table["customers"].sum() == len(cur)
-    assert table["customers_compare"].sum() == len(ref)
+    assert table["compare_customers"].sum() == len(ref)
     assert table["lower"].iloc[0] <= 480 and table["upper"].iloc[-1] > 720
     widths = (table["upper"] - table["lower"]).unique()
     assert len(widths) == 1

@@ -190,7 +190,9 @@ def customer_alerts(store: Store, cid: int) -> pd.DataFrame | None:
 
 def tier_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     """Every tier run's result for one customer up to *on*, oldest first."""
-    if not _has(store, "tier_runs", "tier_results"):
+    if not _has(store, "tier_runs", "tier_results") or not store.scalar(
+        "SELECT count(*) FROM tier_runs"
+    ):
         return None
     frame = store.query_df(
         "SELECT r.id AS run_id, r.as_of, t.tier, t.segment, t.stage AS lifecycle "
@@ -204,7 +206,7 @@ def tier_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
 def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     """Every score run's result for one customer up to *on*, oldest first, with its reasons."""
     runs = score_runs(store)
-    if runs is None:
+    if runs is None or runs.empty:
         return None
     frame = store.query_df(
         "SELECT run_id, score, pd, grade, reason1, reason2, reason3, reason4, "

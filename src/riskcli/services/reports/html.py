@@ -28,8 +28,8 @@ CSS = """
 :root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --accent:#2563eb; --bg:#ffffff; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
-       "Microsoft YaHei", sans-serif; color: var(--ink); background: var(--bg);
-       margin: 0 auto; max-width: 1100px; padding: 24px; }
+       "Microsoft YaHei", "PingFang SC", "WenQuanYi Zen Hei", sans-serif;
+       color: var(--ink); background: var(--bg); margin: 0 auto; max-width: 1100px; padding: 24px; }
 header { border-bottom: 3px solid var(--accent); margin-bottom: 16px; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 0 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
@@ -100,6 +100,8 @@ def format_cell(column: str, value: Any) -> tuple[str, bool]:
             return f"{v * 100:.1f}%", True
         if column in ("pd", "psi") or column.endswith("_pd"):
             return f"{v:.4f}", True
+        if v == round(v) and abs(v) < 1e15:
+            return f"{v:,.0f}", True
         return f"{v:,.2f}" if abs(v) >= 100 else f"{v:.4g}", True
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -112,7 +114,8 @@ def format_cell(column: str, value: Any) -> tuple[str, bool]:
 
 def _fmt_axis(v: float, percent: bool = False) -> str:
     if percent:
-        return f"{v * 100:.0f}%" if v * 100 == round(v * 100) else f"{v * 100:.1f}%"
+        pct = round(v * 100, 6)
+        return f"{pct:.0f}%" if pct == round(pct) else f"{pct:.1f}%"
     a = abs(v)
     if a >= 1_000_000:
         return f"{v / 1_000_000:.3g}M"
@@ -376,10 +379,11 @@ def render_section(section: Section) -> str:
             f'<p class="note">{escape(section.note or "No data.")}</p></section>'
         )
     note = f'<p class="note">{escape(section.note)}</p>' if section.note else ""
+    table = "" if section.table.empty and section.note else render_table(section.table)
     return (
         f'<section id="{sid}" class="report-section" data-section="{key}">'
         f"<h2>{escape(section.title)}</h2>{note}{_facts(section.facts)}"
-        f"{render_chart(section)}{render_table(section.table)}</section>"
+        f"{render_chart(section)}{table}</section>"
     )
 
 

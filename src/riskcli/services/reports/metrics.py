@@ -266,8 +266,8 @@ def histogram(
     )
     table["share"] = _share(table["customers"], float(len(cur))).to_numpy()
     if ref is not None:
-        table["customers_compare"] = counts(ref).astype("int64")
-        table["share_compare"] = _share(table["customers_compare"], float(len(ref))).to_numpy()
+        table["compare_customers"] = counts(ref).astype("int64")
+        table["compare_share"] = _share(table["compare_customers"], float(len(ref))).to_numpy()
     return table
 
 

@@ -280,7 +280,7 @@ def _stability(data: PortfolioData, order: list[str]) -> list[Section]:
     now = data.scores.frame
     then = data.compare.frame if data.compare is not None else None
     hist = m.histogram(now["score"], then["score"] if then is not None else None)
-    values = ["customers", "customers_compare"] if then is not None else ["customers"]
+    values = ["customers", "compare_customers"] if then is not None else ["customers"]
     dist = Section(
         "score_distribution",
         "Score distribution",

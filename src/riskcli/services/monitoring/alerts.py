@@ -135,8 +135,8 @@ def severity_rank(name: str) -> int:
 def alert_history(store: Store, alert_id: int) -> tuple[dict[str, Any], pd.DataFrame]:
     """One alert and every change of its status or severity, oldest first."""
     _alert(store, alert_id)
-    alert = list_alerts(store, status="all").set_index("id").loc[alert_id].to_dict()
-    alert = {"id": alert_id, **alert}
+    row = list_alerts(store, status="all").set_index("id").loc[alert_id]
+    alert: dict[str, Any] = {"id": alert_id, **{str(k): v for k, v in row.items()}}
     events = store.query_df(
         "SELECT at, event, user, run_id, from_status, to_status, from_severity, to_severity, "
         "note FROM alert_events WHERE alert_id = ? ORDER BY id",

@@ -316,13 +316,12 @@ def run_monitor(
     timings: dict[str, float] = {}
     with run_lock(store.path) as lock:
         wanted = {name for rule in rules for name in rule.needs}
-        as_of_day = day_number(as_of)
-        growth = config.payment_overdue_growth.window_days
+        plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
         t0 = time.perf_counter()
         # one read snapshot for every table, without holding the write lock while reading
         store.execute("BEGIN")
         try:
-            frames = loader.load(store, as_of_day, wanted, paid_since=as_of_day - growth)
+            frames = loader.load(store, plan, wanted)
             customers = int(store.scalar("SELECT count(*) FROM customers"))
         finally:
             store.execute("COMMIT")

@@ -1,0 +1,261 @@
+"""Benchmark `monitor run` (all rules) against a bare pandas groupby over the same data.
+
+    python benchmarks/bench_monitoring.py            # 1,000,000 customers, ~10,000,000 txns
+    python benchmarks/bench_monitoring.py --quick    # 20,000 customers, ~200,000 txns
+
+Setup (once per size, kept in --workdir): `riskcli.services.synthetic` writes a consistent
+customer book as CSV, which is loaded into a fresh encrypted store with executemany (the
+importer is bypassed so the benchmark measures monitoring only).
+
+Each measured run is its own subprocess, so its peak RSS (ru_maxrss from wait4) is its own.
+Rounds alternate:
+
+- `baseline`: read the transactions of the same store with `Store.query_df` and run one pandas
+  groupby (sum and count per customer and kind) — the bare pass over the same data;
+- `monitor (first scan)`: `run_monitor` with every rule on, after emptying the alert tables, so
+  every alert is new (the worst case for the write phase);
+- `monitor (re-scan)`: the same run again on top of the previous one: dedup, refresh, no new.
+
+Medians of --rounds (default 3) are printed and, with --json, written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+USER = "bench"
+SECRET = b"bench-passphrase"
+AS_OF = date(2026, 9, 30)
+CHUNK = 500_000
+
+
+def _cents(series: Any) -> Any:
+    import numpy as np
+
+    return (series.astype("float64") * 100).round().astype(np.int64)
+
+
+def _rows(frame: Any) -> Any:
+    """Plain Python tuples (None for missing) for executemany."""
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame.itertuples(index=False, name=None)
+
+
+def load_csvs(store: Any, data: Path) -> dict[str, int]:
+    """Load the synthetic CSV files into the store's core tables with executemany."""
+    import pandas as pd
+
+    counts: dict[str, int] = {}
+    conn = store.conn
+    cust = pd.read_csv(data / "customers.csv", dtype=str, keep_default_na=False)
+    ids = pd.Series(range(1, len(cust) + 1), index=cust["customer_id"])
+    frame = pd.DataFrame(
+        {
+            "id": ids.to_numpy(),
+            "external_id": cust["customer_id"],
+            "name": cust["name"],
+            "kind": cust["kind"],
+            "industry": cust["industry"],
+            "region": cust["region"],
+            "credit_limit": _cents(cust["credit_limit"].replace("", "0")),
+            "status": cust["status"],
+        }
+    )
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO customers (id, external_id, name, kind, industry, region, credit_limit, "
+        "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        _rows(frame),
+    )
+    conn.execute("COMMIT")
+    counts["customers"] = len(frame)
+    specs = {
+        "transactions": (
+            "INSERT INTO transactions (external_id, customer_id, kind, date, amount) "
+            "VALUES (?, ?, ?, ?, ?)",
+            ["txn_id", "customer_id", "kind", "date", "amount"],
+            ["amount"],
+        ),
+        "receivables": (
+            "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, "
+            "amount, paid_amount, paid_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ["invoice_number", "customer_id", "issue_date", "due_date", "amount",
+             "paid_amount", "paid_date"],
+            ["amount", "paid_amount"],
+        ),
+        "credit_reports": (
+            "INSERT INTO credit_reports (customer_id, provider, report_date, score, rating, "
+            "lawsuit, bankruptcy, tax_violation, dishonest_debtor, other_flag) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ["customer_id", "provider", "report_date", "score", "rating", "lawsuit",
+             "bankruptcy", "tax_violation", "dishonest_debtor", "other_flag"],
+            [],
+        ),
+        "contracts": (
+            "INSERT INTO contracts (contract_number, customer_id, signed_date, start_date, "
+            "end_date, value, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ["contract_number", "customer_id", "signed_date", "start_date", "end_date",
+             "value", "status"],
+            ["value"],
+        ),
+        "interactions": (
+            "INSERT INTO interactions (external_id, customer_id, kind, date, satisfaction, "
+            "note) VALUES (?, ?, ?, ?, ?, ?)",
+            ["interaction_id", "customer_id", "kind", "date", "satisfaction", "note"],
+            [],
+        ),
+    }  # fmt: skip
+    for table, (sql, columns, money) in specs.items():
+        counts[table] = 0
+        conn.execute("BEGIN")
+        for chunk in pd.read_csv(data / f"{table}.csv", dtype=str, chunksize=CHUNK):
+            chunk = chunk[columns].copy()
+            chunk["customer_id"] = chunk["customer_id"].map(ids)
+            for col in money:
+                chunk[col] = _cents(chunk[col].fillna("0"))
+            if table == "credit_reports":
+                chunk["score"] = chunk["score"].astype("float64")
+                for flag in columns[5:]:
+                    chunk[flag] = chunk[flag].fillna("0").astype(int)
+            if table == "interactions":
+                chunk["satisfaction"] = chunk["satisfaction"].astype("float64").astype("Int64")
+            conn.executemany(sql, _rows(chunk))
+            counts[table] += len(chunk)
+        conn.execute("COMMIT")
+    return counts
+
+
+def build(path: Path, customers: int, work: Path) -> dict[str, Any]:
+    os.environ["RISKCLI_KDF_PROFILE"] = "fast"
+    from riskcli.services.synthetic import SyntheticConfig, generate
+    from riskcli.storage.store import create_store
+
+    data = work / f"data-{customers}"
+    t0 = time.perf_counter()
+    if not (data / "customers.csv").exists():
+        generate(data, SyntheticConfig(customers=customers, as_of=AS_OF), force=True)
+    t1 = time.perf_counter()
+    store = create_store(path, USER, SECRET)
+    try:
+        counts = load_csvs(store, data)
+    finally:
+        store.close()
+    t2 = time.perf_counter()
+    return {"generate_s": round(t1 - t0, 1), "load_s": round(t2 - t1, 1), "rows": counts}
+
+
+BASELINE = """
+import sys, time
+sys.path.insert(0, {src!r})
+from riskcli.storage.store import open_store
+store = open_store(__import__('pathlib').Path({db!r}), {user!r}, {secret!r})
+t = time.perf_counter()
+tx = store.query_df("SELECT customer_id, kind, date, amount FROM transactions")
+per = tx.groupby(["customer_id", "kind"])["amount"].agg(["sum", "count"])
+print(len(tx), len(per), round(time.perf_counter() - t, 3))
+"""
+
+MONITOR = """
+import json, sys, time
+sys.path.insert(0, {src!r})
+from datetime import date
+from riskcli.storage.store import open_store
+from riskcli.services.monitoring.config import MonitoringConfig
+from riskcli.services.monitoring.engine import run_monitor
+store = open_store(__import__('pathlib').Path({db!r}), {user!r}, {secret!r})
+if {fresh!r}:
+    with store.transaction():
+        store.execute("DELETE FROM alert_events")
+        store.execute("DELETE FROM alerts")
+        store.execute("DELETE FROM monitor_runs")
+t = time.perf_counter()
+r = run_monitor(store, MonitoringConfig(), as_of=date.fromisoformat({as_of!r}))
+print(json.dumps({{"seconds": round(time.perf_counter() - t, 3), "new": r.new,
+                  "escalated": r.escalated, "resolved": r.resolved, "open": r.open_total,
+                  "candidates": r.candidates, "rules_run": len(r.rules_run),
+                  "skipped": r.rules_skipped,
+                  "timings": {{k: round(v, 2) for k, v in r.timings.items()}}}}))
+"""
+
+
+def measure_rss(code: str) -> tuple[float, float, str]:
+    env = {**os.environ, "RISKCLI_KDF_PROFILE": "fast"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{err.decode()[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, out.decode().strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 customers")
+    parser.add_argument("--customers", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/riskcli-bench-monitoring"))
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    args = parser.parse_args()
+    customers = args.customers or (20_000 if args.quick else 1_000_000)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    db = args.workdir / f"book-{customers}.db"
+    setup: dict[str, Any] = {}
+    if not db.exists():
+        print(f"building {db} ...", file=sys.stderr)
+        setup = build(db, customers, args.workdir)
+        print(f"setup: {setup}", file=sys.stderr)
+    params = {"src": str(ROOT / "src"), "db": str(db), "user": USER, "secret": SECRET,
+              "as_of": AS_OF.isoformat()}  # fmt: skip
+    results: dict[str, list[tuple[float, float]]] = {"baseline": [], "first": [], "rescan": []}
+    details: dict[str, Any] = {}
+    for i in range(args.rounds):
+        wall, rss, out = measure_rss(BASELINE.format(**params))
+        results["baseline"].append((wall, rss))
+        details["baseline"] = out
+        wall, rss, out = measure_rss(MONITOR.format(fresh=True, **params))
+        results["first"].append((wall, rss))
+        details["first"] = json.loads(out)
+        wall, rss, out = measure_rss(MONITOR.format(fresh=False, **params))
+        results["rescan"].append((wall, rss))
+        details["rescan"] = json.loads(out)
+        print(
+            f"round {i + 1}: baseline {results['baseline'][-1][0]:.1f}s, "
+            f"first {results['first'][-1][0]:.1f}s, rescan {results['rescan'][-1][0]:.1f}s",
+            file=sys.stderr,
+        )
+    summary: dict[str, Any] = {"customers": customers, "rounds": args.rounds, "setup": setup}
+    base = statistics.median(w for w, _ in results["baseline"])
+    for name, label in (("baseline", "baseline (query_df + groupby)"),
+                        ("first", "monitor run, first scan"), ("rescan", "monitor run, re-scan")):
+        wall = statistics.median(w for w, _ in results[name])
+        rss = statistics.median(r for _, r in results[name])
+        summary[name] = {"wall_s": round(wall, 2), "peak_rss_mib": round(rss),
+                         "ratio_vs_baseline": round(wall / base, 2)}  # fmt: skip
+        print(f"{label:34s} {wall:7.2f} s  {rss:7.0f} MiB  x{wall / base:.2f}")
+    summary["details"] = details
+    print(json.dumps(details, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

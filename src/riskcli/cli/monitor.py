@@ -1,0 +1,211 @@
+"""`riskcli monitor`: scan the book for warning signs and handle the alerts they raise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from riskcli import config as settings
+from riskcli.cli import output
+from riskcli.cli.context import get_globals, session
+from riskcli.cli.output import FormatOpt
+from riskcli.domain.errors import AlertsFound, UsageError
+from riskcli.services.monitoring import alerts as alert_service
+from riskcli.services.monitoring.config import load_monitoring_config
+from riskcli.services.monitoring.engine import RunResult, run_monitor
+from riskcli.services.monitoring.frames import SEVERITIES
+from riskcli.services.monitoring.rules import RULES
+
+app = typer.Typer(
+    help="Watch customers for warning signs: rules, alerts with a lifecycle, cron-ready runs.",
+    no_args_is_help=True,
+)
+
+AlertId = Annotated[int, typer.Argument(help="Alert id (see `riskcli monitor alerts`).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", "-n", help="Why; kept in the history.")]
+TABLE_COLUMNS = ["id", "change", "severity", "rule", "customer", "title", "action"]
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {value!r}") from None
+
+
+def _summary(result: RunResult) -> None:
+    output.info(
+        f"monitor run {result.run_id} as of {result.as_of}: {result.customers_scanned:,} "
+        f"customers, {len(result.rules_run)} rules run, {len(result.rules_skipped)} skipped; "
+        f"alerts {result.new:,} new, {result.escalated:,} escalated, {result.resolved:,} "
+        f"auto-resolved, {result.open_total:,} open ({result.duration_s:.1f} s)"
+    )
+    for rule, why in result.rules_skipped.items():
+        output.info(f"  skipped {rule}: {why}")
+    if result.lock_note:
+        output.warn(result.lock_note)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Scan as of this date (YYYY-MM-DD). Default: today."),
+    ] = None,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", "-r", help="Run only this rule (repeatable). Default: all enabled."),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help=f"Exit 10 when a new or escalated alert is at or above this severity "
+            f"({', '.join(SEVERITIES)}).",
+        ),
+    ] = None,
+    fmt: FormatOpt = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No summary on stderr; only data and errors.")
+    ] = False,
+) -> None:
+    """Scan every customer with the enabled rules; print new and escalated alerts.
+
+    Non-interactive (give the passphrase by file or command), one transaction, and locked:
+    a second run while one is going exits 1 at once. Summary on stderr, alerts on stdout.
+
+    Example: riskcli monitor run --format json --fail-on high > alerts.json
+    """
+    if quiet:
+        output.STATE.quiet = True
+    threshold = alert_service.severity_rank(fail_on) if fail_on else None
+    day = _parse_date(as_of)
+    with session(ctx, "monitor.run") as s:
+        config = load_monitoring_config(s.config)
+        with output.progress(len(RULES), "rules") as advance:
+            result = run_monitor(s.store, config, as_of=day, only=rule or None, progress=advance)
+        s.audit_affected(
+            run_id=result.run_id, new=result.new, escalated=result.escalated,
+            resolved=result.resolved,
+        )  # fmt: skip
+        _summary(result)
+        data = result.alerts
+        if output.resolve_format(fmt) is output.OutputFormat.TABLE:
+            data = data[TABLE_COLUMNS]
+        output.render(data, fmt, empty_message="no new or escalated alerts")
+        if threshold is not None and result.max_severity_rank() >= threshold:
+            hits = int((result.alerts["severity"].map(SEVERITIES.index) >= threshold).sum())
+            raise AlertsFound(f"{hits} new or escalated alert(s) at or above {fail_on}")
+
+
+@app.command("alerts")
+def alerts(
+    ctx: typer.Context,
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status", help="open, acknowledged, resolved, active (open+acknowledged) or all."
+        ),
+    ] = "active",
+    severity: Annotated[
+        str | None, typer.Option("--severity", help="This severity and above.")
+    ] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule.")] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer (its customer_id).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """List alerts, most severe first (default: open and acknowledged ones).
+
+    Example: riskcli monitor alerts --severity high --customer C000123
+    """
+    with session(ctx, "monitor.read") as s:
+        data = alert_service.list_alerts(
+            s.store, status=status, severity=severity, rule=rule, customer=customer, limit=limit
+        )
+    if output.resolve_format(fmt) is output.OutputFormat.TABLE and not data.empty:
+        data = data.drop(columns=["evidence", "resolution"])
+    output.render(data, fmt, empty_message="no alerts match")
+
+
+@app.command("show")
+def show(ctx: typer.Context, alert_id: AlertId, fmt: FormatOpt = None) -> None:
+    """Show one alert with its evidence and the history of its status changes.
+
+    Example: riskcli monitor show 42
+    """
+    with session(ctx, "monitor.read") as s:
+        alert, history = alert_service.alert_history(s.store, alert_id)
+    output.render_sections({"alert": alert, "history": history}, fmt)
+
+
+@app.command("ack")
+def ack(ctx: typer.Context, alert_id: AlertId, note: NoteOpt = None) -> None:
+    """Acknowledge an open alert: someone is on it. An escalation opens it again.
+
+    Example: riskcli monitor ack 42 --note "called the CFO, payment promised Friday"
+    """
+    with session(ctx, "monitor.handle") as s:
+        alert_service.acknowledge(s.store, alert_id, note=note, user=s.user)
+        s.audit_affected(alert_id=alert_id)
+    output.info(f"alert {alert_id} acknowledged")
+
+
+@app.command("resolve")
+def resolve(ctx: typer.Context, alert_id: AlertId, note: NoteOpt = None) -> None:
+    """Resolve an alert by hand. It stays quiet while the condition lasts, unless it worsens.
+
+    Example: riskcli monitor resolve 42 --note "limit reduced to 50,000"
+    """
+    with session(ctx, "monitor.handle") as s:
+        alert_service.resolve(s.store, alert_id, note=note, user=s.user)
+        s.audit_affected(alert_id=alert_id)
+    output.info(f"alert {alert_id} resolved")
+
+
+@app.command("runs")
+def runs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs, newest first.")] = 20,
+    fmt: FormatOpt = None,
+) -> None:
+    """Monitor run history: start, duration, customers scanned, alerts new/escalated/resolved.
+
+    Example: riskcli monitor runs --limit 5
+    """
+    with session(ctx, "monitor.read") as s:
+        data = alert_service.list_runs(s.store, limit=limit)
+    output.render(data, fmt, empty_message="no monitor runs yet")
+
+
+@app.command("rules")
+def rules(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """List the rules: group, on or off, auto-resolve, thresholds (from [monitoring] config).
+
+    Example: riskcli monitor rules --format json
+    """
+    g = get_globals(ctx)
+    config = load_monitoring_config(settings.load_config(g.config, g.db))
+    rows = []
+    for r in RULES:
+        cfg = config.rule(r.id).model_dump(mode="json")
+        enabled = cfg.pop("enabled")
+        rows.append(
+            {
+                "rule": r.id,
+                "group": r.group,
+                "enabled": enabled,
+                "auto_resolve": r.auto_resolve,
+                "needs": ", ".join(r.needs),
+                "settings": cfg,
+                "description": r.description,
+            }
+        )
+    output.render(rows, fmt)

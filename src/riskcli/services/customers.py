@@ -1,0 +1,169 @@
+"""Reading the customer book back: a filtered list, and one customer with everything attached.
+
+Returns plain data (lists of dicts with Decimal money and ISO dates); the CLI renders it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from riskcli.domain.errors import InputError
+from riskcli.domain.values import from_cents
+
+#: receivable aging buckets: (label, lowest days past due, highest or None)
+AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("current", 0, 0),
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("90+", 91, None),
+)
+
+_LIST_COLUMNS = (
+    "c.external_id AS customer_id, c.name, c.kind, c.industry, c.region, c.phone, c.email, "
+    "c.national_id, c.registered_date, c.credit_limit, c.account_owner, c.status"
+)
+
+
+def _money(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    for name in names:
+        if row.get(name) is not None:
+            row[name] = from_cents(int(row[name]))
+    return row
+
+
+def list_customers(
+    store: Any,
+    *,
+    industry: str | None = None,
+    region: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    limit: int | None = 1000,
+) -> list[dict[str, Any]]:
+    """Customers matching every given filter (exact industry/region/status; search in id, name,
+    email and phone), ordered by external id."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("industry", industry), ("region", region), ("status", status)):
+        if value:
+            where.append(f"c.{column} = ?")
+            params.append(value)
+    if search:
+        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            "(c.external_id LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' "
+            "OR c.email LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\')"
+        )
+        params += [like] * 4
+    sql = f"SELECT {_LIST_COLUMNS} FROM customers c"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY c.external_id"
+    if limit is not None:
+        if limit < 1:
+            raise InputError("--limit must be at least 1")
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_money(r, "credit_limit") for r in store.query(sql, params)]
+
+
+def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
+    rows = store.query(
+        f"SELECT c.id AS _id, {_LIST_COLUMNS}, c.created_at, c.updated_at FROM customers c "
+        "WHERE c.external_id = ?",
+        (customer_id,),
+    )
+    if not rows:
+        raise InputError(f"no customer with id {customer_id!r}")
+    return _money(rows[0], "credit_limit")
+
+
+def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
+    """Outstanding receivables by days past due on `as_of` (all customers when pk is None)."""
+    cases = []
+    for label, low, high in AGING_BUCKETS:
+        cond = f"dpd >= {low}" + (f" AND dpd <= {high}" if high is not None else "")
+        cases.append(
+            f"SELECT '{label}' AS bucket, count(*) AS invoices, "
+            f"coalesce(sum(outstanding), 0) AS outstanding FROM open WHERE {cond}"
+        )
+    where = "customer_id = ? AND " if customer_pk is not None else ""
+    sql = (
+        "WITH open AS (SELECT amount - paid_amount AS outstanding, "
+        "max(0, CAST(julianday(?) - julianday(due_date) AS INTEGER)) AS dpd FROM receivables "
+        f"WHERE {where}amount > paid_amount) " + " UNION ALL ".join(cases)
+    )
+    params: list[Any] = [as_of.isoformat()]
+    if customer_pk is not None:
+        params.append(customer_pk)
+    return [_money(r, "outstanding") for r in store.query(sql, params)]
+
+
+def show_customer(
+    store: Any, customer_id: str, *, as_of: date | None = None, recent: int = 20
+) -> dict[str, Any]:
+    """The customer with receivables aging, recent transactions, credit reports, contracts and
+    interactions. Sections are lists of dicts; `customer` is one dict."""
+    as_of = as_of or date.today()
+    customer = _customer_row(store, customer_id)
+    pk = int(customer.pop("_id"))
+    buckets = aging(store, pk, as_of)
+    transactions = [
+        _money(r, "amount")
+        for r in store.query(
+            "SELECT external_id AS txn_id, kind, date, amount FROM transactions "
+            "WHERE customer_id = ? ORDER BY date DESC, id DESC LIMIT ?",
+            (pk, recent),
+        )
+    ]
+    receivables = [
+        _money(r, "amount", "paid_amount", "outstanding")
+        for r in store.query(
+            "SELECT invoice_number, issue_date, due_date, amount, paid_amount, "
+            "amount - paid_amount AS outstanding, paid_date, "
+            "CASE WHEN amount > paid_amount THEN "
+            "max(0, CAST(julianday(?) - julianday(due_date) AS INTEGER)) ELSE 0 END "
+            "AS days_past_due FROM receivables WHERE customer_id = ? "
+            "AND amount > paid_amount ORDER BY due_date",
+            (as_of.isoformat(), pk),
+        )
+    ]
+    reports = store.query(
+        "SELECT provider, report_date, score, rating, lawsuit, bankruptcy, tax_violation, "
+        "dishonest_debtor, other_flag FROM credit_reports WHERE customer_id = ? "
+        "ORDER BY report_date DESC",
+        (pk,),
+    )
+    contracts = [
+        _money(r, "value")
+        for r in store.query(
+            "SELECT contract_number, signed_date, start_date, end_date, value, status "
+            "FROM contracts WHERE customer_id = ? ORDER BY coalesce(start_date, signed_date) DESC",
+            (pk,),
+        )
+    ]
+    interactions = store.query(
+        "SELECT date, kind, satisfaction, note FROM interactions WHERE customer_id = ? "
+        "ORDER BY date DESC, id DESC LIMIT ?",
+        (pk, recent),
+    )
+    totals = {
+        "outstanding": sum((b["outstanding"] for b in buckets), Decimal("0.00")),
+        "overdue": sum(
+            (b["outstanding"] for b in buckets if b["bucket"] != "current"), Decimal("0.00")
+        ),
+    }
+    customer.update(totals)
+    customer["as_of"] = as_of.isoformat()
+    return {
+        "customer": customer,
+        "aging": buckets,
+        "open_receivables": receivables,
+        "transactions": transactions,
+        "credit_reports": reports,
+        "contracts": contracts,
+        "interactions": interactions,
+    }

@@ -1,0 +1,515 @@
+"""Import files into the store: read in chunks, map headers, validate, resolve customers, upsert.
+
+One call is one transaction over all its files: an error, a Ctrl-C, a kill or too many rejects
+leave the store as it was. Upserts key on the external id (or the natural key for credit reports
+and financials) and compare a `row_hash` of the normalised values, so re-importing a file changes
+nothing. Memory stays flat: only one chunk is held at a time, plus 16 bytes per row for the
+duplicate-key check.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from riskcli.domain.errors import InputError, UsageError
+from riskcli.domain.models import KEYS, RULES
+from riskcli.services.importing.headers import HeaderMap, map_headers
+from riskcli.services.importing.readers import Source, iter_chunks
+from riskcli.services.importing.validate import Checked, as_cells, check_frame
+
+#: command-line names of the import kinds -> internal kind
+KINDS: dict[str, str] = {
+    "customers": "customers",
+    "transactions": "transactions",
+    "receivables": "receivables",
+    "credit-reports": "credit_reports",
+    "contracts": "contracts",
+    "interactions": "interactions",
+    "financials": "financials",
+}
+
+CHUNK_ROWS = 100_000
+SAMPLE_LINES = 5  # line numbers shown per reason on the terminal
+
+
+@dataclass(frozen=True)
+class Target:
+    table: str
+    columns: tuple[tuple[str, str], ...]  # (field, table column), key columns first
+    conflict: tuple[str, ...]
+
+
+def _t(table: str, pairs: str, conflict: str) -> Target:
+    columns = tuple((p.split(">")[0], p.split(">")[-1]) for p in pairs.split() if p)
+    return Target(table, columns, tuple(conflict.split()))
+
+
+TARGETS: dict[str, Target] = {
+    "customers": _t(
+        "customers",
+        "customer_id>external_id name kind industry region phone email national_id "
+        "registered_date credit_limit account_owner status",
+        "external_id",
+    ),
+    "transactions": _t(
+        "transactions", "txn_id>external_id customer_id kind date amount", "external_id"
+    ),
+    "receivables": _t(
+        "receivables",
+        "invoice_number customer_id issue_date due_date amount paid_amount paid_date",
+        "invoice_number",
+    ),
+    "credit_reports": _t(
+        "credit_reports",
+        "customer_id provider report_date score rating lawsuit bankruptcy tax_violation "
+        "dishonest_debtor other_flag",
+        "customer_id provider report_date",
+    ),
+    "contracts": _t(
+        "contracts",
+        "contract_number customer_id signed_date start_date end_date value status",
+        "contract_number",
+    ),
+    "interactions": _t(
+        "interactions",
+        "interaction_id>external_id customer_id kind date satisfaction note",
+        "external_id",
+    ),
+    "financials": _t(
+        "financials",
+        "customer_id period revenue net_income total_assets total_liabilities current_assets "
+        "current_liabilities",
+        "customer_id period",
+    ),
+}
+
+_NUMERIC_KINDS = ("money", "int", "flag")
+
+
+def upsert_sql(kind: str) -> str:
+    """INSERT .. ON CONFLICT DO UPDATE .. WHERE the row hash differs (unchanged rows stay)."""
+    target = TARGETS[kind]
+    cols = [c for _, c in target.columns] + ["row_hash"]
+    updates = [f"{c} = excluded.{c}" for c in cols if c not in target.conflict]
+    if kind == "customers":
+        updates.append("updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')")
+    return (
+        f"INSERT INTO {target.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+        f"ON CONFLICT ({', '.join(target.conflict)}) DO UPDATE SET {', '.join(updates)} "
+        f"WHERE {target.table}.row_hash IS NOT excluded.row_hash"
+    )
+
+
+@dataclass
+class Problem:
+    """Rejected-row problems grouped by column and reason (no values: they may be PII)."""
+
+    column: str
+    reason: str
+    count: int
+    lines: list[int]
+
+
+@dataclass
+class FileResult:
+    kind: str
+    file: str
+    sha256: str
+    fmt: str
+    encoding: str | None
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+    batch_id: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    duplicate_keys: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    started_at: str = ""
+    finished_at: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass
+class ImportResult:
+    files: list[FileResult]
+    dry_run: bool
+    aborted: bool = False
+    max_rejects: int = 0
+    rejects_path: Path | None = None
+    probable_duplicates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows", "inserted", "updated", "unchanged", "rejected")
+        return {k: sum(int(getattr(f, k)) for f in self.files) for k in keys}
+
+
+class ImportAborted(InputError):
+    """More rejected rows than --max-rejects: nothing was written. Carries the result."""
+
+    def __init__(self, message: str, result: ImportResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction of a dry run so the store rolls back."""
+
+
+Progress = Callable[[int], None]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def import_files(
+    store: Any,
+    kind: str,
+    sources: Sequence[Source],
+    *,
+    mapping: dict[str, str] | None = None,
+    max_rejects: int = 0,
+    dry_run: bool = False,
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImportResult:
+    """Import `sources` of one kind into `store` atomically; see the module docstring."""
+    kind = KINDS.get(kind, kind)
+    if kind not in RULES:
+        raise UsageError(f"unknown import kind {kind!r} (use one of {', '.join(KINDS)})")
+    if max_rejects < 0:
+        raise UsageError("--max-rejects must be 0 or more")
+    result = ImportResult([], dry_run, max_rejects=max_rejects, rejects_path=rejects_path)
+    rejects = _RejectsWriter(rejects_path)
+    try:
+        with store.transaction():
+            for src in sources:
+                job = _FileImport(store, kind, src, mapping or {}, rejects, chunk_rows)
+                result.files.append(job.run(progress))
+            if kind == "customers":
+                result.probable_duplicates = probable_duplicates(store)
+            if result.rejected > max_rejects:
+                result.aborted = True
+                raise ImportAborted(_abort_message(result), result)
+            for fr in result.files:
+                if not dry_run:
+                    fr.batch_id = _record_batch(store, kind, fr)
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        with store.transaction():
+            for fr in result.files:
+                fr.dry_run = True
+                fr.batch_id = _record_batch(store, kind, fr)
+    finally:
+        rejects.close()
+    return result
+
+
+def _abort_message(result: ImportResult) -> str:
+    where = f"; see {result.rejects_path}" if result.rejects_path else "; use --rejects FILE"
+    return (
+        f"import aborted: {result.rejected} rejected row(s) exceed --max-rejects "
+        f"{result.max_rejects}; nothing was written{where}"
+    )
+
+
+def _record_batch(store: Any, kind: str, fr: FileResult) -> int:
+    cur = store.execute(
+        "INSERT INTO import_batches (kind, file_name, sha256, rows, inserted, updated, unchanged, "
+        "rejected, dry_run, user, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            kind, fr.file, fr.sha256, fr.rows, fr.inserted, fr.updated, fr.unchanged,
+            fr.rejected, int(fr.dry_run), store.user, fr.started_at, fr.finished_at,
+        ),
+    )  # fmt: skip
+    return int(cur.lastrowid)
+
+
+class _RejectsWriter:
+    """Rejected rows, one line per problem: file, line, column, reason, raw row (JSON)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._f: IO[str] | None = None
+        self._w: Any = None
+
+    def write(self, file: str, rows: Iterable[tuple[int, str, str, dict[str, Any]]]) -> None:
+        if self.path is None:
+            return
+        if self._f is None:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._f = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._w = csv.writer(self._f)
+            self._w.writerow(["file", "line", "column", "reason", "raw"])
+        for line, column, reason, raw in rows:
+            self._w.writerow([file, line, column, reason, json.dumps(raw, ensure_ascii=False)])
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+        elif self.path is not None and self.path.exists():
+            self.path.unlink()  # an old rejects file would describe another run
+
+
+class _FileImport:
+    def __init__(
+        self,
+        store: Any,
+        kind: str,
+        src: Source,
+        mapping: dict[str, str],
+        rejects: _RejectsWriter,
+        chunk_rows: int,
+    ) -> None:
+        self.store, self.kind, self.src = store, kind, src
+        self.mapping, self.rejects, self.chunk_rows = mapping, rejects, chunk_rows
+        self.target = TARGETS[kind]
+        self.sql = upsert_sql(kind)
+        self.seen_hash = np.empty(0, dtype=np.uint64)
+        self.seen_line = np.empty(0, dtype=np.int64)
+        self.problems: Counter[tuple[str, str]] = Counter()
+        self.samples: dict[tuple[str, str], list[int]] = {}
+        self.res = FileResult(kind, src.name, src.sha256, src.fmt, src.encoding)
+        self.header: HeaderMap | None = None
+
+    def run(self, progress: Progress | None) -> FileResult:
+        self.res.started_at = _now()
+        table = self.target.table
+        before = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
+        changes = 0
+        valid = 0
+        reported = 0
+        for chunk in iter_chunks(self.src, self.chunk_rows):
+            frame, lines, keep = self._mapped(chunk.table, chunk.lines)
+            if not len(lines):
+                continue
+            checked = check_frame(self.kind, frame)
+            self._resolve_customers(checked)
+            self._derive_keys(checked)
+            self._duplicates(checked, lines)
+            self._reject(chunk.table, keep, checked, lines)
+            self.res.rows += len(lines)
+            good = np.flatnonzero(checked.ok)
+            valid += len(good)
+            if len(good):
+                t0 = int(self.store.scalar("SELECT total_changes()"))
+                self.store.executemany(self.sql, self._rows(checked, good))
+                changes += int(self.store.scalar("SELECT total_changes()")) - t0
+            if progress is not None:
+                done = chunk.bytes_read or self.src.size
+                progress(max(0, done - reported))
+                reported = max(reported, done)
+        after = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
+        self.res.inserted = after - before
+        self.res.updated = changes - self.res.inserted
+        self.res.unchanged = valid - changes
+        self.res.problems = [
+            Problem(col, reason, n, self.samples[(col, reason)])
+            for (col, reason), n in self.problems.most_common()
+        ]
+        self.res.finished_at = _now()
+        return self.res
+
+    # -- steps ------------------------------------------------------------------------------
+    def _mapped(
+        self, table: pa.Table, lines: np.ndarray
+    ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+        """Canonical columns only, fully blank rows dropped; `keep` indexes the raw table."""
+        names = [str(c) for c in table.column_names]
+        if self.header is None or list(self.header.columns) + self.header.unknown != names:
+            self.header = map_headers(self.kind, names, self.mapping)
+            self.res.columns = dict(self.header.columns)
+            for u in self.header.unknown:
+                if u not in self.res.unknown_columns:
+                    self.res.unknown_columns.append(u)
+        keep = np.arange(table.num_rows)
+        nonblank = np.zeros(table.num_rows, dtype=bool)
+        for name in table.column_names:
+            cells = as_cells(table.column(name))
+            nonblank |= pc.not_equal(cells, "").to_numpy(zero_copy_only=False)
+        if not nonblank.all():
+            keep = np.flatnonzero(nonblank)
+            table = table.take(pa.array(keep))
+        cols = {field: as_cells(table.column(src)) for src, field in self.header.columns.items()}
+        return pa.table(cols), lines[keep], keep
+
+    def _resolve_customers(self, c: Checked) -> None:
+        """Swap the customer's external id for the store's row id; unknown ones are rejects."""
+        if self.kind == "customers":
+            return
+        ext = c.values["customer_id"]
+        c.values["customer_ext"] = ext.copy()
+        idx = np.flatnonzero(c.ok)
+        ids = np.full(len(ext), None, dtype=object)
+        if len(idx):
+            wanted = pd.unique(ext[idx])
+            found = dict(
+                self.store.execute(
+                    "SELECT external_id, id FROM customers WHERE external_id IN "
+                    "(SELECT value FROM json_each(?))",
+                    (json.dumps([str(w) for w in wanted], ensure_ascii=False),),
+                ).fetchall()
+            )
+            looked = pd.Series(ext[idx], dtype=object).map(found)
+            missing = looked.isna().to_numpy()
+            c.reject(idx[missing], "customer_id", "unknown customer")
+            ids[idx[~missing]] = looked[~missing].astype(np.int64).tolist()
+        c.values["customer_id"] = ids
+
+    def _derive_keys(self, c: Checked) -> None:
+        """Interactions without an id get one from customer, kind, date and note."""
+        if self.kind != "interactions":
+            return
+        key = c.values["interaction_id"]
+        blank = key == None  # noqa: E711
+        if not blank.any():
+            return
+        parts = ["customer_ext", "kind", "date", "note"]
+        hashed = _hash_columns({p: c.values[p][blank] for p in parts}, ())
+        key[blank] = np.array([f"auto-{h:016x}" for h in hashed.tolist()], dtype=object)
+
+    def _duplicates(self, c: Checked, lines: np.ndarray) -> None:
+        """A key seen earlier in the file makes the later row a reject."""
+        idx = np.flatnonzero(c.ok)
+        if not len(idx):
+            return
+        key_fields = [self._hash_name(k) for k in KEYS[self.kind]]
+        h = _hash_columns({k: c.values[k][idx] for k in key_fields}, ())
+        row_lines = lines[idx].astype(np.int64)
+        later_in_chunk = pd.Series(h).duplicated().to_numpy()
+        first_line = pd.Series(row_lines).groupby(h).transform("first").to_numpy()
+        earlier = np.zeros(len(h), dtype=bool)
+        if len(self.seen_hash):
+            pos = np.minimum(np.searchsorted(self.seen_hash, h), len(self.seen_hash) - 1)
+            earlier = self.seen_hash[pos] == h
+            first_line = np.where(earlier, self.seen_line[pos], first_line)
+        dup = earlier | later_in_chunk
+        if dup.any():
+            reasons = np.array([f"duplicate key (first on line {n})" for n in first_line[dup]])
+            c.reject(idx[dup], KEYS[self.kind][-1], reasons)
+            self.res.duplicate_keys += int(dup.sum())
+        merged_h = np.concatenate([self.seen_hash, h[~dup]])
+        merged_l = np.concatenate([self.seen_line, row_lines[~dup]])
+        order = np.argsort(merged_h, kind="stable")
+        self.seen_hash, self.seen_line = merged_h[order], merged_l[order]
+
+    def _hash_name(self, name: str) -> str:
+        """Hash and key on the customer's external id, not the store's row id."""
+        return "customer_ext" if name == "customer_id" and self.kind != "customers" else name
+
+    def _reject(self, raw: pa.Table, keep: np.ndarray, c: Checked, lines: np.ndarray) -> None:
+        if not c.err_pos:
+            return
+        positions = np.array(c.err_pos)
+        self.res.rejected += len(np.unique(positions))
+        for col, reason, pos in zip(c.err_col, c.err_reason, c.err_pos, strict=True):
+            key = (col, reason)
+            self.problems[key] += 1
+            sample = self.samples.setdefault(key, [])
+            if len(sample) < SAMPLE_LINES:
+                sample.append(int(lines[pos]))
+        if self.rejects.path is None:
+            return
+        wanted = np.unique(positions)
+        rows = raw.take(pa.array(keep[wanted])).to_pylist()
+        by_pos = dict(zip(wanted.tolist(), rows, strict=True))
+        order = np.argsort(positions, kind="stable")
+        self.rejects.write(
+            self.src.name,
+            (
+                (int(lines[c.err_pos[i]]), c.err_col[i], c.err_reason[i], by_pos[c.err_pos[i]])
+                for i in order.tolist()
+            ),
+        )
+
+    def _rows(self, c: Checked, good: np.ndarray) -> Iterable[tuple[Any, ...]]:
+        fields = [f for f, _ in self.target.columns]
+        hash_fields = [self._hash_name(f) for f in fields]
+        hashes = _hash_columns({f: c.values[f][good] for f in hash_fields}, fields_kinds(self.kind))
+        columns = [c.values[f][good].tolist() for f in fields]
+        columns.append([f"{h:016x}" for h in hashes.tolist()])
+        return zip(*columns, strict=True)
+
+
+def fields_kinds(kind: str) -> tuple[str, ...]:
+    """Fields whose storage values are integers (hashed as int64 for speed)."""
+    return tuple(name for name, rule in RULES[kind].items() if rule.kind in _NUMERIC_KINDS)
+
+
+_NULL_INT = -(2**63)
+
+
+def _hash_columns(columns: dict[str, np.ndarray], numeric: Sequence[str]) -> np.ndarray:
+    """A stable 64-bit hash per row over the given columns (None-safe)."""
+    data: dict[str, pd.Series] = {}
+    for name, values in columns.items():
+        if name in numeric:
+            ints = pa.array(values, type=pa.int64(), from_pandas=True)
+            data[name] = pd.Series(pc.fill_null(ints, _NULL_INT).to_numpy(), dtype=np.int64)
+        else:
+            text = pc.fill_null(pa.array(values, type=pa.string(), from_pandas=True), "\x00")
+            data[name] = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+    frame = pd.DataFrame(data, copy=False)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+
+
+def probable_duplicates(store: Any, limit: int = 1000) -> list[dict[str, Any]]:
+    """Customers sharing a phone, email or national id under different external ids."""
+    out: list[dict[str, Any]] = []
+    for column in ("phone", "email", "national_id"):
+        rows = store.execute(
+            f"SELECT group_concat(external_id, ' ') FROM customers WHERE {column} IS NOT NULL "
+            f"GROUP BY {column} HAVING count(*) > 1 LIMIT ?",
+            (limit,),
+        ).fetchall()
+        for (ids,) in rows:
+            out.append({"field": column, "customer_ids": sorted(str(ids).split(" "))})
+    return out
+
+
+def history(store: Any, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
+    """Recent import batches, newest first."""
+    where, params = "", []
+    if kind:
+        where, params = "WHERE kind = ?", [KINDS.get(kind, kind)]
+    rows: list[dict[str, Any]] = store.query(
+        "SELECT id, kind, file_name, substr(sha256, 1, 12) AS sha256, rows, inserted, updated, "
+        f"unchanged, rejected, dry_run, user, finished_at FROM import_batches {where} "
+        "ORDER BY id DESC LIMIT ?",
+        (*params, limit),
+    )
+    return rows

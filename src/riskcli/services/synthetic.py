@@ -458,7 +458,7 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
     b2[m] = as_of - rng.integers(0, 30, k)
     fits = a2 < as_of - 30
     a2[m & ~fits], b2[m & ~fits] = -1, -1
-    a1 = np.minimum(a1, as_of - 1)
+    a1 = np.minimum(np.maximum(a1, s0), as_of - 1)  # never before registration
     b1 = np.clip(b1, a1, as_of)
     prospect = pattern == 0
 
@@ -520,8 +520,8 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
     due = order_day + terms[owner]
     late_p = _sigmoid(1.35 * risk_o - 1.4 + 0.6 * rng.normal(0.0, 1.0, n)[owner])
     late_mean = 7.0 + 16.0 * _sigmoid(risk_o)
-    near_default = order_day >= t_def[owner] - 240
-    late_p = np.where(near_default, np.maximum(late_p, 0.6), late_p)
+    near_default = order_day >= t_def[owner] - 150
+    late_p = np.where(near_default, np.maximum(late_p, 0.5), late_p)
     late_mean = np.where(near_default, late_mean + 20.0, late_mean)
     late = rng.random(owner.shape[0]) < late_p
     delay = np.where(
@@ -628,13 +628,33 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
         ]
     )
 
-    reports = _credit_reports(rng, cust_no, cust_id, company, risk, defaulter, t_def, as_of)
+    reports = _credit_reports(rng, cust_id, company, risk, defaulter, t_def, reg_day, as_of)
     contracts = _contracts(
-        rng, cust_no, cust_id, company, prospect, a1, last_active, annual_volume, t_def, as_of
+        rng,
+        cust_no,
+        cust_id,
+        company,
+        prospect,
+        a1,
+        last_active,
+        annual_volume,
+        t_def,
+        reg_day,
+        as_of,
     )
     interactions = _interactions(rng, cust_no, cust_id, company, risk, pattern, a1, reg_day, as_of)
     financials = _financials(
-        rng, cust_id, company, annual_volume, size, debt_ratio, current_ratio, growth, risk, as_of
+        rng,
+        cust_id,
+        company,
+        annual_volume,
+        size,
+        debt_ratio,
+        current_ratio,
+        growth,
+        risk,
+        reg_day,
+        as_of,
     )
 
     data = {
@@ -774,12 +794,12 @@ def _ids(
 
 def _credit_reports(
     rng: np.random.Generator,
-    cust_no: IntArr,
     cust_id: Bytes2D,
     company: BoolArr,
     risk: FloatArr,
     defaulter: BoolArr,
     t_def: IntArr,
+    reg_day: IntArr,
     as_of: int,
 ) -> tuple[bytes, int]:
     n = len(company)
@@ -788,10 +808,11 @@ def _credit_reports(
         _choice(rng, n, [0.15, 0.35, 0.3, 0.2]),
         _choice(rng, n, [0.45, 0.4, 0.15]),
     )
+    count = np.minimum(count, 1 + (as_of - reg_day) // 365)  # none before registration
     owner, rank = _expand(count)
     back = count[owner] - 1 - rank  # 0 = latest report
     day = as_of - rng.integers(0, 330, n)[owner] - back * 365 - rng.integers(-45, 45, owner.size)
-    day = np.minimum(day, as_of)
+    day = np.clip(day, reg_day[owner], as_of)
     after = defaulter[owner] & (day > t_def[owner])
     # the bureau sees most of the risk, including part a scorecard cannot see elsewhere
     bureau = 0.8 * risk + 0.6 * rng.normal(0.0, 1.0, n)
@@ -835,6 +856,7 @@ def _contracts(
     last_active: IntArr,
     annual_volume: FloatArr,
     t_def: IntArr,
+    reg_day: IntArr,
     as_of: int,
 ) -> tuple[bytes, int]:
     n = len(company)
@@ -842,7 +864,7 @@ def _contracts(
     count = np.where(prospect, (rng.random(n) < 0.1).astype(np.int64), count)
     owner, rank = _expand(count)
     k = owner.size
-    lo = np.minimum(a1[owner] - 30, as_of - 40)
+    lo = np.maximum(np.minimum(a1[owner] - 30, as_of - 40), reg_day[owner])
     hi = np.maximum(lo + 1, np.minimum(last_active[owner], as_of - 10))
     signed = lo + (rng.random(k) * (hi - lo)).astype(np.int64)
     draft = prospect[owner] | (rng.random(k) < 0.02)
@@ -949,6 +971,7 @@ def _financials(
     current_ratio: FloatArr,
     growth: FloatArr,
     risk: FloatArr,
+    reg_day: IntArr,
     as_of: int,
 ) -> tuple[bytes, int]:
     n = len(company)
@@ -956,6 +979,8 @@ def _financials(
     as_of_date = np.datetime64(as_of, "D").astype(object)
     last_year = as_of_date.year - 1 if as_of_date.month >= 5 else as_of_date.year - 2
     periods = np.where(has, np.where(rng.random(n) < 0.8, 3, 2), 0)
+    reg_year = reg_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    periods = np.clip(np.minimum(periods, last_year - reg_year + 1), 0, None)
     owner, rank = _expand(periods)
     k = owner.size
     back = periods[owner] - 1 - rank  # 0 = latest year

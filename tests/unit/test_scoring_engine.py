@@ -272,3 +272,17 @@ def test_a_higher_score_never_gets_a_worse_grade(pds: list[float]) -> None:
     order = [g.grade for g in DEFAULT_GRADES]
     ranks = [order.index(g) for g in grades]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def test_newton_logistic_regression_matches_scikit_learn() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from riskcli.services.scoring.engine import logistic_regression
+
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(4000, 3))
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(x @ [1.0, -0.5, 0.0] - 2)))).astype(np.int8)
+    b0, b = logistic_regression(x, y, 0.5)
+    ref = LogisticRegression(C=0.5, max_iter=2000, tol=1e-10).fit(x, y)
+    assert b0 == pytest.approx(ref.intercept_[0], abs=1e-4)
+    assert np.allclose(b, ref.coef_[0], atol=1e-4)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -729,8 +728,6 @@ def fit_scorecard(
     descriptions: dict[str, str] | None = None,
 ) -> FitResult:
     """Bin, select, regress and scale. ``data`` holds only candidate factor columns."""
-    from sklearn.linear_model import LogisticRegression
-
     params = params or ScorecardParams()
     y = np.asarray(y, dtype=np.int8)
     if len(y) != len(data):
@@ -772,11 +769,7 @@ def fit_scorecard(
     # Logistic regression; a factor whose coefficient has the wrong sign (WOE up => risk up)
     # is unstable (collinearity) and is dropped before refitting.
     while True:
-        model = LogisticRegression(C=params.regularization_c, max_iter=1000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(woe[:, kept], y)
-        coefs = model.coef_[0]
+        intercept, coefs = logistic_regression(woe[:, kept], y, params.regularization_c)
         worst = int(np.argmax(coefs))
         if coefs[worst] <= 0 or len(kept) == 1:
             break
@@ -788,7 +781,6 @@ def fit_scorecard(
     for f, c in zip(chosen, coefs, strict=True):
         f.coef = float(c)
         selection[f.name] = "selected"
-    intercept = float(model.intercept_[0])
     card = Scorecard(
         target=target,
         intercept=intercept,
@@ -800,6 +792,50 @@ def fit_scorecard(
     )
     assign_points(card)
     return FitResult(scorecard=card, all_factors=by_iv, selection=selection)
+
+
+def logistic_regression(
+    x: FloatArray, y: npt.NDArray[np.int8], c: float = 1.0, *, max_iter: int = 50
+) -> tuple[float, FloatArray]:
+    """L2-penalised logistic regression by Newton's method (IRLS); no intercept penalty.
+
+    Minimises ``c * sum(log loss) + 0.5 * |w|^2``, the objective of scikit-learn's
+    LogisticRegression(C=c), without importing scikit-learn (its import alone takes seconds).
+    """
+    n, k = x.shape
+    design = np.hstack([np.ones((n, 1)), x])
+    target = np.asarray(y, dtype=np.float64)
+    rate = min(max(float(target.mean()), 1e-6), 1 - 1e-6)
+    w = np.zeros(k + 1)
+    w[0] = math.log(rate / (1 - rate))
+    ridge = np.ones(k + 1)
+    ridge[0] = 0.0
+
+    def objective(v: FloatArray) -> float:
+        z = design @ v
+        loss = float(np.sum(np.logaddexp(0.0, z) - target * z))
+        return c * loss + 0.5 * float(np.sum(ridge * v * v))
+
+    current = objective(w)
+    for _ in range(max_iter):
+        z = design @ w
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function without overflow
+        grad = c * (design.T @ (p - target)) + ridge * w
+        hess = c * (design.T * (p * (1 - p))) @ design + np.diag(ridge) + 1e-9 * np.eye(k + 1)
+        step = np.linalg.solve(hess, grad)
+        # backtracking keeps every step downhill (the penalised objective is convex)
+        t = 1.0
+        while t > 1e-10:
+            trial = w - t * step
+            value = objective(trial)
+            if value <= current:
+                break
+            t *= 0.5
+        w, improvement, current = trial, current - value, value
+        if float(np.max(np.abs(t * step))) < 1e-9 or improvement < 1e-12 * max(1.0, current):
+            break
+    coefs: FloatArray = w[1:].copy()
+    return float(w[0]), coefs
 
 
 def assign_points(card: Scorecard) -> None:

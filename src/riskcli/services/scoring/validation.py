@@ -246,13 +246,29 @@ def _split(
                 vb, db = int(y[val].sum()), int(y[~val].sum())
                 if vb >= 5 and db >= min_bads and (len(y[val]) - vb) >= 5:
                     return val, "out-of-time", str(cutoff.date())
-    from sklearn.model_selection import train_test_split
-
-    idx = np.arange(n)
-    _, val_idx = train_test_split(idx, test_size=holdout, stratify=y, random_state=seed)
-    val = np.zeros(n, dtype=bool)
-    val[val_idx] = True
+    val = stratified_holdout(y, holdout, seed)
     return val, "stratified holdout", None
+
+
+def stratified_holdout(y: Y, share: float, seed: int) -> npt.NDArray[np.bool_]:
+    """A random validation mask holding `share` of the goods and of the bads."""
+    rng = np.random.default_rng(seed)
+    val = np.zeros(len(y), dtype=bool)
+    for cls in (0, 1):
+        idx = np.flatnonzero(y == cls)
+        take = round(len(idx) * share)
+        val[rng.permutation(idx)[:take]] = True
+    return val
+
+
+def stratified_folds(y: Y, k: int, seed: int) -> list[npt.NDArray[np.int64]]:
+    """k disjoint test-index sets, each with about 1/k of the goods and of the bads."""
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(y), dtype=np.int64)
+    for cls in (0, 1):
+        idx = rng.permutation(np.flatnonzero(y == cls))
+        fold[idx] = np.arange(len(idx)) % k
+    return [np.flatnonzero(fold == i) for i in range(k)]
 
 
 def kfold(
@@ -263,12 +279,11 @@ def kfold(
     seed: int,
     descriptions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    from sklearn.model_selection import StratifiedKFold
-
     aucs: list[float] = []
     kss: list[float] = []
-    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    for tr, te in folds.split(np.zeros(len(y)), y):
+    everything = np.arange(len(y))
+    for te in stratified_folds(y, k, seed):
+        tr = np.setdiff1d(everything, te, assume_unique=True)
         fit = fit_scorecard(data.iloc[tr], y[tr], params, descriptions=descriptions)
         s = score_frame(fit.scorecard, data.iloc[te])
         aucs.append(auc(y[te], s.pd))

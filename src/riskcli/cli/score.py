@@ -1,0 +1,413 @@
+"""`riskcli score`: explainable credit scorecards, grades, reason codes, limits, model registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from riskcli.cli import output
+from riskcli.cli.context import session
+from riskcli.cli.output import FormatOpt
+from riskcli.domain.errors import UsageError
+from riskcli.services.scoring import registry
+from riskcli.services.scoring import service as svc
+from riskcli.services.scoring.config import load_scoring_config
+
+app = typer.Typer(
+    help="Credit scoring: train or configure scorecards, score customers, explain, export.",
+    no_args_is_help=True,
+)
+models_app = typer.Typer(
+    help="The model registry: list, show, promote, retire.", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+
+ModelArg = Annotated[str, typer.Argument(help="Model id, or 'champion'.")]
+CustomerArg = Annotated[str, typer.Argument(help="Customer id (its customer_id).")]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="A CSV/TSV/JSON/JSONL/XLSX file with one row a case.")
+]
+TargetOpt = Annotated[
+    str | None, typer.Option("--target", help="The outcome column (1 = bad unless --bad).")
+]
+BadOpt = Annotated[str | None, typer.Option("--bad", help="The target value that means bad.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD.")]
+HorizonOpt = Annotated[
+    str | None, typer.Option("--horizon", help="Outcome window after --as-of, e.g. 12m.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")]
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {value!r}") from None
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _say(message: str) -> None:
+    output.info(f"score: {message}")
+
+
+def _quiet(quiet: bool) -> None:
+    if quiet:
+        output.STATE.quiet = True
+
+
+def _model_summary(model: registry.ModelRecord) -> dict[str, Any]:
+    out = model.summary()
+    out.update({k: v for k, v in model.metrics.items() if k not in out})
+    return out
+
+
+@app.command("train")
+def train(
+    ctx: typer.Context,
+    data: DataOpt = None,
+    target: TargetOpt = None,
+    bad: BadOpt = None,
+    factors: Annotated[
+        list[str] | None, typer.Option("--factors", help="Only these columns (comma list).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Leave out these columns (comma list).")
+    ] = None,
+    date_column: Annotated[
+        str | None,
+        typer.Option("--date-column", help="Dates for out-of-time validation (latest 30%)."),
+    ] = None,
+    from_store: Annotated[
+        bool, typer.Option("--from-store", help="Build factors and outcome from the store.")
+    ] = False,
+    as_of: AsOfOpt = None,
+    horizon: HorizonOpt = None,
+    name: Annotated[str | None, typer.Option("--name", help="Model name.")] = None,
+    challenger: Annotated[
+        bool, typer.Option("--challenger", help="Also fit a gradient-boosted challenger.")
+    ] = False,
+    fmt: FormatOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a scorecard on a history file or on the store, validate it and register it.
+
+    Example: riskcli score train --data history.csv --target defaulted --exclude customer_id
+    Example: riskcli score train --from-store --as-of 2025-09-30 --horizon 12m
+    """
+    _quiet(quiet)
+    if from_store == (data is not None):
+        raise UsageError("give either --data FILE --target COLUMN or --from-store")
+    if data is not None and not target:
+        raise UsageError("--target COLUMN is needed with --data")
+    with session(ctx, "score.train") as s:
+        cfg = load_scoring_config(s.config)
+        if challenger:
+            cfg = cfg.model_copy(update={"challenger": True})
+        if data is not None:
+            assert target is not None
+            model = svc.train_from_file(
+                s.store, data, target, cfg, bad=bad, factors=_split(factors),
+                exclude=_split(exclude), date_column=date_column, name=name, progress=_say,
+            )  # fmt: skip
+        else:
+            model = svc.train_from_store(
+                s.store, cfg, as_of=_date(as_of), horizon=horizon, name=name or "store",
+                progress=_say,
+            )  # fmt: skip
+        s.audit_affected(model_id=model.id)
+        for why in model.report.get("high_iv_warnings", []):
+            output.warn(why)
+        dropped = model.card.dropped
+        if dropped:
+            output.info("factors left out: " + "; ".join(f"{k} ({v})" for k, v in dropped.items()))
+        output.info(f"registered {model.label} as {model.status}")
+        output.render(_model_summary(model), fmt)
+
+
+@app.command("expert")
+def expert(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", help="Expert scorecard TOML (default: [scoring.expert] or built-in)."
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Model name.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Register the expert scorecard for a book with no default history.
+
+    Example: riskcli score expert --file examples/expert_scorecard.toml
+    """
+    with session(ctx, "score.train") as s:
+        model = svc.setup_expert(s.store, load_scoring_config(s.config), path=file, name=name)
+        s.audit_affected(model_id=model.id)
+        output.info(f"registered {model.label} as {model.status}")
+        output.render(_model_summary(model), fmt)
+
+
+@app.command("apply")
+def apply(
+    ctx: typer.Context,
+    model: ModelArg,
+    data: Annotated[Path, typer.Option("--data", help="The file to score.")],
+    fmt: FormatOpt = None,
+) -> None:
+    """Score a file: its rows plus score, pd, grade and reasons (nothing is stored).
+
+    Example: riskcli score apply champion --data applicants.csv > scored.csv
+    """
+    with session(ctx, "score.read") as s:
+        record, frame = svc.apply_to_file(s.store, model, data)
+        s.audit_affected(model_id=record.id, rows=len(frame))
+        output.render(frame, fmt)
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    model: ModelArg,
+    data: DataOpt = None,
+    target: TargetOpt = None,
+    bad: BadOpt = None,
+    as_of: AsOfOpt = None,
+    horizon: HorizonOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Reproduce the validation report on new data (a labelled file, or the store as of a date).
+
+    Example: riskcli score validate 3 --data new_history.csv --target defaulted
+    """
+    with session(ctx, "score.read") as s:
+        if data is not None:
+            if not target:
+                raise UsageError("--target COLUMN is needed with --data")
+            record, report = svc.validate_on_file(s.store, model, data, target, bad)
+        else:
+            day = _date(as_of)
+            if day is None:
+                raise UsageError("give --data FILE --target COLUMN, or --as-of DATE")
+            cfg = load_scoring_config(s.config)
+            record, report = svc.validate_on_store(s.store, model, cfg, day, horizon)
+        output.info(f"validation of {record.label}")
+        output.render_sections(
+            {
+                "metrics": report["metrics"] | {"psi": report.get("psi")},
+                "calibration": report["calibration"],
+                "by grade": report["by_grade"],
+                "monotonicity": report["monotonicity"],
+            },
+            fmt,
+        )
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model id (default: the champion).")
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer (customer_id).")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Score as of this date. Default: the latest activity."),
+    ] = None,
+    fmt: FormatOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score customers from the store and keep the run: score, PD, grade, reasons, limit.
+
+    Example: riskcli score run --as-of 2026-09-30
+    """
+    _quiet(quiet)
+    with session(ctx, "score.run") as s:
+        cfg = load_scoring_config(s.config)
+        result = svc.run(
+            s.store, cfg, ref=model, as_of=_date(as_of), customer=customer, progress=_say
+        )
+        s.audit_affected(run_id=result["run"], customers=result["customers"])
+        output.render(result, fmt)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    history: Annotated[int, typer.Option("--history", help="How many runs back.")] = 10,
+    fmt: FormatOpt = None,
+) -> None:
+    """A customer's scores, newest first: score, PD, grade, reasons, recommended limit.
+
+    Example: riskcli score show C000123
+    """
+    with session(ctx, "score.read") as s:
+        output.render(svc.show(s.store, customer, history=history), fmt)
+
+
+@app.command("explain")
+def explain(ctx: typer.Context, customer: CustomerArg, fmt: FormatOpt = None) -> None:
+    """Points per factor of a customer's latest score, and what would raise it.
+
+    Example: riskcli score explain C000123
+    """
+    with session(ctx, "score.read") as s:
+        head, rows = svc.explain(s.store, customer)
+        output.render_sections({"score": head, "factors": rows}, fmt)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    grade: Annotated[str | None, typer.Option("--grade", help="Only this grade.")] = None,
+    over_limit: Annotated[
+        bool, typer.Option("--over-limit", help="Only customers above their recommended limit.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Customers of the latest run, worst score first.
+
+    Example: riskcli score list --grade E
+    """
+    with session(ctx, "score.read") as s:
+        rows = svc.list_scores(s.store, grade=grade, over_limit=over_limit, limit=limit)
+        output.render(rows, fmt, empty_message="no customers match")
+
+
+@app.command("distribution")
+def distribution(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """Grades and scores of the latest run as a terminal histogram.
+
+    Example: riskcli score distribution
+    """
+    with session(ctx, "score.read") as s:
+        d = svc.distribution(s.store)
+        output.render_sections({"run": d["run"], "grades": d["grades"], "scores": d["scores"]}, fmt)
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="First model id.")],
+    b: Annotated[str, typer.Argument(help="Second model id.")],
+    data: DataOpt = None,
+    target: TargetOpt = None,
+    bad: BadOpt = None,
+    as_of: AsOfOpt = None,
+    horizon: HorizonOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Two models side by side on the same data (a labelled file or the store as of a date).
+
+    Example: riskcli score compare 1 2 --data holdout.csv --target defaulted
+    """
+    with session(ctx, "score.read") as s:
+        cfg = load_scoring_config(s.config)
+        rows = svc.compare(
+            s.store, a, b, cfg, path=data, target=target, bad=bad, as_of=_date(as_of),
+            horizon=horizon,
+        )  # fmt: skip
+        output.render(rows, fmt)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    model: ModelArg,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="sql or json.")] = "sql",
+    quote: Annotated[
+        str,
+        typer.Option("--quote", help="Identifiers: none (portable), ansi or backtick."),
+    ] = "none",
+) -> None:
+    """The scorecard as one portable SQL expression, or as JSON.
+
+    The SQL runs unchanged on SQLite, PostgreSQL, DuckDB and Spark SQL.
+    Example: riskcli score export champion --format sql > score.sql
+    """
+    if quote not in ("none", "ansi", "backtick"):
+        raise UsageError("--quote must be none, ansi or backtick")
+    with session(ctx, "score.read") as s:
+        sys.stdout.write(svc.export(s.store, model, fmt, quote))  # type: ignore[arg-type]
+
+
+@models_app.command("list")
+def models_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """Every model with its status (one champion), metrics and creator.
+
+    Example: riskcli score models list
+    """
+    with session(ctx, "score.read") as s:
+        output.render(registry.list_models(s.store), fmt, empty_message="no models yet")
+
+
+@models_app.command("show")
+def models_show(
+    ctx: typer.Context,
+    model: ModelArg,
+    fmt: FormatOpt = None,
+) -> None:
+    """A model: summary, validation metrics, factors with IV, the points table.
+
+    Example: riskcli score models show 1 --format json
+    """
+    with session(ctx, "score.read") as s:
+        record = registry.get_model(s.store, model)
+        report = record.report
+        sections: dict[str, Any] = {"model": _model_summary(record)}
+        if "validation" in report:
+            sections["validation"] = report["validation"] | {
+                "psi": report.get("psi"),
+                "method": report.get("method"),
+            }
+            sections["kfold"] = {
+                k: v for k, v in report.get("kfold", {}).items() if not isinstance(v, list)
+            }
+            if "challenger" in report:
+                sections["challenger"] = report["challenger"]
+            sections["by grade"] = report.get("by_grade", [])
+            sections["factors"] = report.get("factors", [])
+        sections["points"] = report.get("points", [])
+        if record.card.overrides:
+            sections["overrides"] = [o.model_dump() for o in record.card.overrides]
+        output.render_sections(sections, fmt)
+
+
+@models_app.command("promote")
+def models_promote(ctx: typer.Context, model: ModelArg, fmt: FormatOpt = None) -> None:
+    """Make a model the champion (the previous champion becomes a candidate).
+
+    Example: riskcli score models promote 2
+    """
+    with session(ctx, "score.train") as s:
+        record = registry.promote(s.store, model)
+        s.audit_affected(model_id=record.id)
+        output.info(f"{record.label} is now the champion")
+        output.render(record.summary(), fmt)
+
+
+@models_app.command("retire")
+def models_retire(ctx: typer.Context, model: ModelArg, fmt: FormatOpt = None) -> None:
+    """Retire a model (not the champion); it stays in the registry for the record.
+
+    Example: riskcli score models retire 1
+    """
+    with session(ctx, "score.train") as s:
+        record = registry.retire(s.store, model)
+        s.audit_affected(model_id=record.id)
+        output.info(f"{record.label} is retired")
+        output.render(record.summary(), fmt)

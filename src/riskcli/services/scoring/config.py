@@ -1,0 +1,64 @@
+"""The `[scoring]` section of the TOML config, with its documented defaults.
+
+[scoring]
+min_iv = 0.02            # drop factors with less information value
+max_corr = 0.7           # drop the weaker of two factors correlated above this (on WOE)
+min_bads = 50            # fewer bad outcomes: train refuses and points to `score expert`
+holdout = 0.3            # validation share (out-of-time when dates allow)
+folds = 5                # k-fold cross-validation (0 = off)
+horizon = "12m"          # outcome window of `score train --from-store`
+[scoring.scaling]
+base_points = 600
+base_odds = 50
+pdo = 20
+[scoring.binning]
+monotonic = "auto"       # auto | asc | desc | none
+max_bins = 6
+min_bin_frac = 0.02
+[scoring.limits]
+months_of_sales = { A = 3, B = 2, C = 1, D = 0.5, E = 0 }
+max_limit = 5000000
+max_share_of_net_assets = 0.2
+round_to = 1000
+[[scoring.grades]]       # replace the whole list to change the PD bands
+grade = "A"
+max_pd = 0.01
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from riskcli.domain.errors import InputError
+from riskcli.services.scoring.engine import ScorecardParams
+from riskcli.services.scoring.limits import LimitPolicy
+
+
+class ScoringConfig(ScorecardParams):
+    holdout: float = Field(default=0.3, gt=0, lt=1)
+    folds: int = Field(default=5, ge=0, le=20)
+    challenger: bool = False
+    horizon: str = "12m"
+    snapshots: int = Field(default=1, ge=1, le=12)
+    seed: int = 0
+    limits: LimitPolicy = Field(default_factory=LimitPolicy)
+    expert: dict[str, Any] = Field(default_factory=dict)
+
+    def scorecard_params(self) -> ScorecardParams:
+        return ScorecardParams.model_validate(
+            self.model_dump(include=set(ScorecardParams.model_fields))
+        )
+
+
+def load_scoring_config(config: dict[str, Any] | None) -> ScoringConfig:
+    section = (config or {}).get("scoring", {})
+    if not isinstance(section, dict):
+        raise InputError("config section [scoring] must be a table")
+    try:
+        return ScoringConfig.model_validate(section)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"config [scoring] {where}: {first['msg']}") from None

@@ -1,0 +1,271 @@
+"""An expert scorecard for a book with no default history, configured in TOML.
+
+The shipped default is `examples/expert_scorecard.toml` (kept identical to `DEFAULT_EXPERT`
+below; a test checks it). Numeric factors give points per bin between `cuts`, categorical ones
+per group of values; every factor has documented `missing` points. Overrides force a grade,
+e.g. bankruptcy or the dishonest-debtor list force the worst grade. The PD is the nominal PD of
+the points scaling, not a calibrated one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from riskcli.domain.errors import InputError
+from riskcli.services.scoring.engine import (
+    DEFAULT_GRADES,
+    Bin,
+    Factor,
+    GradeBand,
+    Override,
+    Scaling,
+    Scorecard,
+    _fmt,
+    _range_label,
+)
+
+
+class ExpertGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    values: list[str]
+    points: float
+
+
+class ExpertFactor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    cuts: list[float] = Field(default_factory=list)
+    points: list[float] = Field(default_factory=list)
+    groups: list[ExpertGroup] = Field(default_factory=list)
+    other: float | None = None
+    missing: float
+
+    @model_validator(mode="after")
+    def _shape(self) -> ExpertFactor:
+        if self.groups:
+            if self.cuts or self.points:
+                raise ValueError(f"{self.name}: give either cuts/points or groups, not both")
+            if self.other is None:
+                raise ValueError(f"{self.name}: a categorical factor needs `other` points")
+        else:
+            if len(self.points) != len(self.cuts) + 1:
+                raise ValueError(f"{self.name}: points must have one more entry than cuts")
+            if self.cuts != sorted(set(self.cuts)):
+                raise ValueError(f"{self.name}: cuts must be strictly increasing")
+        return self
+
+
+class ExpertSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "expert"
+    description: str = ""
+    scaling: Scaling = Field(default_factory=Scaling)
+    grades: list[GradeBand] = Field(default_factory=lambda: list(DEFAULT_GRADES))
+    factors: list[ExpertFactor]
+    overrides: list[Override] = Field(default_factory=list)
+    reasons: int = Field(default=4, ge=1, le=10)
+
+
+def _factor(spec: ExpertFactor) -> Factor:
+    bins: list[Bin] = []
+    if spec.groups:
+        for g in spec.groups:
+            members = sorted(str(v) for v in g.values)
+            bins.append(
+                Bin(kind="categories", values=members, label=", ".join(members), points=g.points)
+            )
+        assert spec.other is not None
+        bins.append(Bin(kind="other", label="another value", points=spec.other))
+        bins.append(Bin(kind="missing", label="missing", points=spec.missing))
+        return Factor(
+            name=spec.name,
+            description=spec.description or spec.name,
+            type="categorical",
+            bins=bins,
+            unseen_category="neutral",
+        )
+    edges: list[float | None] = [None, *spec.cuts, None]
+    for i, pts in enumerate(spec.points):
+        lo, hi = edges[i], edges[i + 1]
+        bins.append(Bin(kind="range", lo=lo, hi=hi, label=_range_label(lo, hi), points=pts))
+    bins.append(Bin(kind="missing", label="missing", points=spec.missing))
+    rising = spec.points == sorted(spec.points)
+    falling = spec.points == sorted(spec.points, reverse=True)
+    return Factor(
+        name=spec.name,
+        description=spec.description or spec.name,
+        type="numeric",
+        # points rise => risk falls with the value ("desc" names the bad-rate direction)
+        monotonic="desc" if rising and not falling else "asc" if falling else "none",
+        bins=bins,
+    )
+
+
+def expert_scorecard(data: dict[str, Any]) -> tuple[Scorecard, ExpertSpec]:
+    try:
+        spec = ExpertSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"expert scorecard {where}: {first['msg']}") from None
+    card = Scorecard(
+        kind="expert",
+        target="expert",
+        scaling=spec.scaling,
+        grades=spec.grades,
+        factors=[_factor(f) for f in spec.factors],
+        overrides=spec.overrides,
+        reasons=spec.reasons,
+    )
+    return card, spec
+
+
+def load_expert_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path} is not valid TOML: {exc}") from None
+
+
+_DEFAULT = """\
+# riskcli expert scorecard, for a book without default history (`riskcli score expert`).
+# Points add up to a score; the scaling maps the score to a nominal PD the same way a trained
+# model does (base 600 at odds 50:1, 20 points double the odds). The PD is nominal, not
+# calibrated on outcomes. Each numeric factor: `cuts` split the values into bins
+# (x < cuts[0], cuts[0] <= x < cuts[1], ..., x >= cuts[-1]); `points` has one more entry than
+# `cuts`; `missing` is the points for a missing value. Categorical factors: `groups` of values
+# with their points, `other` for a value not listed, `missing` for none.
+# Overrides: a flag that forces a grade whatever the points.
+
+name = "expert"
+description = "Expert scorecard shipped with riskcli"
+
+[scaling]
+base_points = 600
+base_odds = 50
+pdo = 20
+
+[[factors]]
+name = "worst_dpd_12m"
+description = "worst days past due in the last 12 months"
+cuts = [1, 15, 30, 60, 90]
+points = [110, 95, 80, 55, 30, 0]
+missing = 80
+
+[[factors]]
+name = "late_invoices_12m"
+description = "invoices 30+ days late in the last 12 months"
+cuts = [1, 2, 4]
+points = [70, 50, 30, 10]
+missing = 55
+
+[[factors]]
+name = "utilisation"
+description = "credit limit utilisation"
+cuts = [0.5, 0.8, 1.0, 1.2]
+points = [60, 50, 35, 20, 5]
+missing = 45
+
+[[factors]]
+name = "debt_ratio"
+description = "debt ratio (liabilities / assets)"
+cuts = [0.4, 0.6, 0.8, 1.0]
+points = [60, 50, 35, 20, 5]
+missing = 35
+
+[[factors]]
+name = "current_ratio"
+description = "current ratio (current assets / current liabilities)"
+cuts = [0.8, 1.0, 1.5, 2.0]
+points = [10, 25, 40, 50, 55]
+missing = 30
+
+[[factors]]
+name = "revenue_trend"
+description = "revenue change on the previous period"
+cuts = [-0.2, -0.05, 0.05, 0.2]
+points = [10, 25, 40, 50, 55]
+missing = 30
+
+[[factors]]
+name = "order_trend"
+description = "order volume change, last 6 months on the 6 before"
+cuts = [-0.3, -0.1, 0.1]
+points = [15, 30, 40, 45]
+missing = 30
+
+[[factors]]
+name = "years_in_business"
+description = "years in business"
+cuts = [2, 5, 10]
+points = [15, 30, 40, 50]
+missing = 20
+
+[[factors]]
+name = "tenure_months"
+description = "months as a customer"
+cuts = [12, 36, 60]
+points = [20, 30, 40, 45]
+missing = 20
+
+[[factors]]
+name = "bureau_score"
+description = "third-party bureau score"
+cuts = [500, 600, 700]
+points = [10, 40, 60, 75]
+missing = 35
+
+[[factors]]
+name = "adverse_flags"
+description = "adverse third-party flags (lawsuit, tax, other)"
+cuts = [1, 2]
+points = [50, 15, 0]
+missing = 35
+
+[[factors]]
+name = "industry"
+description = "industry"
+groups = [
+  { values = ["utilities", "healthcare", "software"], points = 45 },
+  { values = ["manufacturing", "wholesale", "logistics"], points = 35 },
+  { values = ["retail", "construction"], points = 20 },
+]
+other = 30
+missing = 25
+
+[[overrides]]
+factor = "bankruptcy"
+equals = 1
+grade = "E"
+reason = "bankruptcy on a third-party report"
+
+[[overrides]]
+factor = "dishonest_debtor"
+equals = 1
+grade = "E"
+reason = "on the dishonest-debtor list"
+"""
+
+
+def default_expert() -> dict[str, Any]:
+    """The shipped default (same content as examples/expert_scorecard.toml)."""
+    return tomllib.loads(_DEFAULT)
+
+
+def points_range(card: Scorecard) -> tuple[float, float]:
+    lo = sum(min(b.points for b in f.bins) for f in card.factors)
+    hi = sum(max(b.points for b in f.bins) for f in card.factors)
+    return lo, hi
+
+
+def describe(card: Scorecard) -> str:
+    lo, hi = points_range(card)
+    return f"{len(card.factors)} factors, points {_fmt(lo)} to {_fmt(hi)}"

@@ -1,0 +1,579 @@
+"""What each `riskcli score` command does, one function per command. Never prints.
+
+Every writing function works inside one transaction: an error leaves nothing stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskcli.domain.errors import InputError
+from riskcli.services.scoring import factors as store_factors
+from riskcli.services.scoring.config import ScoringConfig
+from riskcli.services.scoring.data import pick_factors, read_table
+from riskcli.services.scoring.engine import (
+    Scorecard,
+    parse_target,
+    points_table,
+    score_bins,
+    score_frame,
+)
+from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
+from riskcli.services.scoring.export_sql import Quote, export_sql
+from riskcli.services.scoring.limits import recommend
+from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
+from riskcli.services.scoring.validation import clean, develop, evaluate
+from riskcli.storage.store import Store
+
+Progress = Callable[[str], None]
+
+
+def _headline(report: dict[str, Any]) -> dict[str, Any]:
+    val = report.get("validation", {})
+    return {
+        "auc": val.get("auc"),
+        "gini": val.get("gini"),
+        "ks": val.get("ks"),
+        "brier": val.get("brier"),
+        "psi": report.get("psi"),
+        "method": report.get("method"),
+    }
+
+
+def _frame_fingerprint(frame: pd.DataFrame, y: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update(",".join(map(str, frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update(np.asarray(y, dtype=np.int8).tobytes())
+    return h.hexdigest()
+
+
+# ---- train ------------------------------------------------------------------------------------
+
+
+def train_from_file(
+    store: Store,
+    path: Path,
+    target: str,
+    cfg: ScoringConfig,
+    *,
+    bad: str | None = None,
+    factors: list[str] | None = None,
+    exclude: list[str] | None = None,
+    date_column: str | None = None,
+    name: str | None = None,
+    progress: Progress | None = None,
+) -> ModelRecord:
+    frame, sha = read_table(path)
+    cols = pick_factors(frame, target, factors=factors, exclude=exclude, date_column=date_column)
+    tgt = frame[target].astype(object)
+    blank = tgt.isna() | (tgt.astype(str).str.strip() == "")
+    kept = frame[~blank.to_numpy()].reset_index(drop=True)
+    if kept.empty:
+        raise InputError(f"the target column {target!r} is empty")
+    y = parse_target(kept[target], bad)
+    dates = kept[date_column] if date_column else None
+    dev = develop(
+        kept[cols],
+        y,
+        cfg.scorecard_params(),
+        target=target,
+        dates=dates,
+        holdout=cfg.holdout,
+        folds=cfg.folds,
+        with_challenger=cfg.challenger,
+        seed=cfg.seed,
+        progress=progress,
+    )
+    report = {
+        **dev.report,
+        "data": {"file": path.name, "rows": len(kept), "rows_without_target": int(blank.sum())},
+    }
+    params = {
+        "config": cfg.model_dump(mode="json", exclude={"expert"}),
+        "target": target,
+        "bad": bad,
+        "factors": cols,
+        "date_column": date_column,
+    }
+    return save_model(
+        store,
+        dev.scorecard,
+        name=name or path.stem,
+        source=f"file:{path.name}",
+        params=params,
+        fingerprint=sha,
+        metrics=_headline(report),
+        report=report,
+    )
+
+
+def train_from_store(
+    store: Store,
+    cfg: ScoringConfig,
+    *,
+    as_of: date | None = None,
+    horizon: str | None = None,
+    name: str = "store",
+    progress: Progress | None = None,
+) -> ModelRecord:
+    horizon_days = store_factors.parse_horizon(horizon or cfg.horizon)
+    if as_of is None:
+        latest = store_factors.latest_activity(store)
+        if latest is None:
+            raise InputError("the store holds no transactions or receivables to train on")
+        as_of = date.fromordinal(latest.toordinal() - horizon_days)
+    frame, y, dates, notes = store_factors.training_frame(
+        store, as_of, horizon_days, snapshots=cfg.snapshots, progress=progress
+    )
+    candidates = [c for c in store_factors.STORE_FACTORS if c not in store_factors.DEFAULT_EXCLUDE]
+    dev = develop(
+        frame[candidates],
+        y,
+        cfg.scorecard_params(),
+        target=f"90+ days past due within {horizon_days} days",
+        dates=dates if cfg.snapshots > 1 else None,
+        holdout=cfg.holdout,
+        folds=cfg.folds,
+        with_challenger=cfg.challenger,
+        seed=cfg.seed,
+        descriptions=store_factors.FACTOR_DESCRIPTIONS,
+        progress=progress,
+    )
+    card = dev.scorecard.model_copy(update={"overrides": _default_overrides()})
+    report = {**dev.report, "data": {"store": True, **notes, "rows": len(frame)}}
+    params = {
+        "config": cfg.model_dump(mode="json", exclude={"expert"}),
+        "as_of": as_of.isoformat(),
+        "horizon_days": horizon_days,
+        "factors": candidates,
+    }
+    return save_model(
+        store,
+        card,
+        name=name,
+        source=f"store as of {as_of.isoformat()}",
+        params=params,
+        fingerprint=_frame_fingerprint(frame[candidates], y),
+        metrics=_headline(report),
+        report=clean(report),
+    )
+
+
+def _default_overrides() -> list[Any]:
+    card, _ = expert_scorecard(default_expert())
+    return list(card.overrides)
+
+
+def setup_expert(
+    store: Store, cfg: ScoringConfig, *, path: Path | None = None, name: str | None = None
+) -> ModelRecord:
+    """Register the expert scorecard: a TOML file, else [scoring.expert], else the default."""
+    if path is not None:
+        data, source = load_expert_file(path), f"file:{path.name}"
+    elif cfg.expert:
+        data, source = cfg.expert, "config [scoring.expert]"
+    else:
+        data, source = default_expert(), "default expert scorecard"
+    card, spec = expert_scorecard(data)
+    unknown = [f.name for f in card.factors if f.name not in store_factors.STORE_FACTORS]
+    unknown += [o.factor for o in card.overrides if o.factor not in store_factors.STORE_FACTORS]
+    if unknown:
+        raise InputError(
+            f"the expert scorecard names unknown factor(s): {', '.join(unknown)} "
+            f"(known: {', '.join(store_factors.STORE_FACTORS)})"
+        )
+    text = json.dumps(card.to_json_dict(), sort_keys=True)
+    return save_model(
+        store,
+        card,
+        name=name or spec.name,
+        source=source,
+        params={"expert": data},
+        fingerprint=hashlib.sha256(text.encode()).hexdigest(),
+        metrics={},
+        report={"points": points_table(card), "description": spec.description},
+    )
+
+
+# ---- apply / validate / compare on files ------------------------------------------------------
+
+
+def scored_columns(card: Scorecard, frame: pd.DataFrame) -> pd.DataFrame:
+    s = score_frame(card, frame)
+    out = pd.DataFrame(
+        {
+            "score": s.score,
+            "pd": np.round(np.asarray(s.pd, dtype=np.float64), 6),
+            "grade": s.grade,
+        },
+        index=frame.index,
+    )
+    for j in range(s.reasons.shape[1]):
+        out[f"reason{j + 1}"] = s.reasons[:, j]
+    return out
+
+
+def apply_to_file(store: Store, ref: str | None, path: Path) -> tuple[ModelRecord, pd.DataFrame]:
+    model = get_model(store, ref)
+    frame, _ = read_table(path)
+    return model, pd.concat([frame, scored_columns(model.card, frame)], axis=1)
+
+
+def validate_on_file(
+    store: Store, ref: str | None, path: Path, target: str, bad: str | None = None
+) -> tuple[ModelRecord, dict[str, Any]]:
+    model = get_model(store, ref)
+    frame, sha = read_table(path)
+    if target not in frame.columns:
+        raise InputError(f"--target column {target!r} is not in the file")
+    keep = frame[target].astype(str).str.strip() != ""
+    frame = frame[keep.to_numpy()].reset_index(drop=True)
+    y = parse_target(frame[target], bad)
+    return model, _evaluate_model(model, frame, y) | {"data": path.name, "fingerprint": sha}
+
+
+def _evaluate_model(model: ModelRecord, frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    bands = model.report.get("score_bands") or {}
+    if int(np.sum(y)) == 0 or int(np.sum(y)) == len(y):
+        raise InputError("the outcome has only one class on this data; nothing to validate")
+    out = evaluate(
+        model.card,
+        frame,
+        y,
+        dev_edges=bands.get("edges"),
+        dev_shares=bands.get("development_shares"),
+    )
+    return dict(clean(out))
+
+
+def validate_on_store(
+    store: Store, ref: str | None, cfg: ScoringConfig, as_of: date, horizon: str | None
+) -> tuple[ModelRecord, dict[str, Any]]:
+    model = get_model(store, ref)
+    days = store_factors.parse_horizon(horizon or cfg.horizon)
+    frame, y, _, notes = store_factors.training_frame(store, as_of, days)
+    return model, _evaluate_model(model, frame, y) | {"data": notes}
+
+
+def compare(
+    store: Store,
+    a: str,
+    b: str,
+    cfg: ScoringConfig,
+    *,
+    path: Path | None = None,
+    target: str | None = None,
+    bad: str | None = None,
+    as_of: date | None = None,
+    horizon: str | None = None,
+) -> list[dict[str, Any]]:
+    """Both models' metrics on the same data, side by side (one row per metric)."""
+    results = []
+    for ref in (a, b):
+        if path is not None:
+            if target is None:
+                raise InputError("--target is needed with --data")
+            model, rep = validate_on_file(store, ref, path, target, bad)
+        else:
+            if as_of is None:
+                raise InputError("give --data FILE --target COLUMN, or --as-of DATE")
+            model, rep = validate_on_store(store, ref, cfg, as_of, horizon)
+        results.append((model, rep))
+    (ma, ra), (mb, rb) = results
+    rows: list[dict[str, Any]] = [
+        {"metric": "model", "a": ma.label, "b": mb.label},
+        {"metric": "kind", "a": ma.kind, "b": mb.kind},
+        {"metric": "factors", "a": len(ma.card.factors), "b": len(mb.card.factors)},
+    ]
+    for key in ("auc", "gini", "ks", "brier", "count", "bads", "bad_rate"):
+        rows.append({"metric": key, "a": ra["metrics"][key], "b": rb["metrics"][key]})
+    rows.append({"metric": "psi", "a": ra.get("psi"), "b": rb.get("psi")})
+    for ga, gb in zip(ra["by_grade"], rb["by_grade"], strict=False):
+        rows.append(
+            {
+                "metric": f"bad rate grade {ga['grade']}/{gb['grade']}",
+                "a": f"{ga['bad_rate']} ({ga['count']})",
+                "b": f"{gb['bad_rate']} ({gb['count']})",
+            }
+        )
+    return rows
+
+
+# ---- score runs on the store ------------------------------------------------------------------
+
+
+def run(
+    store: Store,
+    cfg: ScoringConfig,
+    *,
+    ref: str | None = None,
+    as_of: date | None = None,
+    customer: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Score customers from the store and keep the run (one transaction)."""
+    model = get_model(store, ref)
+    if as_of is None:
+        as_of = store_factors.latest_activity(store) or date.today()
+    say = progress or (lambda _m: None)
+    frame = store_factors.build_factors(store, as_of, customer=customer, progress=say)
+    if frame.empty:
+        raise InputError("no customers to score")
+    missing = [f.name for f in model.card.factors if f.name not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{model.label} uses factors the store does not provide ({', '.join(missing)}); "
+            "it was trained on a file: use `riskcli score apply`"
+        )
+    say("scoring")
+    bins = np.empty((len(frame), len(model.card.factors)), dtype=np.int64)
+    from riskcli.services.scoring.engine import bin_index
+
+    for j, f in enumerate(model.card.factors):
+        bins[:, j] = bin_index(f, frame[f.name])
+    if bins.size and bins.max() > 255:
+        raise InputError("a factor has more than 255 bins")
+    s = score_bins(model.card, bins, frame)
+    grade = np.asarray(s.grade, dtype=object)
+    current = pd.to_numeric(frame["credit_limit"], errors="coerce").fillna(0).to_numpy(np.int64)
+    recommended = recommend(
+        grade,
+        frame["orders_12m"].to_numpy(dtype=np.float64),
+        pd.to_numeric(frame["net_assets"], errors="coerce").to_numpy(dtype=np.float64),
+        cfg.limits,
+    )
+    over = (current > recommended).astype(np.int64)
+    packed = bins.astype(np.uint8)
+    blobs = [row.tobytes() for row in packed]
+    reasons = np.asarray(s.reasons, dtype=object)
+    n_reasons = reasons.shape[1]
+    cols = [reasons[:, j].tolist() if j < n_reasons else [None] * len(frame) for j in range(4)]
+    if n_reasons > 4:  # the store keeps the top four
+        pass
+    counts = pd.Series(grade).value_counts().to_dict()
+    stats = {
+        "grades": {g.grade: int(counts.get(g.grade, 0)) for g in model.card.grades},
+        "over_limit": int(over.sum()),
+        "mean_score": round(float(np.mean(s.score)), 2),
+        "overrides": int(np.sum(np.asarray(s.override, dtype=object) != None)),  # noqa: E711
+    }
+    say("writing")
+    with store.transaction():
+        cur = store.execute(
+            "INSERT INTO score_runs (model_id, created_at, created_by, as_of, customers, params, "
+            "stats) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                model.id, now(), store.user, as_of.isoformat(), len(frame),
+                json.dumps({"customer": customer, "limits": cfg.limits.model_dump(mode="json")}),
+                json.dumps(stats),
+            ),
+        )  # fmt: skip
+        run_id = int(cur.lastrowid)
+        rows = zip(
+            [run_id] * len(frame),
+            frame["customer_id"].astype(int).tolist(),
+            np.asarray(s.score, dtype=np.float64).tolist(),
+            np.round(np.asarray(s.pd, dtype=np.float64), 6).tolist(),
+            grade.tolist(),
+            *cols,
+            blobs,
+            recommended.tolist(),
+            current.tolist(),
+            over.tolist(),
+            strict=True,
+        )
+        store.executemany(
+            "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, "
+            "reason3, reason4, bins, recommended_limit, current_limit, over_limit) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return {
+        "run": run_id,
+        "model": model.label,
+        "as_of": as_of.isoformat(),
+        "customers": len(frame),
+        **{f"grade_{g.grade}": int(counts.get(g.grade, 0)) for g in model.card.grades},
+        "over_limit": stats["over_limit"],
+        "overrides": stats["overrides"],
+    }
+
+
+def latest_run(store: Store, run_id: int | None = None) -> dict[str, Any]:
+    if run_id is not None:
+        rows = store.query("SELECT * FROM score_runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise InputError(f"no score run {run_id}")
+        return rows[0]
+    rows = store.query("SELECT * FROM score_runs ORDER BY id DESC LIMIT 1")
+    if not rows:
+        raise InputError("no score runs yet: run `riskcli score run`")
+    return rows[0]
+
+
+def _money(cents: Any) -> str:
+    return f"{int(cents) / 100:.2f}"
+
+
+def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, Any]]:
+    """A customer's scores, newest first."""
+    rows = store.query(
+        "SELECT r.id AS run, r.as_of, m.name || ' v' || m.version AS model, s.score, s.pd, "
+        "s.grade, s.reason1, s.reason2, s.reason3, s.reason4, s.recommended_limit, "
+        "s.current_limit, s.over_limit FROM scores s JOIN score_runs r ON r.id = s.run_id "
+        "JOIN score_models m ON m.id = r.model_id JOIN customers c ON c.id = s.customer_id "
+        "WHERE c.external_id = ? ORDER BY r.id DESC LIMIT ?",
+        (customer, history),
+    )
+    if not rows:
+        known = store.scalar("SELECT 1 FROM customers WHERE external_id = ?", (customer,))
+        if not known:
+            raise InputError(f"no customer {customer!r}")
+        raise InputError(f"customer {customer!r} has no score yet: run `riskcli score run`")
+    for r in rows:
+        r["reasons"] = "; ".join(x for x in (r.pop(f"reason{i}") for i in range(1, 5)) if x)
+        r["recommended_limit"] = _money(r["recommended_limit"])
+        r["current_limit"] = _money(r["current_limit"])
+        r["over_limit"] = bool(r["over_limit"])
+    return rows
+
+
+def explain(store: Store, customer: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Points per factor of the latest score, and what would raise it."""
+    rows = store.query(
+        "SELECT s.*, r.model_id, r.as_of FROM scores s JOIN score_runs r ON r.id = s.run_id "
+        "JOIN customers c ON c.id = s.customer_id WHERE c.external_id = ? "
+        "ORDER BY r.id DESC LIMIT 1",
+        (customer,),
+    )
+    if not rows:
+        show(store, customer)  # raises the right error
+    row = rows[0]
+    model = get_model(store, row["model_id"])
+    bins = list(bytes(row["bins"]))
+    out: list[dict[str, Any]] = []
+    for f, b in zip(model.card.factors, bins, strict=True):
+        this = f.bins[b]
+        best = max(f.bins, key=lambda x: x.points)
+        gain = best.points - this.points
+        out.append(
+            {
+                "factor": f.name,
+                "description": f.description,
+                "value": this.label,
+                "points": this.points,
+                "best_points": best.points,
+                "would_raise_by": gain,
+                "to_gain": f"{f.description}: {best.label}" if gain > 0 else "",
+            }
+        )
+    out.sort(key=lambda r: -r["would_raise_by"])
+    head = {
+        "customer": customer,
+        "run": row["run_id"],
+        "as_of": row["as_of"],
+        "model": model.label,
+        "score": row["score"],
+        "pd": row["pd"],
+        "grade": row["grade"],
+    }
+    return head, out
+
+
+def list_scores(
+    store: Store, *, grade: str | None = None, over_limit: bool = False, limit: int | None = None
+) -> list[dict[str, Any]]:
+    run = latest_run(store)
+    sql = (
+        "SELECT c.external_id AS customer, s.score, s.pd, s.grade, s.reason1, "
+        "s.recommended_limit, s.current_limit, s.over_limit FROM scores s "
+        "JOIN customers c ON c.id = s.customer_id WHERE s.run_id = ?"
+    )
+    params: list[Any] = [run["id"]]
+    if grade:
+        sql += " AND s.grade = ?"
+        params.append(grade.upper())
+    if over_limit:
+        sql += " AND s.over_limit = 1"
+    sql += " ORDER BY s.score, c.external_id"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    frame = store.query_df(sql, params)
+    for col in ("recommended_limit", "current_limit"):
+        frame[col] = (frame[col].astype("int64") / 100).round(2)
+    frame["over_limit"] = frame["over_limit"].astype(bool)
+    return frame.to_dict("records")  # type: ignore[return-value]
+
+
+def distribution(store: Store, *, width: int = 40, step: int = 20) -> dict[str, Any]:
+    run = latest_run(store)
+    model = get_model(store, run["model_id"])
+    grades = store.query(
+        "SELECT grade, COUNT(*) AS customers, AVG(pd) AS mean_pd, SUM(over_limit) AS over_limit "
+        "FROM scores WHERE run_id = ? GROUP BY grade",
+        (run["id"],),
+    )
+    by = {g["grade"]: g for g in grades}
+    total = max(sum(g["customers"] for g in grades), 1)
+    biggest = max((g["customers"] for g in grades), default=1)
+    rows = []
+    for g in model.card.grades:
+        n = int(by.get(g.grade, {}).get("customers", 0))
+        rows.append(
+            {
+                "grade": g.grade,
+                "pd_band": g.description or f"PD < {g.max_pd:.0%}",
+                "customers": n,
+                "share": f"{n / total:.1%}",
+                "mean_pd": round(float(by.get(g.grade, {}).get("mean_pd") or 0), 4),
+                "over_limit": int(by.get(g.grade, {}).get("over_limit") or 0),
+                "histogram": "#" * round(width * n / biggest) if biggest else "",
+            }
+        )
+    bands = store.query(
+        "SELECT CAST(score / ? AS INTEGER) * ? AS band, COUNT(*) AS customers FROM scores "
+        "WHERE run_id = ? GROUP BY band ORDER BY band",
+        (step, step, run["id"]),
+    )
+    top = max((b["customers"] for b in bands), default=1)
+    score_rows = [
+        {
+            "score": f"{int(b['band'])}-{int(b['band']) + step - 1}",
+            "customers": b["customers"],
+            "histogram": "#" * max(1, round(width * b["customers"] / top)),
+        }
+        for b in bands
+    ]
+    return {
+        "run": {
+            "run": run["id"],
+            "model": model.label,
+            "as_of": run["as_of"],
+            "customers": run["customers"],
+        },
+        "grades": rows,
+        "scores": score_rows,
+    }
+
+
+def export(store: Store, ref: str | None, fmt: str, quote: Quote = "none") -> str:
+    model = get_model(store, ref)
+    if fmt == "json":
+        payload = {
+            "model": model.summary(),
+            "scorecard": model.card.to_json_dict(),
+        }
+        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "sql":
+        return export_sql(model.card, quote=quote, header=f"riskcli scorecard {model.label}")
+    raise InputError("--format must be sql or json")

@@ -1,0 +1,551 @@
+"""Tiering against the store: read transactions fast, store runs, answer the reading commands.
+
+Every function takes an open Store (a unit of work). `run_tiering` writes one run and its
+results in one transaction; everything else only reads. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskcli.domain.errors import InputError
+from riskcli.services.tiering.compute import (
+    IntArray,
+    TierResult,
+    Transactions,
+    compute_tiers,
+)
+from riskcli.services.tiering.config import TieringConfig, load_tiering_config, parse_window
+from riskcli.storage.store import Store
+
+Progress = Callable[[int], None] | None
+
+#: rows per chunk when reading transactions; bounds the size of one concatenated text
+READ_CHUNK = 1_000_000
+RESULT_COLUMNS = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "tenure_days",
+    "interval_days",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "tier",
+    "stage",
+    "cluster",
+)
+TIER_ORDER = "ABCDEFGH"
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    result: TierResult
+
+
+# ---- reading the inputs ---------------------------------------------------------------------
+def read_customer_ids(store: Store) -> IntArray:
+    text = store.conn.execute("SELECT group_concat(id, ' ') FROM customers").fetchone()[0]
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    ids: IntArray = np.fromstring(text, dtype=np.int64, sep=" ")
+    return ids
+
+
+def read_transactions(store: Store, progress: Progress = None) -> Transactions:
+    """Orders and refunds as arrays (payments are not read).
+
+    Speed matters at ten million rows, so there is no Python object per row: for each chunk
+    of rows (a rowid range, so memory stays bounded) SQLite joins every column into one text
+    that numpy parses in C. Dates are fixed-width `YYYY-MM-DD`, concatenated without a
+    separator and read as datetime64; the amount carries the kind in its lowest bit
+    (2 * amount + 1 for an order, -2 * amount for a refund).
+    """
+    conn = store.conn
+    lo_hi = conn.execute("SELECT min(id), max(id) FROM transactions").fetchone()
+    if lo_hi is None or lo_hi[0] is None:
+        return Transactions.empty()
+    lo, hi = int(lo_hi[0]), int(lo_hi[1])
+    sql = (
+        "SELECT group_concat(customer_id, ' '), group_concat(date, ''), "
+        "group_concat(iif(kind = 'order', 2 * amount + 1, -2 * amount), ' ') "
+        "FROM transactions WHERE id BETWEEN ? AND ? AND kind <> 'payment'"
+    )
+    cust_parts: list[IntArray] = []
+    day_parts: list[IntArray] = []
+    amount_parts: list[IntArray] = []
+    for start in range(lo, hi + 1, READ_CHUNK):
+        ids, dates, amounts = conn.execute(sql, (start, start + READ_CHUNK - 1)).fetchone()
+        if ids:
+            cust = np.fromstring(ids, dtype=np.int64, sep=" ")
+            cust_parts.append(cust)
+            day_parts.append(_parse_day_block(dates, len(cust)))
+            amount_parts.append(np.fromstring(amounts, dtype=np.int64, sep=" "))
+        if progress:
+            progress(1)
+    if not cust_parts:
+        return Transactions.empty()
+    coded = np.concatenate(amount_parts)
+    return Transactions(
+        customer_id=np.concatenate(cust_parts),
+        day=np.concatenate(day_parts),
+        is_order=(coded & 1) == 1,
+        amount=coded >> 1,
+    )
+
+
+def read_chunks(store: Store) -> int:
+    """How many progress steps `read_transactions` reports (one per chunk)."""
+    lo_hi = store.conn.execute("SELECT min(id), max(id) FROM transactions").fetchone()
+    if lo_hi is None or lo_hi[0] is None:
+        return 0
+    return (int(lo_hi[1]) - int(lo_hi[0])) // READ_CHUNK + 1
+
+
+def _parse_day_block(text: str, count: int) -> IntArray:
+    """`count` dates written back to back as YYYY-MM-DD -> day numbers."""
+    raw = text.encode("ascii", errors="replace")
+    if len(raw) != 10 * count:
+        raise InputError("a transaction date is not a YYYY-MM-DD date")
+    block = np.frombuffer(raw, dtype="S10")
+    try:
+        days: IntArray = block.astype("datetime64[D]").astype(np.int64)
+    except ValueError:
+        raise InputError("a transaction date is not a YYYY-MM-DD date") from None
+    return days
+
+
+# ---- running ----------------------------------------------------------------------------------
+def parse_as_of(text: str | date | None) -> date:
+    """`YYYY-MM-DD` (default: today) -> date; a one-line InputError otherwise."""
+    if text is None:
+        return date.today()
+    if isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError(f"as-of date {text!r} is not a YYYY-MM-DD date") from None
+
+
+def run_tiering(
+    store: Store,
+    *,
+    config: dict[str, Any] | TieringConfig | None = None,
+    as_of: str | date | None = None,
+    window: str | None = None,
+    method: str | None = None,
+    progress: Progress = None,
+) -> RunOutcome:
+    """Tier every customer and store the run (as-of date, parameters, results) as history.
+
+    Raises InputError for an empty store, an as-of date before every transaction, or bad
+    parameters. The run and all its rows are written in one transaction.
+    """
+    cfg = config if isinstance(config, TieringConfig) else load_tiering_config(config)
+    day = parse_as_of(as_of)
+    window_text = window or cfg.window
+    window_days = parse_window(window_text)
+    chosen = method or cfg.method
+    if chosen not in ("rfm", "kmeans"):
+        raise InputError(f"unknown method {chosen!r}: use rfm or kmeans")
+    clock = _Clock()
+    # one transaction: a consistent snapshot to read, and the run is stored whole or not at all
+    with store.transaction():
+        ids = read_customer_ids(store)
+        if len(ids) == 0:
+            raise InputError("nothing to tier: the store has no customers (import some first)")
+        txns = read_transactions(store, progress)
+        clock.lap("read")
+        result = compute_tiers(
+            ids, txns, day, cfg, method=chosen, window_days=window_days, progress=progress
+        )
+        del txns
+        clock.lap("compute")
+        params = cfg.model_dump()
+        params.update({"as_of": day.isoformat(), "window": window_text, "method": chosen})
+        cur = store.execute(
+            "INSERT INTO tier_runs(created_at, created_by, as_of, method, window_days, customers, "
+            "params, stats) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                store.user,
+                day.isoformat(),
+                chosen,
+                window_days,
+                len(result.frame),
+                json.dumps(params, sort_keys=True),
+                "{}",
+            ),
+        )
+        run_id = int(cur.lastrowid)
+        store.executemany(
+            "INSERT INTO tier_results(run_id, customer_id, "
+            + ", ".join(RESULT_COLUMNS)
+            + ") VALUES (?, ?"
+            + ", ?" * len(RESULT_COLUMNS)
+            + ")",
+            _result_rows(run_id, result.frame),
+        )
+        clock.lap("write")
+        result.stats["timings"] = clock.laps
+        store.execute(
+            "UPDATE tier_runs SET stats = ? WHERE id = ?",
+            (json.dumps(result.stats, sort_keys=True), run_id),
+        )
+    if progress:
+        progress(1)
+    return RunOutcome(run_id=run_id, result=result)
+
+
+class _Clock:
+    """Wall and CPU seconds per phase, kept in the run's stats for benchmarks."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, dict[str, float]] = {}
+        self._wall = time.perf_counter()
+        self._cpu = time.process_time()
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.laps[name] = {"wall": round(wall - self._wall, 2), "cpu": round(cpu - self._cpu, 2)}
+        self._wall, self._cpu = wall, cpu
+
+
+def _column_values(frame: pd.DataFrame, name: str) -> list[Any]:
+    """Python values for SQLite: NA/NaN become None, numpy scalars become int/float/str."""
+    col = frame[name]
+    values: list[Any] = col.tolist()
+    missing = col.isna().to_numpy()
+    if missing.any():
+        for i in np.flatnonzero(missing).tolist():
+            values[i] = None
+    return values
+
+
+def _result_rows(run_id: int, frame: pd.DataFrame) -> Any:
+    cols = [frame["customer_id"].tolist()] + [_column_values(frame, c) for c in RESULT_COLUMNS]
+    return zip(itertools.repeat(run_id), *cols)
+
+
+# ---- reading runs -----------------------------------------------------------------------------
+def list_runs(store: Store) -> pd.DataFrame:
+    """Every run, newest first, with its tier counts and warnings count."""
+    rows = store.query(
+        "SELECT id AS run, as_of, method, window_days, customers, created_at, created_by, stats "
+        "FROM tier_runs ORDER BY id DESC"
+    )
+    out = []
+    for row in rows:
+        stats = json.loads(row.pop("stats"))
+        tiers = stats.get("tiers", {})
+        row.update({f"tier_{k}": v for k, v in tiers.items()})
+        row["silhouette"] = stats.get("silhouette")
+        row["warnings"] = len(stats.get("warnings", []))
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def get_run(store: Store, run: int | None = None) -> dict[str, Any]:
+    """One run (the latest when `run` is None) with params and stats decoded."""
+    if run is None:
+        rows = store.query("SELECT * FROM tier_runs ORDER BY id DESC LIMIT 1")
+        if not rows:
+            raise InputError("no tier runs yet: run `riskcli tier run` first")
+    else:
+        rows = store.query("SELECT * FROM tier_runs WHERE id = ?", (int(run),))
+        if not rows:
+            raise InputError(f"no tier run {run} (see `riskcli tier runs`)")
+    row = rows[0]
+    row["params"] = json.loads(row["params"])
+    row["stats"] = json.loads(row["stats"])
+    return row
+
+
+def _previous_run(store: Store, run_id: int) -> int | None:
+    value = store.scalar("SELECT max(id) FROM tier_runs WHERE id < ?", (run_id,))
+    return None if value is None else int(value)
+
+
+def resolve_customer(store: Store, ref: str | int) -> int:
+    """A customer's internal id from its external id (or, failing that, an internal id)."""
+    if isinstance(ref, int):
+        found = store.scalar("SELECT id FROM customers WHERE id = ?", (ref,))
+    else:
+        found = store.scalar("SELECT id FROM customers WHERE external_id = ?", (ref,))
+        if found is None and ref.isdigit():
+            found = store.scalar("SELECT id FROM customers WHERE id = ?", (int(ref),))
+    if found is None:
+        raise InputError(f"no customer {ref}")
+    return int(found)
+
+
+_RESULT_SELECT = (
+    "SELECT c.external_id AS customer_id, c.name AS name, r.tier, r.segment, r.stage, "
+    "r.recency_days, r.frequency, r.monetary, r.tenure_days, r.interval_days, "
+    "r.r_score, r.f_score, r.m_score, r.cluster "
+    "FROM tier_results r JOIN customers c ON c.id = r.customer_id "
+)
+
+
+def _money(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """Cents -> Decimal currency units for display."""
+    for col in cols:
+        if col in frame.columns:
+            money = [None if pd.isna(v) else Decimal(int(v)).scaleb(-2) for v in frame[col]]
+            frame[col] = pd.Series(money, index=frame.index, dtype=object)
+    return frame
+
+
+def results(
+    store: Store,
+    run: int | None = None,
+    *,
+    tier: str | None = None,
+    segment: str | None = None,
+    stage: str | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Per-customer results of a run (latest by default), filtered, best tier first."""
+    run_id = int(get_run(store, run)["id"])
+    where = ["r.run_id = ?"]
+    params: list[Any] = [run_id]
+    for name, value in (("tier", tier), ("segment", segment), ("stage", stage)):
+        if value is not None:
+            where.append(f"lower(r.{name}) = lower(?)")
+            params.append(value)
+    sql = _RESULT_SELECT + "WHERE " + " AND ".join(where) + " ORDER BY r.tier, r.monetary DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return _money(store.query_df(sql, params), "monetary")
+
+
+def customer_history(store: Store, ref: str | int) -> pd.DataFrame:
+    """One customer's results in every run, newest first."""
+    cid = resolve_customer(store, ref)
+    sql = _RESULT_SELECT.replace("SELECT ", "SELECT r.run_id AS run, t.as_of, t.method, ", 1)
+    sql = sql.replace(
+        "FROM tier_results r ", "FROM tier_results r JOIN tier_runs t ON t.id = r.run_id "
+    )
+    frame = store.query_df(sql + "WHERE r.customer_id = ? ORDER BY r.run_id DESC", (cid,))
+    if frame.empty:
+        get_run(store)  # says "no tier runs yet" when that is the reason
+        raise InputError(f"customer {ref} is in no tier run yet (it was added after the last run)")
+    return _money(frame, "monetary")
+
+
+def latest_tier(store: Store, customer_id: int) -> dict[str, Any] | None:
+    """The customer's row in the latest run, or None (no run, or not in it)."""
+    if not store.has_table("tier_runs"):
+        return None
+    rows = store.query(
+        "SELECT r.run_id, t.as_of, r.tier, r.segment, r.stage FROM tier_results r "
+        "JOIN tier_runs t ON t.id = r.run_id WHERE r.customer_id = ? "
+        "AND r.run_id = (SELECT max(id) FROM tier_runs)",
+        (int(customer_id),),
+    )
+    return rows[0] if rows else None
+
+
+def service_policy(
+    store_or_config: Store | dict[str, Any] | TieringConfig | None,
+    customer_id: int | str | None = None,
+    config: dict[str, Any] | TieringConfig | None = None,
+) -> dict[str, Any]:
+    """What `customers show` prints: tier, segment, stage and the tier's service policy.
+
+    `service_policy(store, 42)` looks up the customer (internal id, or external id as str) in
+    the latest run; `service_policy(config_or_None, "A")` just gives tier A's policy text.
+    """
+    if isinstance(store_or_config, Store):
+        cfg = config if isinstance(config, TieringConfig) else load_tiering_config(config)
+        if customer_id is None:
+            raise InputError("service_policy needs a customer id")
+        cid = resolve_customer(store_or_config, customer_id)
+        row = latest_tier(store_or_config, cid)
+        tier = row["tier"] if row else None
+        return {
+            "tier": tier,
+            "segment": row["segment"] if row else None,
+            "stage": row["stage"] if row else None,
+            "service_policy": cfg.policy(tier),
+            "tier_run": row["run_id"] if row else None,
+            "tier_as_of": row["as_of"] if row else None,
+        }
+    cfg = (
+        store_or_config
+        if isinstance(store_or_config, TieringConfig)
+        else load_tiering_config(store_or_config)
+    )
+    tier = None if customer_id is None else str(customer_id)
+    return {"tier": tier, "service_policy": cfg.policy(tier)}
+
+
+def policies(config: dict[str, Any] | TieringConfig | None) -> pd.DataFrame:
+    """The service policy of every tier (configurable text)."""
+    cfg = config if isinstance(config, TieringConfig) else load_tiering_config(config)
+    labels = sorted(set(cfg.policies) | set("ABCD"))
+    return pd.DataFrame([{"tier": t, "policy": cfg.policy(t)} for t in labels])
+
+
+# ---- summary and changes ----------------------------------------------------------------------
+def _overdue(store: Store, as_of: str) -> pd.DataFrame:
+    return store.query_df(
+        "SELECT customer_id, sum(amount - paid_amount) AS overdue FROM receivables "
+        "WHERE due_date < ? AND paid_amount < amount GROUP BY customer_id",
+        (as_of,),
+    )
+
+
+def summary(store: Store, run: int | None = None) -> pd.DataFrame:
+    """Per tier and per segment: customers, shares of customers and value, overdue amounts.
+
+    Overdue = the unpaid part of receivables due before the run's as-of date.
+    """
+    info = get_run(store, run)
+    run_id, as_of = int(info["id"]), str(info["as_of"])
+    frame = store.query_df(
+        "SELECT customer_id, tier, segment, stage, monetary FROM tier_results WHERE run_id = ?",
+        (run_id,),
+    )
+    over = _overdue(store, as_of)
+    frame = frame.merge(over, on="customer_id", how="left")
+    frame["overdue"] = frame["overdue"].fillna(0).astype(np.int64)
+    frame["value"] = frame["monetary"].clip(lower=0)
+    n = max(len(frame), 1)
+    total_value = max(int(frame["value"].sum()), 1)
+    parts = []
+    for group in ("tier", "segment", "stage"):
+        g = frame.groupby(group, sort=False).agg(
+            customers=("customer_id", "size"),
+            value=("value", "sum"),
+            overdue_total=("overdue", "sum"),
+        )
+        g = g.reset_index().rename(columns={group: "name"})
+        g.insert(0, "group", group)
+        parts.append(_order_groups(g, group))
+    out = pd.concat(parts, ignore_index=True)
+    out["share_customers"] = (out["customers"] / n).round(4)
+    out["share_value"] = (out["value"] / total_value).round(4)
+    avg = (out["overdue_total"] / out["customers"]).round().astype(np.int64)
+    out["overdue_avg"] = avg
+    out = out[
+        [
+            "group",
+            "name",
+            "customers",
+            "share_customers",
+            "value",
+            "share_value",
+            "overdue_total",
+            "overdue_avg",
+        ]
+    ]
+    return _money(out, "value", "overdue_total", "overdue_avg")
+
+
+def _order_groups(g: pd.DataFrame, group: str) -> pd.DataFrame:
+    from riskcli.services.tiering.compute import SEGMENTS, STAGES
+
+    order = {"tier": list(TIER_ORDER), "segment": list(SEGMENTS), "stage": list(STAGES)}[group]
+    rank = {name: i for i, name in enumerate(order)}
+    return g.sort_values("name", key=lambda s: s.map(lambda v: rank.get(v, len(rank))))
+
+
+def _pick_pair(store: Store, from_run: int | None, to_run: int | None) -> tuple[int, int]:
+    to_id = int(get_run(store, to_run)["id"])
+    if from_run is None:
+        prev = _previous_run(store, to_id)
+        if prev is None:
+            raise InputError("tier changes needs two runs: only one run so far")
+        return prev, to_id
+    from_id = int(get_run(store, from_run)["id"])
+    if from_id == to_id:
+        raise InputError("--from and --to name the same run")
+    return from_id, to_id
+
+
+def changes(
+    store: Store, from_run: int | None = None, to_run: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(movers, transition matrix, info) between two runs (default: the last two).
+
+    Movers are customers whose tier differs, `up` towards A. The matrix counts customers by
+    tier in the first run (rows) and the second (columns); `-` means not in that run.
+    """
+    a, b = _pick_pair(store, from_run, to_run)
+    sql = "SELECT customer_id, tier, segment, stage FROM tier_results WHERE run_id = ?"
+    left = store.query_df(sql, (a,))
+    right = store.query_df(sql, (b,))
+    both = left.merge(right, on="customer_id", how="outer", suffixes=("_from", "_to"))
+    both["tier_from"] = both["tier_from"].fillna("-")
+    both["tier_to"] = both["tier_to"].fillna("-")
+    labels = sorted((set(both["tier_from"]) | set(both["tier_to"])) - {"-"})
+    cats = [*labels, "-"]
+    matrix = pd.crosstab(
+        pd.Categorical(both["tier_from"], categories=cats),
+        pd.Categorical(both["tier_to"], categories=cats),
+        dropna=False,
+    )
+    matrix.index.name = None
+    matrix.columns.name = None
+    matrix = matrix.reset_index().rename(columns={"index": "from \\ to"})
+    moved = both[(both["tier_from"] != both["tier_to"])].copy()
+    rank = {t: i for i, t in enumerate(TIER_ORDER)}
+
+    def direction(row: pd.Series) -> str:
+        if row["tier_from"] == "-":
+            return "entered"
+        if row["tier_to"] == "-":
+            return "left"
+        return "up" if rank[row["tier_to"]] < rank[row["tier_from"]] else "down"
+
+    moved["direction"] = moved.apply(direction, axis=1) if len(moved) else []
+    names = store.query_df("SELECT id AS customer_id, external_id, name FROM customers")
+    moved = moved.merge(names, on="customer_id", how="left")
+    moved = moved[
+        [
+            "external_id",
+            "name",
+            "tier_from",
+            "tier_to",
+            "direction",
+            "segment_from",
+            "segment_to",
+            "stage_from",
+            "stage_to",
+        ]
+    ].rename(columns={"external_id": "customer_id"})
+    moved = moved.sort_values(["direction", "tier_to", "customer_id"], ignore_index=True)
+    counts = moved["direction"].value_counts().to_dict() if len(moved) else {}
+    info: dict[str, Any] = {"from_run": a, "to_run": b}
+    info.update({str(k): int(v) for k, v in counts.items()})
+    return moved, matrix, info
+
+
+__all__ = [
+    "RunOutcome",
+    "changes",
+    "customer_history",
+    "get_run",
+    "latest_tier",
+    "list_runs",
+    "policies",
+    "read_transactions",
+    "results",
+    "run_tiering",
+    "service_policy",
+    "summary",
+]

@@ -152,7 +152,8 @@ def test_portfolio_table_shows_bars(book: Path, cli: Cli) -> None:
     result = cli("report", "portfolio", "--as-of", AS_OF, "-f", "table")
     assert result.exit_code == 0, result.stderr
     assert "Receivables aging" in result.stdout
-    assert "█" * 30 in result.stdout  # the largest bucket has the full bar
+    assert "█" * 20 in result.stdout  # the largest bucket has the full bar
+    assert "3,000.00" in result.stdout  # money formatted, never cut
 
 
 def test_portfolio_html_and_xlsx_files(book: Path, cli: Cli, tmp_path: Path) -> None:
@@ -251,3 +252,20 @@ def test_audit_report_counts_the_report_commands(book: Path, cli: Cli, tmp_path:
     result = cli("report", "audit", "--period", today, "-o", str(out))
     assert result.exit_code == 0
     assert "access" in load_workbook(out).sheetnames
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "tsv", "json", "jsonl", "html", "xlsx"])
+def test_empty_store_reports_in_every_format(
+    store_env: Path, cli: Cli, tmp_path: Path, fmt: str
+) -> None:
+    args = ["report", "portfolio", "-f", fmt]
+    if fmt in ("html", "xlsx"):
+        args += ["-o", str(tmp_path / f"empty.{fmt}")]
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        payload = json.loads(result.stdout)
+        summary = {r["metric"]: r["value"] for r in _section(payload, "summary")["rows"]}
+        assert summary["customers"] == 0 and summary["exposure"] == 0
+    if fmt == "html":
+        assert (tmp_path / "empty.html").read_text(encoding="utf-8").count("<section") == 13

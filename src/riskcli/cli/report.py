@@ -11,8 +11,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from riskcli.cli import output as ui
 from riskcli.cli.context import session
@@ -21,7 +22,7 @@ from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.reports.audit import build_audit
 from riskcli.services.reports.customer import build_customer
 from riskcli.services.reports.data import parse_date
-from riskcli.services.reports.html import render_html
+from riskcli.services.reports.html import format_cell, render_html
 from riskcli.services.reports.model import Report, Section
 from riskcli.services.reports.portfolio import SECTION_KEYS as PORTFOLIO_SECTIONS
 from riskcli.services.reports.portfolio import build_portfolio
@@ -47,7 +48,7 @@ class ReportFormat(StrEnum):
 
 
 FILE_FORMATS = (ReportFormat.XLSX, ReportFormat.HTML)
-BAR_WIDTH = 30
+BAR_WIDTH = 20
 
 ReportFormatOpt = Annotated[
     ReportFormat | None,
@@ -308,27 +309,70 @@ def write_private(path: Path, payload: str | bytes, *, force: bool) -> Path:
     return path
 
 
-def _bars(section: Section) -> pd.DataFrame:
-    """For a terminal: add a bar column to sections that have a bar, histogram or share chart."""
+def _bars(section: Section, width: int) -> list[str] | None:
+    """For a terminal: a bar per row of sections that have a bar, histogram or share chart."""
     chart = section.chart
     table = section.table
-    if chart is None or chart.kind == "heatmap" or table.empty or not chart.values:
-        return table
+    if chart is None or chart.kind == "heatmap" or table.empty or not chart.values or width < 4:
+        return None
     col = chart.values[-1] if chart.kind == "shares" else chart.values[0]
-    values = pd.to_numeric(table[col].map(float), errors="coerce").fillna(0.0)
-    top = float(values.max())
+    values = [float(v) if v is not None and v == v else 0.0 for v in table[col]]
+    top = max(values, default=0.0)
     if top <= 0:
-        return table
-    out = table.copy()
-    out["bar"] = ["█" * round(BAR_WIDTH * v / top) if v > 0 else "" for v in values]
-    return out
+        return None
+    return ["█" * max(1, round(width * v / top)) if v > 0 else "" for v in values]
 
 
 def _fact_text(key: str, value: Any) -> str:
-    from riskcli.services.reports.html import format_cell
-
     text, _ = format_cell(key, value)
     return f"{key.replace('_', ' ')}: {text or '-'}"
+
+
+#: columns a terminal table leaves out (the band label already says them)
+TERMINAL_HIDDEN = ("lower", "upper")
+
+
+def _rich_table(section: Section, reveal: bool, console: Console) -> Table:
+    """Numbers formatted as in the HTML report (money 1,234.56, shares 12.3%), right-aligned,
+    never cut; a bar column when the terminal has room for it."""
+    frame = ui.mask_frame(section.table, reveal)
+    frame = frame[[c for c in frame.columns if str(c) not in TERMINAL_HIDDEN]]
+    cols = [str(c) for c in frame.columns]
+    metric_value = cols == ["metric", "value"]
+    cells: list[list[str]] = []
+    numeric = [False] * len(cols)
+    for row in frame.itertuples(index=False, name=None):
+        texts = []
+        for k, (col, value) in enumerate(zip(cols, row, strict=True)):
+            name = str(row[0]) if metric_value and col == "value" else col
+            text, is_num = format_cell(name, value)
+            numeric[k] = numeric[k] or is_num
+            texts.append(text)
+        cells.append(texts)
+
+    def build(bars: list[str] | None) -> Table:
+        table = Table(title=section.title, header_style="bold", title_justify="left")
+        for k, col in enumerate(cols):
+            longest = max((len(r[k]) for r in cells), default=0)
+            if numeric[k] or k == 0:
+                table.add_column(
+                    col,
+                    justify="right" if numeric[k] else "left",
+                    no_wrap=True,
+                    min_width=min(max(longest, 4), 28),
+                )
+            else:
+                table.add_column(col, overflow="fold")
+        if bars is not None:
+            table.add_column("", no_wrap=True, min_width=max(len(b) for b in bars))
+        for i, texts in enumerate(cells):
+            table.add_row(*texts, *([bars[i]] if bars is not None else []))
+        return table
+
+    plain = build(None)
+    room = console.width - console.measure(plain).maximum - 3
+    bars = _bars(section, min(BAR_WIDTH, room))
+    return plain if bars is None else build(bars)
 
 
 def _print_tables(report: Report, reveal: bool) -> None:
@@ -339,10 +383,10 @@ def _print_tables(report: Report, reveal: bool) -> None:
         if not s.available:
             console.print(f"{s.title}: no data — {s.note}", highlight=False, markup=False)
             continue
-        if s.facts:
-            facts = " · ".join(_fact_text(k, v) for k, v in s.facts.items())
-            console.print(f"{s.title} — {facts}", highlight=False, markup=False)
         if s.table.empty:
             console.print(f"{s.title}: {s.note or 'none'}", highlight=False, markup=False)
             continue
-        ui.render(_bars(s), "table", reveal=reveal, title=s.title)
+        console.print(_rich_table(s, reveal, console))
+        if s.facts:
+            facts = " · ".join(_fact_text(k, v) for k, v in s.facts.items())
+            console.print(facts, highlight=False, markup=False, style="dim")

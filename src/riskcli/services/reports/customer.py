@@ -19,6 +19,7 @@ from riskcli.domain.pii import PII_COLUMNS, mask
 from riskcli.services.reports import data as loaders
 from riskcli.services.reports import metrics as m
 from riskcli.services.reports.model import Chart, Report, Section
+from riskcli.services.reports.portfolio import AGING_COLORS
 from riskcli.storage.store import Store
 
 IDENTITY_FIELDS = (
@@ -84,7 +85,9 @@ def build_customer(
             "Receivables aging",
             table=table,
             facts={"outstanding": sum(table["amount"], m.cents_to_decimal(0))},
-            chart=Chart("bars", "bucket", ["amount"], "Outstanding by days past due"),
+            chart=Chart(
+                "bars", "bucket", ["amount"], "Outstanding by days past due", colors=AGING_COLORS
+            ),
         )
     )
     invoices = items.drop(columns=["customer_id"]).sort_values(

@@ -159,6 +159,7 @@ def svg_bars(
     title: str,
     kind: str = "bars",
     percent: bool = False,
+    colors: dict[str, str] | None = None,
 ) -> str:
     """Vertical bars; several series are drawn side by side in each category."""
     plot_w = W - M_LEFT - M_RIGHT
@@ -185,9 +186,11 @@ def svg_bars(
             h = plot_h * v / top
             x = gx + j * bar_w
             y = M_TOP + plot_h - h
+            fill = (colors or {}).get(label) if len(series) == 1 else None
+            fill = fill or PALETTE[j % len(PALETTE)]
             parts.append(
                 f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 1, 1):.1f}" '
-                f'height="{h:.1f}" fill="{PALETTE[j % len(PALETTE)]}">'
+                f'height="{h:.1f}" fill="{fill}">'
                 f"<title>{escape(f'{name} {label}: {_fmt_axis(v, percent)}')}</title></rect>"
             )
         step = max(1, math.ceil(n / 14))  # avoid overlapping category labels
@@ -232,10 +235,10 @@ def svg_heatmap(
         )
         for j, c in enumerate(cols):
             v = values[i][j] if j < len(values[i]) else 0.0
-            t = v / vmax
+            t = math.sqrt(v / vmax)  # square root: small counts stay visible beside a big one
             # white -> accent blue
             red, green, blue = (int(255 + (a - 255) * t) for a in (37, 99, 235))
-            ink = "#ffffff" if t > 0.55 else "#1f2937"
+            ink = "#ffffff" if t > 0.6 else "#1f2937"
             diag = (
                 ' stroke="#111827" stroke-width="2"' if diagonal and r == c else ' stroke="#e5e7eb"'
             )
@@ -273,10 +276,11 @@ def svg_shares(labels: list[str], series: list[tuple[str, list[float]]], title: 
                 f'fill="{PALETTE[j % len(PALETTE)]}">'
                 f"<title>{escape(f'{name} {label}: {v * 100:.1f}%')}</title></rect>"
             )
-            if w > 34:
+            text = f"{label} {v * 100:.0f}%"
+            if w > len(text) * 7 + 6:  # only when the text fits inside its bar
                 parts.append(
                     f'<text x="{x + w / 2:.1f}" y="{y + bar_h / 2 + 4:.1f}" font-size="11" '
-                    f'text-anchor="middle" fill="#ffffff">{escape(label)} {v * 100:.0f}%</text>'
+                    f'text-anchor="middle" fill="#ffffff">{escape(text)}</text>'
                 )
             x += w
     parts.append("</svg>")
@@ -303,7 +307,9 @@ def render_chart(section: Section) -> str:
             legend = _legend(labels)
         else:
             percent = all(c.endswith("share") for c in chart.values)
-            svg = svg_bars(labels, series, title, kind=chart.kind, percent=percent)
+            svg = svg_bars(
+                labels, series, title, kind=chart.kind, percent=percent, colors=chart.colors
+            )
             legend = _legend([name for name, _ in series]) if len(series) > 1 else ""
     caption = escape(title + (f" ({chart.unit})" if chart.unit else ""))
     return (

@@ -33,6 +33,7 @@ class Chart:
     title: str = ""
     unit: str = ""
     diagonal: bool = False  # heatmap: outline the cells where row label == column label
+    colors: dict[str, str] = field(default_factory=dict)  # one-series bars: colour per category
 
 
 @dataclass

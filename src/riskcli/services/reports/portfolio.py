@@ -21,6 +21,20 @@ from riskcli.services.reports.model import Chart, Report, Section
 from riskcli.storage.store import Store
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+SEVERITY_COLORS = {
+    "critical": "#991b1b",
+    "high": "#ef4444",
+    "medium": "#f59e0b",
+    "low": "#84cc16",
+    "info": "#94a3b8",
+}
+AGING_COLORS = {
+    "current": "#10b981",
+    "1-30": "#facc15",
+    "31-60": "#f59e0b",
+    "61-90": "#f97316",
+    "90+": "#dc2626",
+}
 SECTION_KEYS: tuple[str, ...] = (
     "summary",
     "exposure_by_grade",
@@ -195,7 +209,9 @@ def _aging(items: pd.DataFrame) -> Section:
             "open_invoices": int(table["invoices"].sum()),
             "outstanding": sum(table["amount"], m.cents_to_decimal(0)),
         },
-        chart=Chart("bars", "bucket", ["amount"], "Outstanding by days past due"),
+        chart=Chart(
+            "bars", "bucket", ["amount"], "Outstanding by days past due", colors=AGING_COLORS
+        ),
     )
 
 
@@ -264,7 +280,13 @@ def _alerts(data: PortfolioData) -> list[Section]:
             "Open alerts by severity",
             table=by_sev,
             facts={"open_alerts": total},
-            chart=Chart("bars", "severity", ["open_alerts"], "Open alerts by severity"),
+            chart=Chart(
+                "bars",
+                "severity",
+                ["open_alerts"],
+                "Open alerts by severity",
+                colors=SEVERITY_COLORS,
+            ),
         ),
         Section("alerts_by_rule", "Open alerts by rule", table=by_rule),
     ]

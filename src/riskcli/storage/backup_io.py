@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3
+
 from riskcli.domain.errors import InputError, IntegrityError, StoreBusy
 from riskcli.storage.keyslots import keys_path
 from riskcli.storage.store import DatabaseError, connect_raw
@@ -54,13 +56,16 @@ def fsync_path(path: Path) -> None:
 
 def snapshot(conn: Any, dest: Path, master_key: bytes) -> None:
     """Copy the live store behind *conn* into a new encrypted file *dest*, in one step."""
-    target = connect_raw(dest, master_key)
     try:
-        conn.backup(target, pages=-1)
-        # a self-contained single file: no -wal beside it when it is opened again
-        target.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        target.close()
+        target = connect_raw(dest, master_key)
+        try:
+            conn.backup(target, pages=-1)
+            # a self-contained single file: no -wal beside it when it is opened again
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+    except sqlcipher3.Error as exc:
+        raise InputError(f"cannot write the snapshot in {dest.parent}: {exc}") from None
     fsync_path(dest)
 
 

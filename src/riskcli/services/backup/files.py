@@ -62,7 +62,8 @@ def fsync_dir(folder: Path) -> None:
 
 
 def remove_quietly(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Remove a file if it is there; cleanup never hides the error that made it necessary."""
+    with contextlib.suppress(OSError):
         path.unlink()
 
 

@@ -342,8 +342,8 @@ def create_backup(
             f"cannot write the backup in {folder}: {exc.strerror or exc}; nothing was kept"
         ) from None
     finally:
-        files.remove_quietly(snap_tmp)
-        files.remove_quietly(out_tmp)
+        for leftover in (snap_tmp, *backup_io.sidecars(snap_tmp), out_tmp):
+            files.remove_quietly(leftover)
     size = final.stat().st_size
     seconds = time.monotonic() - started
     _record(

@@ -16,6 +16,7 @@ from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring.config import load_monitoring_config
 from riskcli.services.monitoring.engine import RunResult, run_monitor
 from riskcli.services.monitoring.frames import SEVERITIES
+from riskcli.services.monitoring.lock import run_lock
 from riskcli.services.monitoring.rules import RULES
 
 app = typer.Typer(
@@ -85,10 +86,13 @@ def run(
         output.STATE.quiet = True
     threshold = alert_service.severity_rank(fail_on) if fail_on else None
     day = _parse_date(as_of)
-    with session(ctx, "monitor.run") as s:
+    # the lock comes first: a refused run exits 1 at once, without waiting on the store
+    with run_lock(get_globals(ctx).db) as lock, session(ctx, "monitor.run") as s:
         config = load_monitoring_config(s.config)
         with output.progress(len(RULES), "rules") as advance:
-            result = run_monitor(s.store, config, as_of=day, only=rule or None, progress=advance)
+            result = run_monitor(
+                s.store, config, as_of=day, only=rule or None, progress=advance, lock=lock
+            )
         s.audit_affected(
             run_id=result.run_id, new=result.new, escalated=result.escalated,
             resolved=result.resolved,

@@ -20,6 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -33,7 +34,7 @@ from riskcli.services.monitoring.frames import (
     day_number,
     empty_candidates,
 )
-from riskcli.services.monitoring.lock import run_lock
+from riskcli.services.monitoring.lock import LockInfo, run_lock
 from riskcli.services.monitoring.rules import RULES, RULES_BY_ID, Rule
 from riskcli.storage.store import Store
 
@@ -307,14 +308,19 @@ def run_monitor(
     as_of: dt.date | None = None,
     only: list[str] | None = None,
     progress: ProgressFn | None = None,
+    lock: LockInfo | None = None,
 ) -> RunResult:
-    """One monitor run over the whole store; see the module docstring for the write rules."""
+    """One monitor run over the whole store; see the module docstring for the write rules.
+
+    The run takes the store's monitor lock itself, unless the caller already holds it and
+    passes its `LockInfo` (the CLI does, so that a refused run never opens the store).
+    """
     rules = select_rules(config, only)
     as_of = as_of or dt.date.today()
     started = time.perf_counter()
     started_at = _now()
     timings: dict[str, float] = {}
-    with run_lock(store.path) as lock:
+    with nullcontext(lock) if lock is not None else run_lock(store.path) as held:
         wanted = {name for rule in rules for name in rule.needs}
         plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
         t0 = time.perf_counter()
@@ -339,7 +345,7 @@ def run_monitor(
                 "VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     started_at, now, as_of.isoformat(), store.user, os.getpid(), customers,
-                    json.dumps(ran), json.dumps(skipped), len(cands), lock.takeover,
+                    json.dumps(ran), json.dumps(skipped), len(cands), held.takeover,
                 ),
             )  # fmt: skip
             run_id = int(cur.lastrowid)
@@ -371,7 +377,7 @@ def run_monitor(
         resolved=counts["resolved"],
         open_total=open_total,
         alerts=alerts,
-        lock_note=lock.takeover,
+        lock_note=held.takeover,
         timings=timings,
     )
 

@@ -7,18 +7,15 @@ whose command is not installed yet is skipped (its report sections then say so),
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-
-from riskcli.cli.app import app
 from tests.conftest import PASSPHRASE, USER
 
-Cli = Callable[..., Any]
+from riskcli.cli.app import app
+
 KINDS = ("customers", "transactions", "receivables", "credit_reports", "contracts", "interactions")
 
 

@@ -693,12 +693,19 @@ def bin_all(
     for name in data.columns:
         col = data[name]
         nonnull = col.dropna()
-        if col.dtype == object:
+        if not pd.api.types.is_numeric_dtype(col.dtype) and col.dtype != bool:
             nonnull = nonnull[nonnull.astype(str).str.strip() != ""]
         if nonnull.empty:
             dropped[str(name)] = "all values missing"
             continue
         has_missing = len(nonnull) < len(col)
+        if (
+            not pd.api.types.is_numeric_dtype(col.dtype)
+            and nonnull.nunique() > max(50, 0.5 * len(col))
+            and not _is_numeric_column(col)
+        ):
+            dropped[str(name)] = "too many distinct values (an identifier?)"
+            continue
         if nonnull.nunique() <= 1 and not has_missing:
             dropped[str(name)] = "constant"
             continue

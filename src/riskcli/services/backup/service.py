@@ -479,6 +479,7 @@ def verify_backup(
     """
     started = time.monotonic()
     name = path.name
+    _open_backup(path).close()  # a missing file is said plainly, before any work
     with tempfile.TemporaryDirectory(prefix="riskcli-verify-", dir=workdir) as tmp:
         tmpdir = Path(tmp)
         snap_path = snapshot_to or tmpdir / "snapshot.db"

@@ -269,3 +269,47 @@ def test_empty_store_reports_in_every_format(
         assert summary["customers"] == 0 and summary["exposure"] == 0
     if fmt == "html":
         assert (tmp_path / "empty.html").read_text(encoding="utf-8").count("<section") == 13
+
+
+def _add_user(book: Path, name: str, role: str) -> None:
+    from riskcli.services.access import add_user
+
+    store = open_store(book, USER, PASSPHRASE.encode())
+    try:
+        add_user(store, name, role, secret=f"{name} passphrase long enough".encode())
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("role", "args", "code"),
+    [
+        ("viewer", ("report", "portfolio", "-f", "json"), 0),
+        ("viewer", ("report", "customer", "C1", "-f", "json"), 0),
+        ("viewer", ("report", "customer", "C1", "-f", "json", "--reveal"), 3),
+        ("viewer", ("report", "audit", "-f", "json"), 3),
+        ("auditor", ("report", "audit", "-f", "json"), 0),
+        ("auditor", ("report", "customer", "C1", "--reveal"), 3),
+        ("operator", ("report", "portfolio", "-f", "json"), 3),
+        ("analyst", ("report", "customer", "C1", "-f", "json", "--reveal"), 0),
+    ],
+)
+def test_roles(
+    book: Path,
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    role: str,
+    args: tuple[str, ...],
+    code: int,
+) -> None:
+    name = f"{role}1"
+    _add_user(book, name, role)
+    monkeypatch.setenv("RISKCLI_USER", name)
+    monkeypatch.setenv("RISKCLI_PASSPHRASE", f"{name} passphrase long enough")
+    result = cli(*args)
+    assert result.exit_code == code, result.stderr
+    if code == 3:
+        assert result.stderr.startswith(f"Error: user {name} (role {role}) may not ")
+        assert result.stdout == ""
+    elif "--reveal" not in args:
+        assert "13812345678" not in result.stdout

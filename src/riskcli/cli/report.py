@@ -19,7 +19,9 @@ from riskcli.cli import output as ui
 from riskcli.cli.context import session
 from riskcli.cli.output import RevealOpt
 from riskcli.domain.errors import InputError, UsageError
+from riskcli.services.reports.audit import SECTION_KEYS as AUDIT_SECTIONS
 from riskcli.services.reports.audit import build_audit
+from riskcli.services.reports.customer import SECTION_KEYS as CUSTOMER_SECTIONS
 from riskcli.services.reports.customer import build_customer
 from riskcli.services.reports.data import parse_date
 from riskcli.services.reports.html import format_cell, render_html
@@ -48,6 +50,10 @@ class ReportFormat(StrEnum):
 
 
 FILE_FORMATS = (ReportFormat.XLSX, ReportFormat.HTML)
+#: --output file suffix -> format, when --format is not given
+SUFFIXES = {f".{f.value}": f for f in ReportFormat if f is not ReportFormat.TABLE} | {
+    ".htm": ReportFormat.HTML
+}
 BAR_WIDTH = 20
 
 ReportFormatOpt = Annotated[
@@ -123,13 +129,12 @@ def portfolio(
     before = parse_date(compare, "--compare")
     resolved = _resolve(fmt, output)
     _check_sections(section, PORTFOLIO_SECTIONS)
-    with (
-        session(ctx, "report.read") as s,
-        ui.progress(None, "Building the portfolio report") as tick,
-    ):
-        report = build_portfolio(s.store, as_of=day, compare=before, top=top, progress=tick)
-        s.audit_affected(count=len(report.section("summary").table), format=resolved.value)
-    _emit(report, resolved, output, excel=excel, sections=section, force=force)
+    with session(ctx, "report.read") as s:
+        with ui.progress(None, "Building the portfolio report") as tick:
+            report = build_portfolio(s.store, as_of=day, compare=before, top=top, progress=tick)
+        customers = report.section("summary").facts.get("customers", 0)
+        s.audit_affected(count=customers, format=resolved.value)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 
 @app.command("customer")
@@ -152,13 +157,11 @@ def customer(
     """
     day = parse_date(as_of, "--as-of")
     resolved = _resolve(fmt, output)
-    from riskcli.services.reports.customer import SECTION_KEYS
-
-    _check_sections(section, SECTION_KEYS)
+    _check_sections(section, CUSTOMER_SECTIONS)
     with session(ctx, "report.read", reveal=reveal) as s:
         report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
         s.audit_affected(ids=[customer_id], format=resolved.value)
-    _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
 
 
 @app.command("audit")
@@ -182,18 +185,19 @@ def audit(
     Example: riskcli report audit --period 2026-Q4 --format xlsx -o audit-q4.xlsx
     """
     resolved = _resolve(fmt, output)
+    _check_sections(section, AUDIT_SECTIONS)
     with session(ctx, "audit.read") as s:
         report = build_audit(s.store, period)
         s.audit_affected(count=int(report.section("overview").table["events"].sum()))
-    _emit(report, resolved, output, excel=excel, sections=section, force=force)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 
 # ---- rendering --------------------------------------------------------------------------------
 def _resolve(fmt: ReportFormat | None, out: Path | None) -> ReportFormat:
     if fmt is not None:
         resolved = fmt
-    elif out is not None and out.suffix.lower() in (".xlsx", ".html", ".htm", ".json", ".csv"):
-        resolved = ReportFormat({".htm": "html"}.get(out.suffix.lower(), out.suffix.lower()[1:]))
+    elif out is not None and out.suffix.lower() in SUFFIXES:
+        resolved = SUFFIXES[out.suffix.lower()]
     else:
         resolved = ReportFormat(ui.resolve_format(None).value)
     if resolved is ReportFormat.TABLE and out is not None and str(out) != "-":

@@ -13,6 +13,8 @@ from riskcli.services import audit as audit_service
 from riskcli.services.reports.model import Chart, Report, Section
 from riskcli.storage.store import Store
 
+SECTION_KEYS: tuple[str, ...] = ("overview", *audit_service.REPORT_SECTIONS)
+
 
 def build_audit(
     store: Store, period: str = "30d", *, progress: Callable[[int], None] | None = None

@@ -12,12 +12,12 @@ from datetime import date
 
 _NID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _NID_CHECK = "10X98765432"
-_NID_RE = re.compile(r"[1-9]\d{16}[\dX]")
+_NID_RE = re.compile(r"[1-9][0-9]{16}[0-9X]")
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
-_USCC_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+_USCC_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
 def national_id_check_char(first17: str) -> str:

@@ -74,11 +74,11 @@ def parse_id(raw: object) -> str | None:
 
 # --- dates ----------------------------------------------------------------------------------
 
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
-_YMD_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME)
-_CN_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
-_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_SERIAL_RE = re.compile(r"(\d{1,7})(?:\.\d+)?")
+_TIME = r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?"
+_YMD_RE = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})" + _TIME)
+_CN_RE = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]?")
+_COMPACT_RE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
+_SERIAL_RE = re.compile(r"([0-9]{1,7})(?:\.[0-9]+)?")
 MIN_SERIAL, MAX_SERIAL = 61, 109_574  # 1900-03-01 (past Excel's fake 1900-02-29) .. 2199-12-31
 
 
@@ -117,7 +117,7 @@ def parse_date(raw: object) -> date | None:
 # --- money ----------------------------------------------------------------------------------
 
 _CURRENCY_PREFIX = ("US$", "RMB", "CNY", "USD", "¥", "$")
-_NUMBER_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+")
+_NUMBER_RE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def parse_money(raw: object) -> Decimal | None:
@@ -147,21 +147,21 @@ def parse_money(raw: object) -> Decimal | None:
 
 def _parse_money_text(text: str) -> Decimal:
     text = text.replace(" ", "")
-    negative = False
+    negative = signed = False
     if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1]
+        negative, signed, text = True, True, text[1:-1]
     if text.endswith("元"):
         text = text[:-1]
-    if text[:1] in "+-":
-        negative, text = negative ^ (text[0] == "-"), text[1:]
+    if text[:1] in ("+", "-") and not signed:
+        negative, signed, text = text[0] == "-", True, text[1:]
     for prefix in _CURRENCY_PREFIX:
         if text.upper().startswith(prefix):
             text = text[len(prefix) :]
             break
-    if text.startswith("(") and text.endswith(")") and not negative:
-        negative, text = True, text[1:-1]
-    if text[:1] in "+-":
-        negative, text = negative ^ (text[0] == "-"), text[1:]
+    if text.startswith("(") and text.endswith(")") and not signed:
+        negative, signed, text = True, True, text[1:-1]
+    if text[:1] in ("+", "-") and not signed:
+        negative, signed, text = text[0] == "-", True, text[1:]
     if not _NUMBER_RE.fullmatch(text):
         raise ValueError("not an amount")
     try:
@@ -182,7 +182,7 @@ def from_cents(cents: int) -> Decimal:
 
 # --- small numbers, flags, enums ------------------------------------------------------------
 
-_INT_RE = re.compile(r"[+-]?\d{1,9}(?:\.0+)?")
+_INT_RE = re.compile(r"[+-]?[0-9]{1,9}(?:\.0+)?")
 
 
 def parse_int(raw: object) -> int | None:
@@ -239,7 +239,7 @@ def parse_enum(raw: object, synonyms: Mapping[str, str], allowed: tuple[str, ...
 # --- personal data --------------------------------------------------------------------------
 
 _PHONE_STRIP = str.maketrans("", "", " -().")
-_PHONE_RE = re.compile(r"\d{7,15}")
+_PHONE_RE = re.compile(r"[0-9]{7,15}")
 
 
 def parse_phone(raw: object) -> str | None:
@@ -291,11 +291,11 @@ def parse_national_id(raw: object) -> str | None:
 # --- reporting periods ----------------------------------------------------------------------
 
 _PERIOD_PATTERNS = (
-    (re.compile(r"(\d{4})年?"), "year"),
-    (re.compile(r"(\d{4})\s*[-/ ]?\s*[Qq]([1-4])"), "quarter"),
-    (re.compile(r"(\d{4})\s*年\s*第?\s*([1-4一二三四])\s*季度?"), "quarter"),
-    (re.compile(r"(\d{4})[-/.](\d{1,2})"), "month"),
-    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月"), "month"),
+    (re.compile(r"([0-9]{4})年?"), "year"),
+    (re.compile(r"([0-9]{4})\s*[-/ ]?\s*[Qq]([1-4])"), "quarter"),
+    (re.compile(r"([0-9]{4})\s*年\s*第?\s*([1-4一二三四])\s*季度?"), "quarter"),
+    (re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})"), "month"),
+    (re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月"), "month"),
 )
 _CN_QUARTER = {"一": "1", "二": "2", "三": "3", "四": "4"}
 

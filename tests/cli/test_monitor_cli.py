@@ -55,7 +55,7 @@ def test_run_prints_new_alerts_as_json_and_summary_on_stderr(cli: Cli, book: Pat
     ]
     assert alerts[1]["evidence"]["days_past_due"] == 9
     assert "2 new, 0 escalated, 0 auto-resolved, 2 open" in result.stderr
-    assert "skipped score_change: no scoring tables" in result.stderr
+    assert "skipped score_change: no score run yet (riskcli score run)" in result.stderr
 
 
 def test_second_run_prints_nothing_new(cli: Cli, book: Path) -> None:

@@ -58,7 +58,10 @@ def test_first_run_opens_alert_and_records_run(store: Store) -> None:
     assert runs[0]["alerts_new"] == 1 and runs[0]["customers_scanned"] == 2
     assert runs[0]["as_of"] == "2026-06-10"
     skipped = json.loads(runs[0]["rules_skipped"])
-    assert "score_change" in skipped and "m020_scoring" in skipped["score_change"]
+    assert skipped["score_change"] == "no score run yet (riskcli score run)"
+    assert (
+        skipped["behaviour_churn"] == "no tier run yet (riskcli tier run); no rows in transactions"
+    )
     assert skipped["relationship_complaint"] == "no rows in interactions"
 
 

@@ -528,10 +528,14 @@ def bins() -> pd.DataFrame:
     )
 
 
+def dist(rows: list[tuple[int, int, float, str, int | None]]) -> pd.DataFrame:
+    return scores(rows)[["score"]]
+
+
 def test_psi_rule_fires_on_drift() -> None:
     drifted = [(i, 3, 450.0, "D", None) for i in range(80)]
     drifted += [(100 + i, 3, 750.0, "A", None) for i in range(20)]
-    out = run("portfolio_score_psi", scores=scores(drifted), score_bins=bins())
+    out = run("portfolio_score_psi", score_dist=dist(drifted), score_bins=bins())
     assert len(out) == 1
     assert out.iloc[0]["severity"] == "high"
     assert pd.isna(out.iloc[0]["customer_id"])
@@ -540,8 +544,7 @@ def test_psi_rule_fires_on_drift() -> None:
 
 def test_psi_rule_silent_on_stable_distribution() -> None:
     stable = [(i, 3, [450.0, 550.0, 650.0, 750.0][i % 4], "B", None) for i in range(100)]
-    stable += [(1000, 1, 100.0, "E", None)]  # an old run does not count
-    assert run("portfolio_score_psi", scores=scores(stable), score_bins=bins()).empty
+    assert run("portfolio_score_psi", score_dist=dist(stable), score_bins=bins()).empty
 
 
 def test_concentration_fires_on_dominant_industry() -> None:

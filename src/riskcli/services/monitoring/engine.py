@@ -84,11 +84,8 @@ def select_rules(config: MonitoringConfig, only: list[str] | None = None) -> lis
 def _empty_reason(frames: loader.Frames, name: str) -> str | None:
     if name in frames.missing:
         return frames.missing[name]
-    frame = frames.frames.get(name)
-    if frame is None:
+    if frames.frames.get(name) is None:
         return f"no {name} data"
-    if frame.empty:
-        return f"no rows in {name}"
     return None
 
 

@@ -34,7 +34,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 
 #: the frames a rule may need, and the columns each one carries
 FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": ("id", "external_id", "name", "industry", "region", "credit_limit", "status"),
+    "customers": ("id", "industry", "region", "credit_limit"),
     "receivables": (
         "invoice_number",
         "customer_id",
@@ -58,7 +58,10 @@ FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
     "contracts": ("contract_number", "customer_id", "end_date", "status"),
     "interactions": ("id", "customer_id", "kind", "date", "satisfaction"),
     "tiers": ("customer_id", "tier"),
+    #: the last two score runs (run_seq orders them)
     "scores": ("customer_id", "run_seq", "score", "grade", "recommended_limit"),
+    #: the champion model's latest run, and its development score bands
+    "score_dist": ("score",),
     "score_bins": ("lower", "upper", "expected_share"),
 }
 

@@ -46,6 +46,10 @@ class LoadPlan:
     paid_since: int
     #: interactions after this day, plus each customer's latest one
     contact_since: int
+    #: tiers watched by the churn and no-contact rules
+    tiers: tuple[str, ...] = ("A", "B")
+    #: score drop that makes a customer's last two scores worth loading
+    score_drop: float = 30.0
 
     @classmethod
     def build(cls, as_of: int, config: MonitoringConfig, rule_ids: set[str]) -> LoadPlan:
@@ -68,6 +72,10 @@ class LoadPlan:
             anomaly_kinds=tuple(config.behaviour_anomaly.kinds),
             paid_since=as_of - config.payment_overdue_growth.window_days,
             contact_since=as_of - contact,
+            tiers=tuple(
+                sorted({*config.behaviour_churn.tiers, *config.relationship_no_contact.tiers})
+            ),
+            score_drop=config.score_change.score_drop,
         )
 
 
@@ -214,6 +222,15 @@ def load(store: Any, plan: LoadPlan, wanted: set[str]) -> Frames:
     from riskcli.services.monitoring import sources
 
     frames = Frames(as_of=plan.as_of)
-    load_core(store, frames, wanted & CORE, plan)
-    sources.load_optional(store, frames, wanted - CORE)
+    core = wanted & CORE
+    for table in sorted(core):
+        # an empty source is absent: e.g. no interactions at all must not read as "no contact"
+        if not store.scalar(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+            frames.frames[table] = None
+            frames.missing[table] = f"no rows in {table}"
+            core.discard(table)
+    load_core(store, frames, core, plan)
+    sources.load_optional(
+        store, frames, wanted - CORE, tiers=plan.tiers, score_drop=plan.score_drop
+    )
     return frames

@@ -99,7 +99,7 @@ RULES: tuple[Rule, ...] = (
         ("contracts", "transactions"),
         contract_uncovered_business,
     ),
-    Rule("portfolio_score_psi", "portfolio", ("scores", "score_bins"), portfolio_score_psi),
+    Rule("portfolio_score_psi", "portfolio", ("score_dist", "score_bins"), portfolio_score_psi),
     Rule(
         "portfolio_concentration",
         "portfolio",

@@ -32,12 +32,10 @@ def bin_counts(scores: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.n
 
 
 def portfolio_score_psi(frames: Frames, cfg: ScorePsiConfig) -> pd.DataFrame:
-    """PSI of the latest scores against the champion model's development distribution:
+    """PSI of the champion model's latest scores against its development distribution:
     medium at `warn`, high at `alert`."""
     bins = frames.get("score_bins").sort_values("lower", kind="stable")
-    scores = frames.get("scores")
-    latest_run = scores["run_seq"].max()
-    current = scores.loc[scores["run_seq"] == latest_run, "score"].dropna().to_numpy()
+    current = frames.get("score_dist")["score"].dropna().to_numpy()
     if len(current) == 0 or bins.empty:
         return empty_candidates()
     counts = bin_counts(current, bins["lower"].to_numpy(), bins["upper"].to_numpy())

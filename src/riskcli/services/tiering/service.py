@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -301,11 +300,10 @@ _RESULT_SELECT = (
 
 
 def _money(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
-    """Cents -> Decimal currency units for display."""
+    """Cents -> currency units (two decimals) for display; the store keeps exact cents."""
     for col in cols:
         if col in frame.columns:
-            money = [None if pd.isna(v) else Decimal(int(v)).scaleb(-2) for v in frame[col]]
-            frame[col] = pd.Series(money, index=frame.index, dtype=object)
+            frame[col] = (pd.to_numeric(frame[col], errors="coerce") / 100).round(2)
     return frame
 
 

@@ -31,6 +31,7 @@ from riskcli.storage.keyslots import keys_path
 from riskcli.storage.store import DatabaseError, connect_raw
 
 CRASHPOINT_ENV = "RISKCLI_CRASHPOINT"
+CHECK_CACHE_KIB = 128 * 1024
 
 
 def crashpoint(name: str) -> None:
@@ -95,6 +96,7 @@ def inspect_snapshot(path: Path, master_key: bytes, *, check: bool = True) -> Sn
     """
     conn = connect_raw(path, master_key)
     try:
+        conn.execute(f"PRAGMA cache_size = -{CHECK_CACHE_KIB}")  # integrity_check revisits pages
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except DatabaseError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,35 @@ def test_alerts_filters_ack_resolve_show_runs(cli: Cli, book: Path) -> None:
     runs = json.loads(cli("monitor", "runs", "--format", "json").stdout)
     assert len(runs) == 1
     assert runs[0]["alerts_new"] == 2 and runs[0]["customers_scanned"] == 2
+
+
+def test_contracts_expiring_lists_open_alerts(cli: Cli, book: Path) -> None:
+    store = open_store(book, "alice", PASSPHRASE.encode())
+    try:
+        store.executemany(
+            "INSERT INTO contracts (contract_number, customer_id, end_date, value, status) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [("K-SOON", 1, "2026-06-25", 1_000_000, "active"),
+             ("K-LATER", 2, "2026-12-31", 500_000, "active"),
+             ("K-DONE", 2, "2026-06-20", 500_000, "terminated")],
+        )  # fmt: skip
+    finally:
+        store.close()
+    scan(cli)
+    result = cli("contracts", "list", "--expiring", "30d", "--as-of", "2026-06-10",
+                 "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["contract_number"] for r in rows] == ["K-SOON"]
+    row = rows[0]
+    assert (row["customer"], row["days_left"], row["value"], row["open_alerts"]) == (
+        "C001", 15, "10000.00", 2,  # payment_overdue and contract_expiring
+    )  # fmt: skip
+    # both alerts are low; the top one is either of them, shown as "#id severity: title"
+    assert re.fullmatch(r"#\d+ low: (Contract K-SOON ends on 2026-06-25 \(15 days\)|Invoice INV-1 .*)",
+                        row["top_alert"])  # fmt: skip
+    everything = json.loads(cli("contracts", "list", "--format", "json").stdout)
+    assert [r["contract_number"] for r in everything] == ["K-DONE", "K-SOON", "K-LATER"]
+    bad = cli("contracts", "list", "--expiring", "soon")
+    assert bad.exit_code == 2
+    assert bad.stderr == "Error: --expiring takes days like 30d or weeks like 4w, not 'soon'\n"

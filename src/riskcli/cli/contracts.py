@@ -1,0 +1,56 @@
+"""`riskcli contracts`: contracts, with the open monitoring alerts of their customers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from riskcli.cli import output
+from riskcli.cli.context import session
+from riskcli.cli.output import FormatOpt
+from riskcli.domain.errors import UsageError
+from riskcli.services.monitoring import contracts as service
+
+app = typer.Typer(
+    help="Contracts and their renewal dates, with the customers' open alerts.",
+    no_args_is_help=True,
+)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    expiring: Annotated[
+        str | None,
+        typer.Option("--expiring", help="Only live contracts ending within this span: 30d, 4w."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Count days from this date. Default: today.")
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer (its customer_id).")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="draft, active, amended, terminated or expired."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """List contracts, soonest end first, with each customer's open alerts.
+
+    Example: riskcli contracts list --expiring 30d --format csv
+    """
+    days = service.parse_days(expiring) if expiring else None
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {as_of!r}") from None
+    with session(ctx, "customers.read") as s:
+        rows = service.list_contracts(
+            s.store, expiring_days=days, as_of=day, customer=customer, status=status, limit=limit
+        )
+        s.audit_affected(count=len(rows))
+    output.render(rows, fmt, empty_message="no contracts match")

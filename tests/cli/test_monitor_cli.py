@@ -223,8 +223,8 @@ def test_contracts_expiring_lists_open_alerts(cli: Cli, book: Path) -> None:
         "C001", 15, "10000.00", 2,  # payment_overdue and contract_expiring
     )  # fmt: skip
     # both alerts are low; the top one is either of them, shown as "#id severity: title"
-    assert re.fullmatch(r"#\d+ low: (Contract K-SOON ends on 2026-06-25 \(15 days\)|Invoice INV-1 .*)",
-                        row["top_alert"])  # fmt: skip
+    expected = r"#\d+ low: (Contract K-SOON ends on 2026-06-25 \(15 days\)|Invoice INV-1 .*)"
+    assert re.fullmatch(expected, row["top_alert"])
     everything = json.loads(cli("contracts", "list", "--format", "json").stdout)
     assert [r["contract_number"] for r in everything] == ["K-DONE", "K-SOON", "K-LATER"]
     bad = cli("contracts", "list", "--expiring", "soon")

@@ -489,7 +489,7 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
     freq_weight = np.clip((size / np.where(company, 6_000.0, 400.0)) ** 0.3, 1.0, 8.0)
     freq_weight = freq_weight * rng.lognormal(-0.125, 0.5, n)
     k_orders = max(config.transactions_per_customer / 1.95 / 0.94 - 1.0, 0.0)
-    lam = k_orders * freq_weight / 1.36 * (span / 620.0)
+    lam = k_orders * freq_weight / 1.29 * (span / 620.0)
     n_orders = np.where(prospect, 0, 1 + rng.poisson(np.minimum(lam, MAX_ORDERS_PER_CUSTOMER)))
     if config.transactions_per_customer == 0:
         n_orders[:] = 0
@@ -500,6 +500,11 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
     order_day = np.where(u < len1, a1[owner] + u, a2[owner] + (u - len1))
     is_default_order = defaulter[owner] & (rank == n_orders[owner] - 1)
     order_day = np.where(is_default_order, t_def[owner], order_day)
+    # the first and last regular orders mark the ends of the active period
+    regular = (n_orders - defaulter)[owner]
+    ends = np.where(a2 >= 0, b2, b1)[owner]
+    order_day = np.where((regular >= 2) & (rank == 0), a1[owner], order_day)
+    order_day = np.where((regular >= 2) & (rank == regular - 1), ends, order_day)
     order_day = np.minimum(order_day, as_of)
     order = np.lexsort((order_day, owner))
     owner, order_day, is_default_order = owner[order], order_day[order], is_default_order[order]

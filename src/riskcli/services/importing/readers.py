@@ -160,22 +160,22 @@ def _csv(src: Source, chunk_size: int) -> Iterator[Chunk]:
     with src.path.open("rb") as f:
         head = f.read(1 << 16)
     avg = max(8, len(head) // max(1, head.count(b"\n")))
-    reader = pcsv.open_csv(
-        src.path,
-        read_options=pcsv.ReadOptions(
-            encoding=src.encoding or "utf8", block_size=max(1 << 20, avg * chunk_size)
-        ),
-        parse_options=pcsv.ParseOptions(
-            delimiter="\t" if src.fmt == "tsv" else ",", newlines_in_values=True
-        ),
-        convert_options=pcsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
     start = 2
     try:
+        reader = pcsv.open_csv(
+            src.path,
+            read_options=pcsv.ReadOptions(
+                encoding=src.encoding or "utf8", block_size=max(1 << 20, avg * chunk_size)
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter="\t" if src.fmt == "tsv" else ",", newlines_in_values=True
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
         for batch in reader:
             n = batch.num_rows
             if not n:

@@ -43,6 +43,8 @@ RECEIVABLES = [
     ("I3", "C2", "2026-01-01", "2026-02-01", 300_000, 0, None),  # 149 dpd 3000.00
     ("I4", "C3", "2026-06-01", "2026-06-20", 40_000, 0, None),  # 10 dpd 400.00
     ("I5", "C3", "2026-05-01", "2026-05-30", 70_000, 70_000, "2026-06-01"),  # paid
+    ("I6", "C3", "2026-06-01", "2026-06-25", 10_000, 10_000, "2026-07-05"),  # paid later: 100.00
+    ("I7", "C3", "2026-07-01", "2026-08-01", 99_000, 0, None),  # issued after the as-of date
 ]
 
 
@@ -100,16 +102,16 @@ def test_portfolio_json_has_every_section_and_known_totals(book: Path, cli: Cli)
     aging = {r["bucket"]: r for r in _section(payload, "aging")["rows"]}
     assert {k: aging[k]["amount"] for k in aging} == {
         "current": 1000,
-        "1-30": 400,
+        "1-30": 500,
         "31-60": 2000,
         "61-90": 0,
         "90+": 3000,
     }
-    assert sum(r["invoices"] for r in aging.values()) == 4
+    assert sum(r["invoices"] for r in aging.values()) == 5
     industry = _section(payload, "concentration_industry")
     assert sum(r["customers"] for r in industry["rows"]) == 3
     assert industry["facts"]["hhi_exposure"] == pytest.approx(
-        (3000 / 6400) ** 2 + (3000 / 6400) ** 2 + (400 / 6400) ** 2, abs=1e-5
+        (3000 / 6500) ** 2 + (3000 / 6500) ** 2 + (500 / 6500) ** 2, abs=1e-5
     )
     # without tiering/scoring data the sections are there and say why they are empty
     for key in ("exposure_by_tier", "exposure_by_grade", "top_expected_loss", "grade_migration"):
@@ -136,7 +138,7 @@ def test_portfolio_csv_one_section_is_a_plain_table_with_bom_and_no_injection(
     assert result.stdout.startswith("\ufeffindustry,customers,")
     rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
     assert {r["industry"] for r in rows} == {"steel", "'=SUM(1+1)", "retail"}
-    assert sum(Decimal(r["exposure"]) for r in rows) == Decimal("6400")
+    assert sum(Decimal(r["exposure"]) for r in rows) == Decimal("6500")
 
 
 def test_portfolio_csv_all_sections_are_blocks(book: Path, cli: Cli) -> None:

@@ -93,11 +93,24 @@ def customers(store: Store) -> pd.DataFrame:
     return store.query_df(f"SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id")
 
 
-def receivables(store: Store, customer_id: int | None = None) -> pd.DataFrame:
-    sql = f"SELECT {RECEIVABLE_COLUMNS} FROM receivables"
-    if customer_id is None:
-        return store.query_df(sql)
-    return store.query_df(sql + " WHERE customer_id = ? ORDER BY due_date", (customer_id,))
+def receivables(
+    store: Store, customer_id: int | None = None, *, open_on: dt.date | None = None
+) -> pd.DataFrame:
+    """Receivables (cents); *open_on*: only those that may be outstanding on that date.
+
+    The SQL filter is a superset of :func:`metrics.open_items` (which decides exactly), so a
+    big book does not load its long-paid invoices.
+    """
+    sql = f"SELECT {RECEIVABLE_COLUMNS} FROM receivables WHERE 1 = 1"
+    params: list[Any] = []
+    if open_on is not None:
+        day = open_on.isoformat()
+        sql += " AND issue_date <= ? AND (paid_amount < amount OR paid_date > ?)"
+        params += [day, day]
+    if customer_id is not None:
+        sql += " AND customer_id = ? ORDER BY due_date"
+        params.append(customer_id)
+    return store.query_df(sql, params)
 
 
 # ---- scores ----------------------------------------------------------------------------------
@@ -252,7 +265,9 @@ def portfolio_data(
         raise InputError(
             f"--compare {compare.isoformat()} must be before the as-of date {day.isoformat()}"
         )
-    data = PortfolioData(as_of=day, customers=customers(store), receivables=receivables(store))
+    data = PortfolioData(
+        as_of=day, customers=customers(store), receivables=receivables(store, open_on=day)
+    )
     runs = score_runs(store)
     if runs is not None:
         data.scores = score_snapshot(store, day)

@@ -342,7 +342,8 @@ def _stability(data: PortfolioData, order: list[str]) -> list[Section]:
     )
     both = after.index.intersection(before.index)
     rank = {g: i for i, g in enumerate(order)}
-    moved = [(rank[str(after[c])] - rank[str(before[c])]) for c in both]
+    steps = after.reindex(both).astype(str).map(rank) - before.reindex(both).astype(str).map(rank)
+    moved = steps.dropna().astype(int).tolist()
     migration = Section(
         "grade_migration",
         f"Grade migration ({data.compare.label} -> {data.scores.label})",

@@ -178,6 +178,10 @@ def test_restore_refuses_then_replaces_with_force(store_env: Path, cli: Cli) -> 
     safety = Path(json.loads(done.stdout)["safety_copy"])
     assert safety.exists() and keys_path(safety).exists()
     assert cli("status", "--check").exit_code == 0
+    # the audit anchor says the store went back in time on purpose
+    anchor = store_env.with_name(store_env.name + ".anchor")
+    last = json.loads(anchor.read_text().strip().splitlines()[-1])
+    assert last["kind"] == "restore" and last["source"] == path.name
 
 
 def test_drill_passes_then_fails_on_damage(store_env: Path, cli: Cli) -> None:
@@ -204,6 +208,8 @@ def test_backup_commands_leave_audit_events(store_env: Path, cli: Cli) -> None:
     create(cli)
     cli("backup", "prune")  # refused: recorded as an error
     with open_store(store_env, USER, PASSPHRASE.encode()) as s:
-        events = s.query("SELECT action, outcome FROM audit_events ORDER BY seq")
-    assert {"action": "backup.create", "outcome": "ok"} in events
-    assert {"action": "backup.prune", "outcome": "error"} in events
+        events = s.query("SELECT action, command, outcome FROM audit_events ORDER BY seq")
+    assert [(e["action"], e["command"].split()[-2:], e["outcome"]) for e in events] == [
+        ("backup.create", ["backup", "create"], "ok"),
+        ("backup.create", ["backup", "prune"], "error"),  # pruning needs backup.create too
+    ]

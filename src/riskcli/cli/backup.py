@@ -14,17 +14,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from riskcli.cli import output
 from riskcli.cli.context import Session, get_globals, record
 from riskcli.cli.output import FormatOpt
 from riskcli.cli.secrets import passphrase
 from riskcli.config import load_config, section
-from riskcli.domain.errors import AccessError, AlertsFound, IntegrityError, RiskError
+from riskcli.domain.errors import AccessError, AlertsFound, InputError, IntegrityError, RiskError
 from riskcli.domain.permissions import allowed
+from riskcli.services import audit as audit_service
 from riskcli.services import backup as service
 from riskcli.services.backup import agewrap, files
-from riskcli.storage.store import open_store
+from riskcli.storage.store import Store, open_store
 
 app = typer.Typer(
     help="Back the store up into verified, optionally age-encrypted files; list, verify, prune "
@@ -67,8 +69,7 @@ def _unlocked(ctx: typer.Context, action: str) -> Iterator[_Unlocked]:
             record(store, ctx, action, "denied", {})
             raise AccessError(f"user {store.user} (role {store.role}) may not {action}")
         try:
-            cfg = service.BackupConfig.model_validate(section(config, "backup"))
-            yield _Unlocked(s, secret, cfg)
+            yield _Unlocked(s, secret, _backup_config(config))
         except BaseException as exc:
             if store.conn.in_transaction:
                 store.conn.execute("ROLLBACK")
@@ -80,6 +81,16 @@ def _unlocked(ctx: typer.Context, action: str) -> Iterator[_Unlocked]:
         record(store, ctx, action, "ok", s.affected)
     finally:
         store.close()
+
+
+def _backup_config(config: dict[str, Any]) -> service.BackupConfig:
+    try:
+        return service.BackupConfig.model_validate(section(config, "backup"))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise InputError(f"config section [backup] is invalid: {problems}") from None
 
 
 def _identities(option: Path | None, cfg: service.BackupConfig) -> list[Any] | None:
@@ -211,7 +222,7 @@ def prune(
     An empty policy is refused; the newest verified backup is always kept. Defaults come from
     [backup] keep_*. Example: riskcli backup prune --keep-daily 7 --keep-weekly 4 --dry-run
     """
-    with _unlocked(ctx, "backup.prune") as u:
+    with _unlocked(ctx, "backup.create") as u:
         cfg = u.config
         policy = service.PrunePolicy(
             keep_last=cfg.keep_last if keep_last is None else keep_last,
@@ -247,7 +258,7 @@ def drill(
 
     Example: riskcli backup drill --identity /root/.config/riskcli/backup-key.txt
     """
-    with _unlocked(ctx, "backup.drill") as u:
+    with _unlocked(ctx, "backup.create") as u:
         result = service.drill(
             u.session.store,
             u.secret,
@@ -282,7 +293,14 @@ def restore_command(
     g = get_globals(ctx)
     secret = passphrase(g.passphrase_file, g.user)
     target = to or g.db
-    cfg = service.BackupConfig.model_validate(section(load_config(g.config, target), "backup"))
+    config = load_config(g.config, target)
+    cfg = _backup_config(config)
+    anchor = audit_service.anchor_path(target, config, g.anchor)
+
+    def anchor_restore(store: Store) -> None:
+        # the audit chain legitimately goes back in time: say so in the anchor
+        audit_service.anchor_restore(store, anchor, source=file.name)
+
     with output.progress(file.stat().st_size if file.exists() else 0, "restore") as tick:
         result = service.restore_backup(
             file,
@@ -292,6 +310,7 @@ def restore_command(
             identities=_identities(identity, cfg),
             force=force,
             progress=tick,
+            on_restored=anchor_restore,
         )
     if result.recovered:
         output.warn(result.recovered)

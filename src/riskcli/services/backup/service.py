@@ -873,12 +873,14 @@ def restore_backup(
     action: str = "restore.run",
     expect_store_id: str | None = None,
     progress: Progress = None,
+    on_restored: Callable[[Store], None] | None = None,
 ) -> RestoreResult:
     """Verify *path*, then put its store and keys file at *target*, atomically.
 
     An existing store is replaced only with *force*, and is kept as ``<target>.pre-restore-*``
     (with its keys file). The user must hold *action* in the backup's keyslots. The restored
-    store is migrated to the current schema, and the restore is recorded in it.
+    store is migrated to the current schema, and the restore is recorded in it; *on_restored*
+    is then called with the open restored store (the CLI anchors the audit chain there).
     """
     from riskcli.domain.permissions import allowed
     from riskcli.storage import audit
@@ -962,6 +964,8 @@ def restore_backup(
                     affected={"backup_created_at": _iso(manifest.created_at)},
                     outcome="ok",
                 )
+            if on_restored is not None:
+                on_restored(store)
         finally:
             store.close()
     had_old = safety.exists() or keys_path(safety).exists()
@@ -1053,7 +1057,7 @@ def drill(
                 store.user,
                 secret,
                 identities=identities,
-                action="backup.drill",
+                action="backup.create",
                 expect_store_id=store.keyfile.store_id,
                 progress=progress,
             )

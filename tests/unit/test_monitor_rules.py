@@ -575,3 +575,17 @@ def test_every_rule_has_a_test_and_config() -> None:
     for rule in RULES:
         assert f'"{rule.id}"' in source, rule.id
         assert config.rule(rule.id).enabled
+
+
+def test_readme_documents_every_rule_and_the_default_config() -> None:
+    import re
+    import tomllib
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: monitor -->")[1].split("<!-- /section: monitor -->")[0]
+    for rule in RULES:
+        assert f"| `{rule.id}` |" in section, rule.id
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block is not None
+    documented = MonitoringConfig.model_validate(tomllib.loads(block.group(1))["monitoring"])
+    assert documented == MonitoringConfig()  # the README shows exactly the defaults

@@ -15,11 +15,16 @@ reported, with the ratio tier/baseline. Two baselines are measured in the same g
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,3 +104,129 @@ def build(path: Path, customers: int, transactions: int, seed: int = 7) -> None:
     conn.execute("COMMIT")
     store.close()
     print(f"built {path} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+# ---- the measured commands (each in its own process) ------------------------------------------
+def baseline(path: Path) -> dict[str, float]:
+    """pd.read_sql of the transactions, then one groupby computing R, F and M."""
+    import warnings
+
+    import pandas as pd
+
+    os.environ["RISKCLI_KDF_PROFILE"] = "fast"
+    from riskcli.storage.store import open_store
+
+    store = open_store(path, USER, SECRET)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns about non-SQLAlchemy DBAPI connections
+        frame = pd.read_sql(
+            "SELECT customer_id, kind, date, amount FROM transactions WHERE kind <> 'payment'",
+            store.conn,
+        )
+    t1 = time.perf_counter()
+    rfm = groupby_rfm(frame)
+    t2 = time.perf_counter()
+    store.close()
+    return {"read": t1 - t0, "groupby": t2 - t1, "customers": float(len(rfm))}
+
+
+def groupby_rfm(frame: Any) -> Any:
+    import pandas as pd
+
+    as_of = pd.Timestamp(AS_OF)
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+    order = frame["kind"] == "order"
+    frame["signed"] = frame["amount"].where(order, -frame["amount"])
+    frame["in_window"] = frame["date"] > as_of - pd.Timedelta(days=365)
+    frame["order_in_window"] = order & frame["in_window"]
+    frame["value_in_window"] = frame["signed"].where(frame["in_window"], 0)
+    frame["order_date"] = frame["date"].where(order)
+    rfm = frame.groupby("customer_id").agg(
+        last=("order_date", "max"),
+        frequency=("order_in_window", "sum"),
+        monetary=("value_in_window", "sum"),
+    )
+    rfm["recency"] = (as_of - rfm["last"]).dt.days
+    return rfm
+
+
+def child(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run one command; its wall time, CPU time and peak RSS (from wait4, so its own)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read() if proc.stdout else b""
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    result = {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+    }
+    text = out.decode().strip()
+    if text.startswith("{"):
+        result.update({k: v for k, v in json.loads(text).items() if isinstance(v, float)})
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20k customers, 200k transactions")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/riskcli-bench-tiering"))
+    parser.add_argument("--kmeans", action="store_true", help="also time --method kmeans")
+    parser.add_argument("--baseline-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline_child:
+        print(json.dumps(baseline(args.baseline_child)))
+        return
+    customers, transactions = (20_000, 200_000) if args.quick else (1_000_000, 10_000_000)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    db = args.workdir / f"tier-{customers}-{transactions}.db"
+    if not db.exists():
+        build(db, customers, transactions)
+    env = dict(
+        os.environ,
+        RISKCLI_DB=str(db),
+        RISKCLI_USER=USER,
+        RISKCLI_PASSPHRASE=SECRET.decode(),
+        RISKCLI_KDF_PROFILE="fast",
+    )
+    env.pop("RISKCLI_CONFIG", None)
+    riskcli = str(Path(sys.executable).with_name("riskcli"))
+    commands = {
+        "baseline": [sys.executable, __file__, "--baseline-child", str(db)],
+        "tier run": [riskcli, "--quiet", "tier", "run", "--as-of", AS_OF.isoformat(), "-f", "json"],
+    }
+    if args.kmeans:
+        commands["tier run --method kmeans"] = [*commands["tier run"], "--method", "kmeans"]
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+    for r in range(args.rounds):
+        for name, argv in commands.items():
+            runs[name].append(child(argv, env))
+            print(f"round {r + 1} {name}: {runs[name][-1]['wall']:.1f} s", file=sys.stderr)
+    med = {
+        name: {k: statistics.median(x[k] for x in rs) for k in rs[0]} for name, rs in runs.items()
+    }
+    base = med["baseline"]["wall"]
+    print(
+        f"\n{customers:,} customers, {transactions:,} transactions, {args.rounds} rounds, "
+        f"medians (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    print(f"{'command':28} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'x baseline':>10}")
+    for name, m in med.items():
+        print(
+            f"{name:28} {m['wall']:8.1f} {m['cpu']:8.1f} {m['rss_mb']:8.0f} "
+            f"{m['wall'] / base:10.2f}"
+        )
+    b = med["baseline"]
+    print(f"baseline split: read_sql {b['read']:.1f} s, groupby only {b['groupby']:.1f} s")
+    print(f"tier run / groupby-only: {med['tier run']['wall'] / b['groupby']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -64,7 +64,7 @@ class TieringConfig(BaseModel):
     # kmeans
     kmeans_clusters: int = Field(4, ge=2, le=8)
     kmeans_seed: int = 0
-    silhouette_sample: int = Field(10_000, ge=100)
+    silhouette_sample: int = Field(3_000, ge=100, le=50_000)
     # service policy text per tier
     policies: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_POLICIES))
 

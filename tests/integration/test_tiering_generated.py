@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from tests.conftest import PASSPHRASE, USER
 
 from riskcli.storage.store import open_store
-from tests.conftest import PASSPHRASE, USER
 
 AS_OF = "2026-09-30"
 

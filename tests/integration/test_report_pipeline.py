@@ -135,6 +135,9 @@ def test_score_sections_read_the_real_score_runs(pipeline: dict[str, Any]) -> No
     score = _section(pipeline["customer"], "score")
     assert score["available"] and 1 <= len(score["rows"]) <= 2  # both runs, oldest first
     assert score["rows"][-1]["run_id"] == 2
+    reasons = _section(pipeline["customer"], "reasons")
+    assert reasons["available"] and 1 <= len(reasons["rows"]) <= 4
+    assert all(r["reason"] for r in reasons["rows"])
     assert score["rows"][-1]["grade"] == top[0]["grade"]
 
 

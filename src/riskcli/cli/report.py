@@ -332,8 +332,8 @@ def _fact_text(key: str, value: Any) -> str:
     return f"{key.replace('_', ' ')}: {text or '-'}"
 
 
-#: columns a terminal table leaves out (the band label already says them)
-TERMINAL_HIDDEN = ("lower", "upper")
+#: columns a terminal table leaves out (the band label says them; reasons have their section)
+TERMINAL_HIDDEN = ("lower", "upper", "reasons")
 
 
 def _rich_table(section: Section, reveal: bool, console: Console) -> Table:

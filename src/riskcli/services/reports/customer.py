@@ -39,6 +39,7 @@ SECTION_KEYS: tuple[str, ...] = (
     "identity",
     "tier",
     "score",
+    "reasons",
     "limit",
     "aging",
     "open_invoices",
@@ -141,15 +142,33 @@ def _tier(store: Store, cid: int, day: dt.date) -> list[Section]:
 
 def _score(store: Store, cid: int, day: dt.date) -> list[Section]:
     history = loaders.score_history(store, cid, day)
-    if history is None:
-        return [Section.missing("score", "Score and grade", "no score run in the store yet")]
-    if history.empty:
-        return [Section.missing("score", "Score and grade", "no score run covers this customer")]
+    why = (
+        "no score run in the store yet"
+        if history is None
+        else "no score run covers this customer"
+        if history.empty
+        else ""
+    )
+    if history is None or history.empty:
+        return [
+            Section.missing("score", "Score and grade", why),
+            Section.missing("reasons", "Reasons of the latest score", why),
+        ]
     latest = history.iloc[-1]
     facts = {k: latest[k] for k in ("score", "grade", "pd") if k in history.columns}
-    if "reasons" in history.columns and latest["reasons"]:
-        facts["reasons"] = latest["reasons"]
-    return [Section("score", "Score, grade and reasons (history)", table=history, facts=facts)]
+    texts = loaders.score_reasons(store, cid, int(latest["run_id"]))
+    reasons = pd.DataFrame({"rank": range(1, len(texts) + 1), "reason": texts})
+    return [
+        Section("score", "Score, grade and reasons (history)", table=history, facts=facts),
+        Section(
+            "reasons",
+            "Reasons of the latest score",
+            table=reasons,
+            note=f"The factors costing the most points in score run {latest['run_id']}."
+            if texts
+            else "No reason recorded.",
+        ),
+    ]
 
 
 def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date) -> Section:

@@ -240,6 +240,16 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     return frame[cols]
 
 
+def score_reasons(store: Store, cid: int, run_id: int) -> list[str]:
+    """The reason texts of one customer's score in one run, most points lost first."""
+    row = store.query(
+        "SELECT reason1, reason2, reason3, reason4 FROM scores "
+        "WHERE run_id = ? AND customer_id = ?",
+        (run_id, cid),
+    )
+    return [str(r) for r in (row[0].values() if row else ()) if r]
+
+
 def _money(cents: int) -> Decimal:
     return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
 

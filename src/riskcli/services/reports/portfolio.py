@@ -192,6 +192,7 @@ def _grade_and_tier(
                 "grade_tier_matrix",
                 "Grade x tier matrix (customers)",
                 table=matrix,
+                note="Rows: credit grade (score run); columns: value tier (tier run).",
                 facts={"customers": int(matrix.iloc[:, 1:].to_numpy().sum())},
                 chart=Chart("heatmap", "grade", list(matrix.columns[1:]), "Grade x tier"),
             )

@@ -65,7 +65,7 @@ def test_verify_all_reports_each_and_fails_if_one_fails(store_env: Path, cli: Cl
     bad.write_bytes(bytes(damaged))
     result = cli("backup", "verify", "--all", "--format", "csv")
     assert result.exit_code == 4
-    assert f"{good},1," in result.stdout
+    assert f"{good.name},1," in result.stdout
     assert "snapshot part is damaged" in result.stdout
     assert result.stderr.startswith("Error: 1 of 2 backups failed verification; first: ")
 

@@ -92,7 +92,15 @@ def test_create_writes_one_verified_file_with_a_full_manifest(
     assert parts_of(made.path)["keys"] == keys_path(store.path).read_bytes()
     report = verify(made.path, expect_store_id=store.keyfile.store_id)
     assert report.manifest == m
-    assert report.checks[-3:] == ["cipher_integrity_check", "integrity_check", "counts"]
+    assert report.checks == [
+        "structure",
+        "checksums",
+        "keyslot",
+        "hmac",
+        "cipher",
+        "integrity",
+        "counts",
+    ]
     assert (made.path.stat().st_mode & 0o777) == 0o600
 
 

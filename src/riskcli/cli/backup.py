@@ -186,7 +186,7 @@ def verify(
                 if not all_:
                     raise
                 failures.append(exc)
-                rows.append({"file": str(path), "ok": False, "error": str(exc)})
+                rows.append({"file": path.name, "ok": False, "error": str(exc)})
         keys = list(dict.fromkeys(k for row in rows for k in row))
         rows = [{k: row.get(k, "") for k in keys} for row in rows]
         u.session.audit_affected(verified=len(rows) - len(failures), failed=len(failures))

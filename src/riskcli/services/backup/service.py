@@ -83,7 +83,7 @@ class VerifyReport:
 
     def as_row(self) -> dict[str, Any]:
         return {
-            "file": str(self.path),
+            "file": self.path.name,
             "ok": True,
             "created_at": self.manifest.created_at.isoformat(timespec="seconds"),
             "user": self.manifest.user,
@@ -92,7 +92,7 @@ class VerifyReport:
             "encrypted": self.encrypted,
             "pages": self.manifest.page_count,
             "rows": sum(self.manifest.row_counts.values()),
-            "checks": ", ".join(self.checks),
+            "checks": " ".join(self.checks),
             "seconds": round(self.seconds, 3),
         }
 
@@ -518,9 +518,9 @@ def verify_backup(
                 raise AccessError(f"{exc} (keyslot of the backup's time)") from None
             checks.append("keyslot")
             authenticate(parsed.manifest, subkey(master, MANIFEST_PURPOSE))
-            checks.append("manifest hmac")
+            checks.append("hmac")
             facts = backup_io.inspect_snapshot(snap_path, master)
-            checks.extend(["cipher_integrity_check", "integrity_check"])
+            checks.extend(["cipher", "integrity"])
             _compare_facts(facts, manifest)
             checks.append("counts")
         except RiskError as exc:

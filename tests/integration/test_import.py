@@ -27,9 +27,11 @@ from riskcli.services.importing import (
 from riskcli.storage.store import Store
 
 CUSTOMERS = [
-    {"customer_id": "007", "name": "上海某某贸易有限公司", "kind": "company", "industry": "批发零售",
-     "region": "华东", "phone": "+86 138-0013-8000", "email": "Info@Example.com",
-     "national_id": "91350100M000100Y43", "registered_date": "2020/3/5", "credit_limit": "￥50,000",
+    {"customer_id": "007", "name": "上海某某贸易有限公司", "kind": "company",
+     "industry": "批发零售", "region": "华东", "phone": "+86 138-0013-8000",
+     "email": "Info@Example.com",
+     "national_id": "91350100M000100Y43", "registered_date": "2020/3/5",
+     "credit_limit": "￥50,000",
      "account_owner": "王芳", "status": "正常"},
     {"customer_id": "C2", "name": "张三", "kind": "个人", "industry": "制造业", "region": "华北",
      "phone": "13900139000", "email": "", "national_id": "11010519491231002X",

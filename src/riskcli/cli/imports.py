@@ -104,7 +104,7 @@ def _run(
         sources = []
         for f in files:
             path = spool_stdin(typer.get_binary_stream("stdin"), Path(tmp)) if str(f) == "-" else f
-            display = "-" if str(f) == "-" else str(f)
+            display = "<stdin>" if str(f) == "-" else str(f)
             sources.append(resolve_source(path, display, fmt=input_format, encoding=encoding))
         total = sum(s.size for s in sources)
         with session(ctx, "import.write") as s:

@@ -80,5 +80,19 @@ def detect_encoding(sample: bytes) -> str:
             f"cannot tell the file's encoding with confidence (likely: {likely}){hint}"
         )
     if len(names) > 1 and seen[names[1]] - seen[best] < MIN_GAP:
+        close = [n for n in names if seen[n] - seen[best] < MIN_GAP]
+        if "gb18030" in close and _reads_as_chinese(sample):
+            return "gb18030"  # the usual case: a short sheet from Excel on Chinese Windows
         raise InputError(f"ambiguous encoding (likely: {likely}){hint}")
     return best
+
+
+def _reads_as_chinese(sample: bytes) -> bool:
+    """True when GB18030 decodes the sample to ASCII plus common Chinese characters only."""
+    try:
+        text = codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    wide = [c for c in text if ord(c) > 0x7F]
+    allowed = ("\u4e00", "\u9fff"), ("\u3000", "\u303f"), ("\uff00", "\uffef")
+    return bool(wide) and all(any(lo <= c <= hi for lo, hi in allowed) for c in wide)

@@ -103,7 +103,7 @@ def resolve_source(
     with path.open("rb") as f:
         head = f.read(SAMPLE_BYTES)
     if fmt is None:
-        fmt = _EXTENSIONS.get(path.suffix.lower()) if display != "-" else None
+        fmt = _EXTENSIONS.get(path.suffix.lower())
         if fmt is None or (fmt in ("csv", "tsv") and head.startswith(b"PK\x03\x04")):
             fmt = _sniff_format(head, encoding)
     if fmt not in FORMATS:

@@ -109,15 +109,19 @@ def test_summary_shares_and_overdue(book: Store) -> None:
 
 def test_changes_between_runs_show_movers_and_matrix(book: Store) -> None:
     tiering.run_tiering(book, as_of=AS_OF)
-    # customer 18 suddenly buys big
+    # customer 18 suddenly buys big; a new customer 21 arrives
     add_txns(book, [(18, "order", AS_OF + timedelta(days=5), 50_000_000)])
+    book.execute("INSERT INTO customers(id, external_id, name) VALUES (21, 'C0021', 'New')")
     tiering.run_tiering(book, as_of=AS_OF + timedelta(days=10))
     movers, matrix, info = tiering.changes(book)
     assert info["from_run"] == 1 and info["to_run"] == 2
     row = movers.set_index("customer_id").loc["C0018"]
     assert row["direction"] == "up" and row["tier_to"] == "A"
+    assert movers.set_index("customer_id").loc["C0021", "direction"] == "entered"
+    assert set(movers["direction"]) <= {"up", "down", "entered"}
     m = matrix.set_index("from \\ to")
-    assert int(m.to_numpy().sum()) == 20
+    assert int(m.to_numpy().sum()) == 21
+    assert int(m.loc["-", "D"]) == 1
     assert int(m.loc["D", "A"]) + int(m.loc["C", "A"]) >= 1
 
 

@@ -502,15 +502,13 @@ def changes(
     matrix = matrix.reset_index().rename(columns={"index": "from \\ to"})
     moved = both[(both["tier_from"] != both["tier_to"])].copy()
     rank = {t: i for i, t in enumerate(TIER_ORDER)}
-
-    def direction(row: pd.Series) -> str:
-        if row["tier_from"] == "-":
-            return "entered"
-        if row["tier_to"] == "-":
-            return "left"
-        return "up" if rank[row["tier_to"]] < rank[row["tier_from"]] else "down"
-
-    moved["direction"] = moved.apply(direction, axis=1) if len(moved) else []
+    before = moved["tier_from"].map(rank)
+    after = moved["tier_to"].map(rank)
+    moved["direction"] = np.select(
+        [moved["tier_from"] == "-", moved["tier_to"] == "-", after < before],
+        ["entered", "left", "up"],
+        default="down",
+    )
     names = store.query_df("SELECT id AS customer_id, external_id, name FROM customers")
     moved = moved.merge(names, on="customer_id", how="left")
     moved = moved[

@@ -59,11 +59,11 @@ class GradeBand(BaseModel):
 
 
 DEFAULT_GRADES: list[GradeBand] = [
-    GradeBand(grade="A", max_pd=0.01, description="minimal risk: PD below 1%"),
-    GradeBand(grade="B", max_pd=0.03, description="low risk: PD 1% to 3%"),
-    GradeBand(grade="C", max_pd=0.08, description="moderate risk: PD 3% to 8%"),
-    GradeBand(grade="D", max_pd=0.20, description="high risk: PD 8% to 20%"),
-    GradeBand(grade="E", max_pd=1.0, description="very high risk: PD 20% and above"),
+    GradeBand(grade="A", max_pd=0.01, description="PD below 1%"),
+    GradeBand(grade="B", max_pd=0.03, description="PD 1% to 3%"),
+    GradeBand(grade="C", max_pd=0.08, description="PD 3% to 8%"),
+    GradeBand(grade="D", max_pd=0.20, description="PD 8% to 20%"),
+    GradeBand(grade="E", max_pd=1.0, description="PD 20% and above"),
 ]
 
 
@@ -114,11 +114,11 @@ class ScorecardParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     binning: BinningParams = Field(default_factory=BinningParams)
     min_iv: float = Field(default=0.02, ge=0)
-    max_corr: float = Field(default=0.7, gt=0, le=1)
+    max_corr: float = Field(default=0.8, gt=0, le=1)
     max_factors: int | None = Field(default=None, ge=1)
     min_bads: int = Field(default=50, ge=1)
     min_goods: int = Field(default=50, ge=1)
-    regularization_c: float = Field(default=1.0, gt=0)
+    regularization_c: float = Field(default=0.05, gt=0)
     scaling: Scaling = Field(default_factory=Scaling)
     grades: list[GradeBand] = Field(default_factory=lambda: list(DEFAULT_GRADES))
     reasons: int = Field(default=4, ge=1, le=10)

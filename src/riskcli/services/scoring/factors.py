@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ FACTOR_DESCRIPTIONS: dict[str, str] = {
 }
 STORE_FACTORS = list(FACTOR_DESCRIPTIONS)
 #: recorded for every customer beside the factors: what the credit limit policy needs
-CONTEXT_COLUMNS = ["customer_id", "external_id", "credit_limit", "orders_12m", "net_assets"]
+CONTEXT_COLUMNS = ["customer_id", "credit_limit", "orders_12m", "net_assets"]
 DEFAULT_EXCLUDE = ("bankruptcy", "dishonest_debtor")  # override flags, not points
 
 Progress = Callable[[str], None]
@@ -101,118 +102,106 @@ def _iso(d: date) -> str:
     return d.isoformat()
 
 
-def _receivable_factors(store: Store, as_of: date) -> pd.DataFrame:
-    a = _iso(as_of)
-    w = _iso(as_of - timedelta(days=365))
-    d90 = _iso(as_of - timedelta(days=90))
-    sql = """
-    SELECT customer_id,
-      MAX(CASE WHEN due_date > :w THEN dpd END) AS worst_dpd_12m,
-      AVG(CASE WHEN due_date > :w THEN dpd END) AS avg_dpd_12m,
-      SUM(CASE WHEN due_date > :w AND dpd >= 30 THEN 1 ELSE 0 END) AS late_invoices_12m,
-      SUM(CASE WHEN settled THEN 0 ELSE amount - paid_part END) AS outstanding,
-      MAX(CASE WHEN NOT settled AND due_date <= :d90 THEN 1 ELSE 0 END) AS in_default,
-      MIN(issue_date) AS first_invoice
-    FROM (
-      SELECT customer_id, due_date, issue_date, amount,
-        (paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount) AS settled,
-        CASE WHEN paid_date IS NOT NULL AND paid_date <= :a THEN paid_amount ELSE 0 END
-          AS paid_part,
-        CASE WHEN due_date > :a THEN NULL ELSE MAX(0, CAST(
-          julianday(CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
-                    THEN paid_date ELSE :a END) - julianday(due_date) AS INTEGER)) END AS dpd
-      FROM receivables WHERE issue_date <= :a
-    ) GROUP BY customer_id
-    """
-    return store.query_df(sql, {"a": a, "w": w, "d90": d90})
+_MISSING = -9.87654321e300  # stands for NULL on the way from SQL to numpy
+
+# Period end of a financial statement (the import checked the format): YYYY -> Dec 31,
+# YYYYQn -> quarter end, YYYY-MM -> month end
+_PERIOD_END = """CASE length(period)
+  WHEN 4 THEN period || '-12-31'
+  WHEN 6 THEN substr(period, 1, 4) || CASE substr(period, 6, 1) WHEN '1' THEN '-03-31'
+    WHEN '2' THEN '-06-30' WHEN '3' THEN '-09-30' ELSE '-12-31' END
+  WHEN 7 THEN date(period || '-01', '+1 month', '-1 day')
+END"""
+
+_FACTOR_SQL = """
+WITH rec AS (
+  SELECT customer_id,
+    MAX(CASE WHEN due_date > :w THEN dpd END) AS worst_dpd_12m,
+    AVG(CASE WHEN due_date > :w THEN dpd END) AS avg_dpd_12m,
+    SUM(CASE WHEN due_date > :w AND dpd >= 30 THEN 1 ELSE 0 END) AS late_invoices_12m,
+    SUM(CASE WHEN settled THEN 0 ELSE amount - paid_part END) AS outstanding,
+    MAX(CASE WHEN NOT settled AND due_date <= :d90 THEN 1 ELSE 0 END) AS in_default,
+    MIN(issue_date) AS first_invoice
+  FROM (
+    SELECT customer_id, due_date, issue_date, amount,
+      (paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount) AS settled,
+      CASE WHEN paid_date IS NOT NULL AND paid_date <= :a THEN paid_amount ELSE 0 END AS paid_part,
+      CASE WHEN due_date > :a THEN NULL ELSE MAX(0, CAST(
+        julianday(CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
+                  THEN paid_date ELSE :a END) - julianday(due_date) AS INTEGER)) END AS dpd
+    FROM receivables WHERE issue_date <= :a {rec_filter}
+  ) GROUP BY customer_id
+), txn AS (
+  SELECT customer_id, MIN(date) AS first_txn,
+    SUM(CASE WHEN kind = 'order' AND date > :m6 THEN amount ELSE 0 END) AS orders_recent,
+    SUM(CASE WHEN kind = 'order' AND date > :m12 AND date <= :m6 THEN amount ELSE 0 END)
+      AS orders_prior
+  FROM transactions WHERE date <= :a {txn_filter} GROUP BY customer_id
+), fin AS (
+  SELECT customer_id,
+    MAX(CASE WHEN rn = 1 THEN revenue END) AS revenue,
+    MAX(CASE WHEN rn = 2 THEN revenue END) AS prev_revenue,
+    MAX(CASE WHEN rn = 1 THEN total_assets END) AS total_assets,
+    MAX(CASE WHEN rn = 1 THEN total_liabilities END) AS total_liabilities,
+    MAX(CASE WHEN rn = 1 THEN current_assets END) AS current_assets,
+    MAX(CASE WHEN rn = 1 THEN current_liabilities END) AS current_liabilities
+  FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY pend DESC) AS rn
+    FROM (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
+            current_liabilities, {period_end} AS pend FROM financials WHERE 1 {fin_filter})
+    WHERE pend IS NOT NULL AND pend <= :a
+  ) WHERE rn <= 2 GROUP BY customer_id
+), bur AS (
+  SELECT customer_id, MAX(report_date) AS report_date, score, lawsuit, bankruptcy,
+    tax_violation, dishonest_debtor, other_flag
+  FROM credit_reports WHERE report_date <= :a {bur_filter} GROUP BY customer_id
+)
+SELECT c.id, c.credit_limit,
+  julianday(:a) - julianday(c.registered_date),
+  rec.worst_dpd_12m, rec.avg_dpd_12m, rec.late_invoices_12m, rec.outstanding, rec.in_default,
+  julianday(:a) - julianday(rec.first_invoice), julianday(:a) - julianday(txn.first_txn),
+  txn.orders_recent, txn.orders_prior,
+  fin.revenue, fin.prev_revenue, fin.total_assets, fin.total_liabilities, fin.current_assets,
+  fin.current_liabilities,
+  bur.score, bur.lawsuit + bur.tax_violation + bur.other_flag, bur.bankruptcy,
+  bur.dishonest_debtor
+FROM customers c
+LEFT JOIN rec ON rec.customer_id = c.id
+LEFT JOIN txn ON txn.customer_id = c.id
+LEFT JOIN fin ON fin.customer_id = c.id
+LEFT JOIN bur ON bur.customer_id = c.id
+WHERE (c.registered_date IS NULL OR c.registered_date <= :a) {cust_filter}
+ORDER BY c.id
+"""
+_NUMERIC = [
+    "customer_id", "credit_limit", "age_days", "worst_dpd_12m", "avg_dpd_12m",
+    "late_invoices_12m", "outstanding", "in_default", "invoice_days", "txn_days",
+    "orders_recent", "orders_prior", "revenue", "prev_revenue", "total_assets",
+    "total_liabilities", "current_assets", "current_liabilities", "bureau_score",
+    "adverse_flags", "bankruptcy", "dishonest_debtor",
+]  # fmt: skip
 
 
-def _transaction_factors(store: Store, as_of: date) -> pd.DataFrame:
-    a = _iso(as_of)
-    m6 = _iso(as_of - timedelta(days=183))
-    m12 = _iso(as_of - timedelta(days=365))
-    sql = """
-    SELECT customer_id, MIN(date) AS first_txn,
-      SUM(CASE WHEN kind = 'order' AND date > :m6 THEN amount ELSE 0 END) AS orders_recent,
-      SUM(CASE WHEN kind = 'order' AND date > :m12 AND date <= :m6 THEN amount ELSE 0 END)
-        AS orders_prior
-    FROM transactions WHERE date <= :a GROUP BY customer_id
-    """
-    return store.query_df(sql, {"a": a, "m6": m6, "m12": m12})
-
-
-def _period_end(period: pd.Series) -> pd.Series:
-    """YYYY -> Dec 31, YYYYQn -> quarter end, YYYY-MM -> month end (ISO text)."""
-    p = period.astype(str).str.strip().str.upper()
-    year = pd.to_numeric(p.str[:4], errors="coerce")
-    out = pd.Series(pd.NaT, index=p.index, dtype="datetime64[ns]")
-    is_year = p.str.fullmatch(r"\d{4}")
-    is_q = p.str.fullmatch(r"\d{4}Q[1-4]")
-    is_m = p.str.fullmatch(r"\d{4}-\d{2}")
-    month = pd.Series(np.nan, index=p.index)
-    month[is_year] = 12
-    month[is_q] = pd.to_numeric(p[is_q].str[-1], errors="coerce") * 3
-    month[is_m] = pd.to_numeric(p[is_m].str[5:7], errors="coerce")
-    ok = year.notna() & month.notna()
-    if ok.any():
-        start = pd.to_datetime(
-            {"year": year[ok].astype(int), "month": month[ok].astype(int), "day": 1}
-        )
-        out[ok] = start + pd.offsets.MonthEnd(0)
+def _numeric_rows(store: Store, sql: str, params: dict[str, Any], k: int) -> np.ndarray:
+    """A numeric result as a float matrix, NULL as NaN, without a Python object per cell."""
+    cur = store.execute(sql, params)
+    chunks: list[np.ndarray] = []
+    while True:
+        rows = cur.fetchmany(200_000)
+        if not rows:
+            break
+        flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * k)
+        chunks.append(flat.reshape(len(rows), k))
+    if not chunks:
+        return np.empty((0, k))
+    out = np.concatenate(chunks)
+    out[out == _MISSING] = np.nan
     return out
 
 
-def _num(values: pd.Series) -> pd.Series:
-    return pd.Series(pd.to_numeric(values, errors="coerce"), dtype="float64")
-
-
-def _financial_factors(store: Store, as_of: date) -> pd.DataFrame:
-    fin = store.query_df(
-        "SELECT customer_id, period, revenue, total_assets, total_liabilities, current_assets, "
-        "current_liabilities FROM financials"
-    )
-    cols = ["customer_id", "debt_ratio", "current_ratio", "revenue_trend", "net_assets"]
-    if fin.empty:
-        return pd.DataFrame(columns=cols)
-    fin["end"] = _period_end(fin["period"])
-    fin = fin[fin["end"].notna() & (fin["end"] <= pd.Timestamp(as_of))]
-    fin = fin.sort_values(["customer_id", "end"])
-    last = fin.groupby("customer_id").tail(1).set_index("customer_id")
-    prev = fin.groupby("customer_id").nth(-2).set_index("customer_id")
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        ta = _num(last["total_assets"])
-        tl = _num(last["total_liabilities"])
-        ca = _num(last["current_assets"])
-        cl = _num(last["current_liabilities"])
-        out = pd.DataFrame(index=last.index)
-        out["debt_ratio"] = (tl / ta.where(ta > 0)).round(6)
-        out["current_ratio"] = (ca / cl.where(cl > 0)).round(6)
-        prev_rev = _num(prev["revenue"]).reindex(last.index)
-        rev = _num(last["revenue"])
-        out["revenue_trend"] = (rev / prev_rev.where(prev_rev > 0) - 1).clip(-1, 5).round(6)
-        out["net_assets"] = ta - tl
-    return out.reset_index()
-
-
-def _bureau_factors(store: Store, as_of: date) -> pd.DataFrame:
-    rep = store.query_df(
-        "SELECT customer_id, report_date, score, lawsuit, bankruptcy, tax_violation, "
-        "dishonest_debtor, other_flag FROM credit_reports WHERE report_date <= ? "
-        "ORDER BY customer_id, report_date",
-        (_iso(as_of),),
-    )
-    cols = ["customer_id", "bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor"]
-    if rep.empty:
-        return pd.DataFrame(columns=cols)
-    last = rep.drop_duplicates("customer_id", keep="last")
-    out = pd.DataFrame({"customer_id": last["customer_id"].to_numpy()})
-    out["bureau_score"] = pd.to_numeric(last["score"], errors="coerce").to_numpy()
-    out["adverse_flags"] = (
-        last["lawsuit"].astype(int) + last["tax_violation"].astype(int) + last["other_flag"]
-    ).to_numpy()
-    out["bankruptcy"] = last["bankruptcy"].astype(int).to_numpy()
-    out["dishonest_debtor"] = last["dishonest_debtor"].astype(int).to_numpy()
-    return out
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
 def build_factors(
@@ -224,69 +213,96 @@ def build_factors(
 ) -> pd.DataFrame:
     """One row per customer known at the as-of date: context columns + every store factor.
 
-    Vectorised: a handful of grouped queries and pandas joins, no per-customer Python.
+    Two queries (grouped aggregates joined to customers in SQLite, and the text columns), no
+    per-customer Python: NULLs travel as a sentinel so the numbers go straight into numpy.
     """
     say = progress or (lambda _m: None)
-    params: tuple[Any, ...] = (_iso(as_of),)
-    where = "WHERE (registered_date IS NULL OR registered_date <= ?)"
+    params: dict[str, Any] = {
+        "a": _iso(as_of),
+        "w": _iso(as_of - timedelta(days=365)),
+        "d90": _iso(as_of - timedelta(days=90)),
+        "m6": _iso(as_of - timedelta(days=183)),
+        "m12": _iso(as_of - timedelta(days=365)),
+    }
+    filters = {k: "" for k in ("rec_filter", "txn_filter", "fin_filter", "bur_filter")}
+    cust_filter = ""
     if customer is not None:
-        where += " AND external_id = ?"
-        params = (*params, customer)
-    say("customers")
-    cust = store.query_df(
-        "SELECT id AS customer_id, external_id, industry, region, registered_date, credit_limit "
-        f"FROM customers {where} ORDER BY id",
-        params,
-    )
-    if customer is not None and cust.empty:
+        cid = store.scalar("SELECT id FROM customers WHERE external_id = ?", (customer,))
+        if cid is None:
+            raise InputError(f"no customer {customer!r}")
+        params["cid"] = int(cid)
+        filters = {k: "AND customer_id = :cid" for k in filters}
+        cust_filter = "AND c.id = :cid"
+    select = _FACTOR_SQL.format(period_end=_PERIOD_END, cust_filter=cust_filter, **filters)
+    # every output column is wrapped so a NULL arrives as the sentinel
+    head, tail = select.split("SELECT c.id,", 1)
+    body, rest = tail.split("FROM customers c", 1)
+    cols = [c.strip() for c in _split_columns(body)]
+    wrapped = ", ".join(f"COALESCE({c}, {_MISSING!r})" for c in ["c.id", *cols])
+    sql = f"{head}SELECT {wrapped} FROM customers c{rest}"
+    say("factors")
+    # a 256 MB page cache for this connection: the grouped scans re-read the same pages
+    store.execute("PRAGMA cache_size = -262144")
+    m = _numeric_rows(store, sql, params, len(_NUMERIC))
+    if customer is not None and len(m) == 0:
         raise InputError(f"no customer {customer!r} known at {as_of.isoformat()}")
-    say("receivables")
-    rec = _receivable_factors(store, as_of)
-    say("transactions")
-    txn = _transaction_factors(store, as_of)
-    say("financials")
-    fin = _financial_factors(store, as_of)
-    say("credit reports")
-    bur = _bureau_factors(store, as_of)
-    df = cust
-    for part in (rec, txn, fin, bur):
-        if not part.empty:
-            df = df.merge(part, on="customer_id", how="left")
-        else:
-            for c in part.columns:
-                if c != "customer_id":
-                    df[c] = np.nan
-    asof_ts = pd.Timestamp(as_of)
-    reg = pd.to_datetime(df["registered_date"], errors="coerce")
-    df["years_in_business"] = ((asof_ts - reg).dt.days / 365.25).round(2)
-    first = pd.concat(
-        [
-            pd.to_datetime(df["first_txn"], errors="coerce"),
-            pd.to_datetime(df["first_invoice"], errors="coerce"),
-        ],
-        axis=1,
-    ).min(axis=1)
-    df["tenure_months"] = ((asof_ts - first).dt.days / 30.4375).round(1)
-    limit = pd.to_numeric(df["credit_limit"], errors="coerce").astype(float)
-    outstanding = pd.to_numeric(df["outstanding"], errors="coerce").astype(float)
-    df["utilisation"] = (outstanding.fillna(0) / limit.where(limit > 0)).round(4)
-    recent = pd.to_numeric(df["orders_recent"], errors="coerce").fillna(0).astype(float)
-    prior = pd.to_numeric(df["orders_prior"], errors="coerce").fillna(0).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        trend = np.where(prior > 0, recent / prior.where(prior > 0) - 1, np.nan)
-    trend = np.where((prior <= 0) & (recent > 0), 3.0, trend)
+    col = {name: m[:, i] for i, name in enumerate(_NUMERIC)}
+    say("industry and region")
+    text_sql = (
+        "SELECT c.industry, c.region FROM customers c WHERE (c.registered_date IS NULL OR "
+        f"c.registered_date <= :a) {cust_filter} ORDER BY c.id"
+    )
+    text = store.query_df(text_sql, params)
+    df = pd.DataFrame({"customer_id": col["customer_id"].astype(np.int64)})
+    df["credit_limit"] = col["credit_limit"]
+    df["orders_12m"] = np.nan_to_num(col["orders_recent"]) + np.nan_to_num(col["orders_prior"])
+    df["net_assets"] = col["total_assets"] - col["total_liabilities"]
+    df["debt_ratio"] = np.round(_ratio(col["total_liabilities"], col["total_assets"]), 6)
+    df["current_ratio"] = np.round(_ratio(col["current_assets"], col["current_liabilities"]), 6)
+    df["revenue_trend"] = np.round(
+        np.clip(_ratio(col["revenue"], col["prev_revenue"]) - 1, -1, 5), 6
+    )
+    df["years_in_business"] = np.round(col["age_days"] / 365.25, 2)
+    df["worst_dpd_12m"] = col["worst_dpd_12m"]
+    df["avg_dpd_12m"] = np.round(col["avg_dpd_12m"], 2)
+    late = col["late_invoices_12m"]
+    # a customer with invoices but none due in the window has a clean 12 months (0, not missing)
+    df["late_invoices_12m"] = np.where(np.isnan(late) & ~np.isnan(col["invoice_days"]), 0, late)
+    df["utilisation"] = np.round(_ratio(np.nan_to_num(col["outstanding"]), col["credit_limit"]), 4)
+    first = np.fmax(col["invoice_days"], col["txn_days"])
+    df["tenure_months"] = np.round(first / 30.4375, 1)
+    recent = np.nan_to_num(col["orders_recent"])
+    prior = np.nan_to_num(col["orders_prior"])
+    trend = np.where(prior > 0, _ratio(recent, prior) - 1, np.where(recent > 0, 3.0, np.nan))
     df["order_trend"] = np.round(np.clip(trend, -1, 3), 4)
-    df["orders_12m"] = recent + prior
-    for c in ("worst_dpd_12m", "avg_dpd_12m", "late_invoices_12m", "in_default"):
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    df["avg_dpd_12m"] = df["avg_dpd_12m"].round(2)
-    # a customer with invoices but none due in the window has a clean 12 months
-    has_invoices = df["first_invoice"].notna()
-    df.loc[has_invoices & df["late_invoices_12m"].isna(), "late_invoices_12m"] = 0.0
-    for c in ("industry", "region"):
-        df[c] = df[c].astype(object).where(df[c].notna(), None)
-    df["in_default"] = df["in_default"].fillna(0).astype(int)
-    return df[[*CONTEXT_COLUMNS, *STORE_FACTORS, "in_default"]].reset_index(drop=True)
+    df["industry"] = text["industry"].astype(object).where(text["industry"].notna(), None)
+    df["region"] = text["region"].astype(object).where(text["region"].notna(), None)
+    df["bureau_score"] = col["bureau_score"]
+    df["adverse_flags"] = col["adverse_flags"]
+    df["bankruptcy"] = col["bankruptcy"]
+    df["dishonest_debtor"] = col["dishonest_debtor"]
+    df["in_default"] = np.nan_to_num(col["in_default"]).astype(int)
+    return df[[*CONTEXT_COLUMNS, *STORE_FACTORS, "in_default"]]
+
+
+def _split_columns(body: str) -> list[str]:
+    """Split a SELECT list on top-level commas."""
+    out: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for ch in body:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if "".join(current).strip():
+        out.append("".join(current))
+    return out
 
 
 def build_outcome(store: Store, as_of: date, horizon_days: int) -> pd.DataFrame:

@@ -515,7 +515,7 @@ def list_scores(
     return frame.to_dict("records")  # type: ignore[return-value]
 
 
-def distribution(store: Store, *, width: int = 40, step: int = 20) -> dict[str, Any]:
+def distribution(store: Store, *, width: int = 30, step: int = 20) -> dict[str, Any]:
     run = latest_run(store)
     model = get_model(store, run["model_id"])
     grades = store.query(

@@ -406,7 +406,8 @@ def develop(
         ],
         "points": points_table(card),
         "high_iv_warnings": [
-            f"{f.name}: IV {f.iv:.2f} > 0.5 is suspiciously strong (leakage of the outcome?)"
+            f"{f.name}: IV {f.iv:.2f} > 0.5 is very strong; make sure it is known before the "
+            "outcome (no leakage)"
             for f in card.factors
             if f.iv > 0.5
         ],

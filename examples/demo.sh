@@ -23,6 +23,17 @@ riskcli init
 # --- /section: tier
 
 # --- section: score
+step "riskcli score: the expert scorecard, a trained one where the history allows, a run"
+riskcli score expert --format table
+if riskcli score train --from-store --format table; then
+  riskcli score models promote 2 --format table
+else
+  echo "(too little default history to train: the expert scorecard stays champion)" >&2
+fi
+if riskcli score run --format table; then
+  riskcli score distribution --format table
+  riskcli score list --grade E --limit 5 --format table
+fi
 # --- /section: score
 
 # --- section: monitor

@@ -99,6 +99,14 @@ TARGETS: dict[str, Target] = {
 _NUMERIC_KINDS = ("money", "int", "flag")
 
 
+def insert_sql(kind: str) -> str:
+    """A plain INSERT: used while the table was empty when the file started (a first load),
+    where no key can exist yet and duplicates inside the file are already rejected."""
+    target = TARGETS[kind]
+    cols = [c for _, c in target.columns] + ["row_hash"]
+    return f"INSERT INTO {target.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+
 def upsert_sql(kind: str) -> str:
     """INSERT .. ON CONFLICT DO UPDATE .. WHERE the row hash differs (unchanged rows stay)."""
     target = TARGETS[kind]
@@ -299,6 +307,7 @@ class _FileImport:
         self.mapping, self.rejects, self.chunk_rows = mapping, rejects, chunk_rows
         self.target = TARGETS[kind]
         self.sql = upsert_sql(kind)
+        self.numeric = fields_kinds(kind)
         self.seen_hash = np.empty(0, dtype=np.uint64)
         self.seen_line = np.empty(0, dtype=np.int64)
         self.problems: Counter[tuple[str, str]] = Counter()
@@ -310,6 +319,8 @@ class _FileImport:
         self.res.started_at = _now()
         table = self.target.table
         before = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
+        if before == 0:
+            self.sql = insert_sql(self.kind)
         changes = 0
         valid = 0
         reported = 0
@@ -408,17 +419,19 @@ class _FileImport:
         if not len(idx):
             return
         key_fields = [self._hash_name(k) for k in KEYS[self.kind]]
-        h = _hash_columns({k: c.values[k][idx] for k in key_fields}, ())
+        h = combine_hashes([self._column_hash(c, k)[idx] for k in key_fields])
         row_lines = lines[idx].astype(np.int64)
         later_in_chunk = pd.Series(h).duplicated().to_numpy()
-        first_line = pd.Series(row_lines).groupby(h).transform("first").to_numpy()
         earlier = np.zeros(len(h), dtype=bool)
+        pos = np.zeros(len(h), dtype=np.int64)
         if len(self.seen_hash):
             pos = np.minimum(np.searchsorted(self.seen_hash, h), len(self.seen_hash) - 1)
             earlier = self.seen_hash[pos] == h
-            first_line = np.where(earlier, self.seen_line[pos], first_line)
         dup = earlier | later_in_chunk
         if dup.any():
+            first_line = pd.Series(row_lines).groupby(h).transform("first").to_numpy()
+            if len(self.seen_hash):
+                first_line = np.where(earlier, self.seen_line[pos], first_line)
             reasons = np.array([f"duplicate key (first on line {n})" for n in first_line[dup]])
             c.reject(idx[dup], KEYS[self.kind][-1], reasons)
             self.res.duplicate_keys += int(dup.sum())
@@ -426,6 +439,16 @@ class _FileImport:
         merged_l = np.concatenate([self.seen_line, row_lines[~dup]])
         order = np.argsort(merged_h, kind="stable")
         self.seen_hash, self.seen_line = merged_h[order], merged_l[order]
+
+    def _column_hash(self, c: Checked, name: str) -> np.ndarray:
+        """Per-chunk cache: the key column is hashed once for duplicates and row hashes."""
+        cache = c.hashes
+        if name not in cache:
+            is_key = name in KEYS[self.kind] or name == "interaction_id"
+            cache[name] = column_hash(
+                c.values[name], numeric=name in self.numeric, categorize=not is_key
+            )
+        return cache[name]
 
     def _hash_name(self, name: str) -> str:
         """Hash and key on the customer's external id, not the store's row id."""
@@ -459,7 +482,7 @@ class _FileImport:
     def _rows(self, c: Checked, good: np.ndarray) -> Iterable[tuple[Any, ...]]:
         fields = [f for f, _ in self.target.columns]
         hash_fields = [self._hash_name(f) for f in fields]
-        hashes = _hash_columns({f: c.values[f][good] for f in hash_fields}, fields_kinds(self.kind))
+        hashes = combine_hashes([self._column_hash(c, f)[good] for f in hash_fields])
         columns = [c.values[f][good].tolist() for f in fields]
         columns.append([f"{h:016x}" for h in hashes.tolist()])
         return zip(*columns, strict=True)
@@ -473,18 +496,39 @@ def fields_kinds(kind: str) -> tuple[str, ...]:
 _NULL_INT = -(2**63)
 
 
-def _hash_columns(columns: dict[str, np.ndarray], numeric: Sequence[str]) -> np.ndarray:
+def column_hash(values: np.ndarray, *, numeric: bool, categorize: bool) -> np.ndarray:
+    """A stable 64-bit hash of each value of one column (None hashes like no real value)."""
+    if numeric:
+        ints = pa.array(values, type=pa.int64(), from_pandas=True)
+        arr: np.ndarray = pc.fill_null(ints, _NULL_INT).to_numpy()
+    else:
+        arr = values.astype(object, copy=True)
+        arr[values == None] = "\x00"  # noqa: E711
+    return np.asarray(pd.util.hash_array(arr, categorize=categorize), dtype=np.uint64)
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def combine_hashes(hashes: Sequence[np.ndarray]) -> np.ndarray:
+    """Order-sensitive combination of per-column hashes into one per row."""
+    out = np.zeros(len(hashes[0]), dtype=np.uint64) if len(hashes) else np.zeros(0, np.uint64)
+    with np.errstate(over="ignore"):
+        for h in hashes:
+            out = (out * _MIX) ^ h
+    return out
+
+
+def _hash_columns(
+    columns: dict[str, np.ndarray], numeric: Sequence[str], *, categorize: bool = True
+) -> np.ndarray:
     """A stable 64-bit hash per row over the given columns (None-safe)."""
-    data: dict[str, pd.Series] = {}
-    for name, values in columns.items():
-        if name in numeric:
-            ints = pa.array(values, type=pa.int64(), from_pandas=True)
-            data[name] = pd.Series(pc.fill_null(ints, _NULL_INT).to_numpy(), dtype=np.int64)
-        else:
-            text = pc.fill_null(pa.array(values, type=pa.string(), from_pandas=True), "\x00")
-            data[name] = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
-    frame = pd.DataFrame(data, copy=False)
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    return combine_hashes(
+        [
+            column_hash(v, numeric=name in numeric, categorize=categorize)
+            for name, v in columns.items()
+        ]
+    )
 
 
 def probable_duplicates(store: Any, limit: int = 1000) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ class Checked:
     err_pos: list[int] = field(default_factory=list)
     err_col: list[str] = field(default_factory=list)
     err_reason: list[str] = field(default_factory=list)
+    hashes: dict[str, np.ndarray] = field(default_factory=dict)  # per-column hash cache
 
     def reject(self, positions: np.ndarray, column: str, reasons: np.ndarray | str) -> None:
         """Record a problem for each position (only rows still valid, one problem per check)."""

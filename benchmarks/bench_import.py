@@ -1,0 +1,219 @@
+"""Import throughput and memory: riskcli's validated import vs raw executemany.
+
+Generates 200,000 customers and ~1,000,000 transactions with the synthetic generator, then for
+each of 3 runs imports them into a fresh encrypted store (customers, then transactions), each
+phase in its own child process so its peak memory (ru_maxrss) is its own. The baseline, run in
+the same go, inserts the same CSV rows with a plain `executemany` into the same SQLCipher engine
+in one transaction (no parsing beyond csv.reader, no validation; the table has the same unique
+key and index as riskcli's but no foreign key, because raw rows hold the customer's text id).
+A 250k-transaction import shows whether peak memory stays flat as the file grows.
+
+    python benchmarks/bench_import.py            # full size (~2-4 minutes)
+    python benchmarks/bench_import.py --quick    # 20k customers, ~100k transactions
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PASS = "bench-passphrase-123"
+
+CHILD = r"""
+import csv, json, os, sys, time
+from pathlib import Path
+os.environ["RISKCLI_KDF_PROFILE"] = "fast"
+from riskcli.storage.store import create_store, open_store
+mode, db, path = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+secret = sys.argv[4].encode()
+store = create_store(db, "bench", secret) if not db.exists() else open_store(db, "bench", secret)
+rows = 0
+if not mode.startswith("raw-"):
+    from riskcli.services.importing import import_files, resolve_source
+    kind = mode.removesuffix("-again")
+    c0, t0 = time.process_time(), time.perf_counter()
+    result = import_files(store, kind, [resolve_source(path, path.name)])
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    f = result.files[0]
+    rows = f.rows
+    done = f.unchanged if mode.endswith("-again") else f.inserted
+    assert f.rejected == 0 and f.rows == done, f.summary()
+else:
+    kind = mode.removeprefix("raw-")
+    if kind == "transactions":
+        store.execute(
+            "CREATE TABLE IF NOT EXISTS raw_transactions (id INTEGER PRIMARY KEY, "
+            "external_id TEXT NOT NULL UNIQUE, customer_id TEXT NOT NULL, kind TEXT NOT NULL, "
+            "date TEXT NOT NULL, amount TEXT NOT NULL)"
+        )
+        store.execute("CREATE INDEX IF NOT EXISTS raw_tx_cd ON raw_transactions(customer_id, date)")
+        sql = ("INSERT INTO raw_transactions (external_id, customer_id, kind, date, amount) "
+               "VALUES (?,?,?,?,?)")
+    else:
+        sql = ("INSERT INTO customers (external_id, name, kind, industry, region, phone, email, "
+               "national_id, registered_date, credit_limit, account_owner, status) "
+               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+    c0, t0 = time.process_time(), time.perf_counter()
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader)
+        with store.transaction():
+            cur = store.executemany(sql, reader)
+            rows = cur.rowcount
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+store.close()
+print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu}))
+"""
+
+
+def child(mode: str, db: Path, path: Path) -> dict[str, Any]:
+    """Run one phase in a fresh interpreter; return rows, seconds and its peak RSS in MiB."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, mode, str(db), str(path), PASS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed ({proc.returncode}):\n{err}")
+    data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    data["peak_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    return data
+
+
+def generate(out: Path, customers: int, per_customer: float) -> dict[str, int]:
+    from riskcli.services.synthetic import SyntheticConfig, generate
+
+    summary = generate(
+        out, SyntheticConfig(customers=customers, transactions_per_customer=per_customer, seed=1)
+    )
+    return summary.rows
+
+
+def head_file(src: Path, dst: Path, rows: int) -> None:
+    with src.open("rb") as f, dst.open("wb") as out:
+        for i, line in enumerate(f):
+            if i > rows:
+                break
+            out.write(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20k customers, ~100k transactions")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    customers = 20_000 if args.quick else 200_000
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        counts = generate(work / "data", customers, 5.0)
+        print(f"generated {counts['customers']:,} customers and {counts['transactions']:,} "
+              f"transactions in {time.perf_counter() - t0:.1f}s", file=sys.stderr)  # fmt: skip
+        cust, txn = work / "data" / "customers.csv", work / "data" / "transactions.csv"
+        quarter = work / "data" / "transactions_quarter.csv"
+        head_file(txn, quarter, counts["transactions"] // 4)
+        results: dict[str, list[dict[str, Any]]] = {}
+        for run in range(args.runs):
+            for label, steps in (
+                (
+                    "riskcli",
+                    [("customers", cust), ("transactions", txn), ("transactions-again", txn)],
+                ),
+                ("raw", [("raw-customers", cust), ("raw-transactions", txn)]),
+                ("riskcli-quarter", [("customers", cust), ("transactions", quarter)]),
+            ):
+                db = work / f"{label}-{run}.db"
+                for mode, path in steps:
+                    data = child(mode, db, path)
+                    key = f"{label}:{mode.removeprefix('raw-')}"
+                    results.setdefault(key, []).append(data)
+                    rate = data["rows"] / data["seconds"]
+                    print(f"run {run + 1} {key}: {data['rows']:,} rows in {data['seconds']:.2f}s "
+                          f"({rate:,.0f} rows/s; cpu {data['cpu']:.2f}s), "
+                          f"peak {data['peak_mib']:.0f} MiB", file=sys.stderr)  # fmt: skip
+                for suffix in ("", ".keys", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+    report(results, args)
+
+
+def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> None:
+    def med(key: str, field: str) -> float:
+        return statistics.median(r[field] for r in results[key])
+
+    lines = [
+        "| phase | rows | riskcli s | riskcli rows/s | raw s | raw rows/s | riskcli/raw "
+        "| riskcli CPU rows/s | raw CPU rows/s | CPU ratio | riskcli peak MiB | raw peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    summary: dict[str, Any] = {}
+    for kind in ("customers", "transactions"):
+        ours, raw = f"riskcli:{kind}", f"raw:{kind}"
+        rows = results[ours][0]["rows"]
+        s_ours, s_raw = med(ours, "seconds"), med(raw, "seconds")
+        c_ours, c_raw = med(ours, "cpu"), med(raw, "cpu")
+        summary[kind] = {
+            "rows": rows,
+            "riskcli_seconds": s_ours,
+            "riskcli_rows_per_s": rows / s_ours,
+            "raw_seconds": s_raw,
+            "raw_rows_per_s": rows / s_raw,
+            "ratio": s_ours / s_raw,
+            "riskcli_cpu_rows_per_s": rows / c_ours,
+            "raw_cpu_rows_per_s": rows / c_raw,
+            "cpu_ratio": c_ours / c_raw,
+            "riskcli_peak_mib": med(ours, "peak_mib"),
+            "raw_peak_mib": med(raw, "peak_mib"),
+        }
+        lines.append(
+            f"| {kind} | {rows:,} | {s_ours:.2f} | {rows / s_ours:,.0f} | {s_raw:.2f} | "
+            f"{rows / s_raw:,.0f} | {s_ours / s_raw:.2f}x | {rows / c_ours:,.0f} | "
+            f"{rows / c_raw:,.0f} | {c_ours / c_raw:.2f}x | {med(ours, 'peak_mib'):.0f} | "
+            f"{med(raw, 'peak_mib'):.0f} |"
+        )
+    again = "riskcli:transactions-again"
+    rows = results[again][0]["rows"]
+    summary["reimport_transactions"] = {
+        "rows": rows,
+        "seconds": med(again, "seconds"),
+        "rows_per_s": rows / med(again, "seconds"),
+        "cpu_rows_per_s": rows / med(again, "cpu"),
+        "peak_mib": med(again, "peak_mib"),
+    }
+    lines.append(
+        f"| transactions re-import (all unchanged) | {rows:,} | {med(again, 'seconds'):.2f} | "
+        f"{rows / med(again, 'seconds'):,.0f} | | | | {rows / med(again, 'cpu'):,.0f} | | | "
+        f"{med(again, 'peak_mib'):.0f} | |"
+    )
+    q = "riskcli-quarter:transactions"
+    summary["quarter_transactions"] = {
+        "rows": results[q][0]["rows"],
+        "rows_per_s": results[q][0]["rows"] / med(q, "seconds"),
+        "peak_mib": med(q, "peak_mib"),
+    }
+    lines.append("")
+    lines.append(
+        f"Memory vs file size (transactions): {results[q][0]['rows']:,} rows peak "
+        f"{med(q, 'peak_mib'):.0f} MiB; {summary['transactions']['rows']:,} rows peak "
+        f"{summary['transactions']['riskcli_peak_mib']:.0f} MiB. Medians of {args.runs} runs."
+    )
+    print("\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary, "runs": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -218,3 +218,9 @@ def test_erasing_a_customer_removes_its_tier_rows(book: Store) -> None:
         book.execute("DELETE FROM transactions WHERE customer_id = 20")
         book.execute("DELETE FROM customers WHERE id = 20")
     assert book.scalar("SELECT count(*) FROM tier_results WHERE customer_id = 20") == 0
+
+
+def test_progress_reports_every_step(book: Store) -> None:
+    seen: list[int] = []
+    tiering.run_tiering(book, as_of=AS_OF, progress=seen.append)
+    assert sum(seen) == tiering.read_chunks(book) + 4

@@ -57,7 +57,8 @@ def run(
     _quiet(quiet)
     with session(ctx, "tier.run") as s:
         cfg = load_tiering_config(s.config)
-        with output.progress(None, "tiering") as step:
+        steps = tiering.read_chunks(s.store) + 4  # read chunks, 3 compute steps, the write
+        with output.progress(steps, "tiering") as step:
             outcome = tiering.run_tiering(
                 s.store, config=cfg, as_of=as_of, window=window, method=method, progress=step
             )

@@ -318,3 +318,14 @@ def test_roles(
         assert result.stdout == ""
     elif "--reveal" not in args:
         assert "13812345678" not in result.stdout
+
+
+def test_narrow_terminal_wraps_and_never_crops(
+    book: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    result = cli("report", "customer", "C1", "--as-of", AS_OF, "-f", "table")
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 60
+    assert "…" not in result.stdout
+    assert "100,000.00" in result.stdout  # the credit limit, whole

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import shutil
 import sys
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from riskcli.cli import output as ui
 from riskcli.cli.context import session
@@ -336,7 +338,27 @@ def _fact_text(key: str, value: Any) -> str:
 TERMINAL_HIDDEN = ("lower", "upper", "reasons")
 
 
-def _rich_table(section: Section, reveal: bool, console: Console) -> Table:
+def _cropped(table: Table, width: int) -> bool:
+    """Whether rich had to cut the table at *width* (its right border went missing)."""
+    probe = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
+    with probe.capture() as captured:
+        probe.print(table)
+    lines = [ln.rstrip() for ln in captured.get().splitlines()[1:] if ln.strip()]  # no title
+    return any(ln[-1:] not in "┓┃┫┩┤│┘┛" for ln in lines)
+
+
+def _records(title: str, cols: list[str], cells: list[list[str]]) -> Group:
+    """A table too wide for the terminal, as `column: value` lines, one block per row."""
+    width = max(len(c) for c in cols)
+    lines: list[Text] = [Text(title, style="italic")]
+    for i, row in enumerate(cells):
+        if i:
+            lines.append(Text(""))
+        lines += [Text(f"{c:<{width}}  {v}") for c, v in zip(cols, row, strict=True)]
+    return Group(*lines)
+
+
+def _rich_table(section: Section, reveal: bool, console: Console) -> Table | Group:
     """Numbers formatted as in the HTML report (money 1,234.56, shares 12.3%), right-aligned,
     never cut; a bar column when the terminal has room for it."""
     frame = ui.mask_frame(section.table, reveal)
@@ -345,26 +367,32 @@ def _rich_table(section: Section, reveal: bool, console: Console) -> Table:
     metric_value = cols == ["metric", "value"]
     cells: list[list[str]] = []
     numeric = [False] * len(cols)
+    dates = [False] * len(cols)
     for row in frame.itertuples(index=False, name=None):
         texts = []
         for k, (col, value) in enumerate(zip(cols, row, strict=True)):
             name = str(row[0]) if metric_value and col == "value" else col
             text, is_num = format_cell(name, value)
             numeric[k] = numeric[k] or is_num
+            dates[k] = dates[k] or isinstance(value, dt.date)
             texts.append(text)
         cells.append(texts)
 
-    def build(bars: list[str] | None) -> Table:
+    def build(bars: list[str] | None, roomy: bool = True) -> Table:
+        """roomy: keep labels, dates and short texts on one line (when the terminal allows)."""
         table = Table(title=section.title, header_style="bold", title_justify="left")
         for k, col in enumerate(cols):
             longest = max((len(r[k]) for r in cells), default=0)
-            if numeric[k] or k == 0:
-                table.add_column(
+            if numeric[k] or (roomy and (dates[k] or k == 0)):
+                table.add_column(  # a number keeps its width; a long header folds when tight
                     col,
                     justify="right" if numeric[k] else "left",
-                    no_wrap=True,
+                    no_wrap=roomy,
+                    overflow="fold",
                     min_width=min(max(longest, 4), 28),
                 )
+            elif roomy:
+                table.add_column(col, overflow="fold", min_width=min(max(longest, 4), 14))
             else:
                 table.add_column(col, overflow="fold")
         if bars is not None:
@@ -373,10 +401,18 @@ def _rich_table(section: Section, reveal: bool, console: Console) -> Table:
             table.add_row(*texts, *([bars[i]] if bars is not None else []))
         return table
 
+    # the widest form that rich can draw without cutting anything off
+    width = console.width
     plain = build(None)
-    room = console.width - console.measure(plain).maximum - 3
-    bars = _bars(section, min(BAR_WIDTH, room))
-    return plain if bars is None else build(bars)
+    if not _cropped(plain, width):
+        room = width - console.measure(plain).maximum - 3
+        bars = _bars(section, min(BAR_WIDTH, room))
+        with_bars = build(bars) if bars is not None else None
+        return with_bars if with_bars is not None and not _cropped(with_bars, width) else plain
+    compact = build(None, roomy=False)
+    if not _cropped(compact, width):
+        return compact
+    return _records(section.title, cols, cells)  # too narrow for a table: lines per row
 
 
 def _print_tables(report: Report, reveal: bool) -> None:

@@ -24,6 +24,8 @@ def build_audit(
     if progress:
         progress(1)
     frame = pd.DataFrame(rows, columns=list(audit_service.REPORT_COLUMNS))
+    for col in ("first", "last"):  # ISO text with microseconds -> UTC time to the second
+        frame[col] = [_utc_second(v) for v in frame[col]]
     sections: list[Section] = []
     totals = []
     for key in audit_service.REPORT_SECTIONS:
@@ -54,7 +56,7 @@ def build_audit(
             "overview",
             "Overview",
             table=overview,
-            facts={"since": since, "until": until},
+            facts={"since": _utc_second(since), "until": _utc_second(until)},
             chart=Chart("bars", "section", ["events"], "Events by part of the report"),
         ),
     )
@@ -62,6 +64,16 @@ def build_audit(
         kind="audit",
         title=f"Audit report {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} UTC",
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        params={"period": period, "since": since, "until": until},
+        params={"period": period, "since": _utc_second(since), "until": _utc_second(until)},
         sections=sections,
     )
+
+
+def _utc_second(value: object) -> dt.datetime | None:
+    """An aware time or ISO text -> a naive UTC datetime to the second (times are UTC here)."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)

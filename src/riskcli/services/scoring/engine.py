@@ -215,6 +215,10 @@ def _numeric(series: pd.Series, name: str, *, strict: bool) -> FloatArray:
     """Float values of a column; blanks are NaN. Text that is not a number is an error."""
     if series.dtype == bool:
         return series.to_numpy(dtype=np.float64)
+    if pd.api.types.is_float_dtype(series.dtype) and not isinstance(
+        series.dtype, pd.api.extensions.ExtensionDtype
+    ):
+        return np.asarray(series.to_numpy(), dtype=np.float64)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     cleaned = series.astype("object").where(series.notna(), None)
@@ -239,11 +243,20 @@ def _is_numeric_column(series: pd.Series) -> bool:
         return True
     text = values.astype(str).str.strip()
     text = text[text != ""]
+    head = text.iloc[:200]  # most text columns show they are text in the first rows
+    if not bool(pd.to_numeric(head, errors="coerce").notna().all()):
+        return False
     return bool(pd.to_numeric(text, errors="coerce").notna().all())
 
 
 def _category_text(series: pd.Series) -> pd.Series:
     """Categories as text; integral numbers lose their '.0'; blanks become missing (None)."""
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
+        series.dtype
+    ):  # pandas' own string dtype: vectorised strip
+        stripped = series.str.strip()
+        keep = stripped.notna() & (stripped != "")
+        return stripped.astype(object).where(keep.to_numpy(), None)
     obj = series.astype("object")
     if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):
         text = obj.where(obj.isna(), obj.str.strip())

@@ -482,14 +482,14 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
     # -- value: Pareto-like order size, frequency rising with size -----------------------------
     size = np.where(
         company,
-        np.minimum(6_000.0 * (1.0 + rng.pareto(1.35, n)), 3_000_000.0),
-        np.minimum(400.0 * (1.0 + rng.pareto(1.7, n)), 60_000.0),
+        np.minimum(6_000.0 * (1.0 + rng.pareto(1.6, n)), 1_500_000.0),
+        np.minimum(400.0 * (1.0 + rng.pareto(2.0, n)), 50_000.0),
     )
     span = (b1 - a1 + 1) + np.where(a2 >= 0, b2 - a2 + 1, 0)
     freq_weight = np.clip((size / np.where(company, 6_000.0, 400.0)) ** 0.3, 1.0, 8.0)
     freq_weight = freq_weight * rng.lognormal(-0.125, 0.5, n)
     k_orders = max(config.transactions_per_customer / 1.95 / 0.94 - 1.0, 0.0)
-    lam = k_orders * freq_weight / 1.29 * (span / 620.0)
+    lam = k_orders * freq_weight / 1.25 * (span / 620.0)
     n_orders = np.where(prospect, 0, 1 + rng.poisson(np.minimum(lam, MAX_ORDERS_PER_CUSTOMER)))
     if config.transactions_per_customer == 0:
         n_orders[:] = 0
@@ -608,10 +608,16 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
 
     # -- customers -----------------------------------------------------------------------------
     annual_volume = np.bincount(owner, weights=cents, minlength=n) / np.maximum(span, 90) * 365
-    typical = np.where(n_orders > 0, annual_volume, size * 100 * 4)
-    limit_months = np.exp(0.9 - 1.8 * (use_propensity - 0.4) + rng.normal(0.0, 0.25, n))
+    # a limit covers the open invoices of the payment terms plus headroom; customers who like to
+    # buy up to their limit (use_propensity) get less headroom
+    monthly = np.where(n_orders > 0, annual_volume, size * 100 * 4) / 12
+    need = np.maximum(monthly * (terms / 30 + 1.0), size * 100 * 1.5)
+    headroom = np.exp(0.75 - 1.5 * (use_propensity - 0.4) + rng.normal(0.0, 0.25, n))
     step = np.where(company, 1_000_000, 100_000)  # 10,000 or 1,000 yuan
-    credit_limit = np.maximum(_round_to(typical / 12 * limit_months, 1) // step * step, step)
+    credit_limit = np.maximum(_round_to(need * headroom, 1) // step * step, step)
+    surname = rng.integers(0, len(SURNAMES), n)
+    given = rng.integers(0, len(GIVEN), n)
+    brand = rng.integers(0, len(BRANDS), n)
     status = np.zeros(n, dtype=np.int64)  # active
     status[is_defaulted & (rng.random(n) < 0.6)] = 1  # suspended
     status[(pattern == 5) & (rng.random(n) < 0.35)] = 2  # closed
@@ -619,12 +625,12 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
     customers = _rows(
         [
             cust_id,
-            _names(rng, company, industry, city, city_flat),
+            _names(rng, company, industry, city, city_flat, surname, given, brand),
             _lut(["company", "individual"])[np.where(company, 0, 1)],
             _lut([name for name, _, _ in INDUSTRIES])[industry],
             _lut([name for name, _, _, _ in REGIONS])[region],
             _phones(rng, cust_no),
-            _emails(rng, company, cust_no),
+            _emails(rng, company, cust_no, surname, given, brand),
             _ids(rng, company, city, city_flat, cust_no, as_of),
             _date_col(reg_day),
             _money_col(credit_limit),
@@ -695,14 +701,14 @@ def _names(
     industry: IntArr,
     city: IntArr,
     city_flat: list[tuple[str, str]],
+    surname: IntArr,
+    given: IntArr,
+    brand: IntArr,
 ) -> Bytes2D:
     n = len(company)
-    surname = rng.integers(0, len(SURNAMES), n)
-    given = rng.integers(0, len(GIVEN), n)
     person = np.hstack(
         [_lut([s for s, _ in SURNAMES])[surname], _lut([g for g, _ in GIVEN])[given]]
     )
-    brand = rng.integers(0, len(BRANDS), n)
     words = [w for ws in INDUSTRY_WORDS for w in ws]
     word_start = np.cumsum([0] + [len(ws) for ws in INDUSTRY_WORDS])[:-1]
     word_count = np.array([len(ws) for ws in INDUSTRY_WORDS])
@@ -751,14 +757,20 @@ def _phones(rng: np.random.Generator, cust_no: IntArr) -> Bytes2D:
     )
 
 
-def _emails(rng: np.random.Generator, company: BoolArr, cust_no: IntArr) -> Bytes2D:
+def _emails(
+    rng: np.random.Generator,
+    company: BoolArr,
+    cust_no: IntArr,
+    surname: IntArr,
+    given: IntArr,
+    brand: IntArr,
+) -> Bytes2D:
+    """Addresses spelled from the customer's own name (pinyin) or company brand."""
     n = len(company)
-    surname = _lut([p for _, p in SURNAMES])[rng.integers(0, len(SURNAMES), n)]
-    initial = _lut([p for _, p in GIVEN])[rng.integers(0, len(GIVEN), n)]
     person = np.hstack(
         [
-            surname,
-            initial,
+            _lut([p for _, p in SURNAMES])[surname],
+            _lut([p for _, p in GIVEN])[given],
             _digits(cust_no, 8),
             _const("@", n),
             _lut(PERSONAL_DOMAINS)[rng.integers(0, len(PERSONAL_DOMAINS), n)],
@@ -768,7 +780,7 @@ def _emails(rng: np.random.Generator, company: BoolArr, cust_no: IntArr) -> Byte
         [
             _lut(COMPANY_MAILBOXES)[rng.integers(0, len(COMPANY_MAILBOXES), n)],
             _const("@", n),
-            _lut([p for _, p in BRANDS])[rng.integers(0, len(BRANDS), n)],
+            _lut([p for _, p in BRANDS])[brand],
             _digits(cust_no, 8),
             _const(".com.cn", n),
         ]

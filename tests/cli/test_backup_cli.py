@@ -180,8 +180,9 @@ def test_restore_refuses_then_replaces_with_force(store_env: Path, cli: Cli) -> 
     assert cli("status", "--check").exit_code == 0
     # the audit anchor says the store went back in time on purpose
     anchor = store_env.with_name(store_env.name + ".anchor")
-    last = json.loads(anchor.read_text().strip().splitlines()[-1])
-    assert last["kind"] == "restore" and last["source"] == path.name
+    lines = [json.loads(line) for line in anchor.read_text().strip().splitlines()]
+    restores = [line for line in lines if line.get("kind") == "restore"]
+    assert [r["source"] for r in restores] == [path.name]
 
 
 def test_drill_passes_then_fails_on_damage(store_env: Path, cli: Cli) -> None:

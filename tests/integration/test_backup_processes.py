@@ -147,10 +147,10 @@ def test_killed_during_create(store_path: Path, tmp_path: Path, point: str) -> N
         assert finals == []
         assert any(p.name.endswith(".partial") for p in folder.iterdir())
     # the store is untouched and the next run cleans the leftovers of the dead process
-    ok = riskcli(store_path, "backup", "create", "--to", str(folder), "-f", "csv")
-    assert ok.returncode == 0, ok.stderr
+    with open_store(store_path, USER, PASSPHRASE.encode()) as store:
+        assert store.scalar("PRAGMA integrity_check") == "ok"
+        svc.create_backup(store, PASSPHRASE.encode(), folder)
     assert not any(p.name.endswith(".partial") for p in folder.iterdir())
-    assert riskcli(store_path, "status", "--check").returncode == 0
 
 
 def test_killed_at_random_moments_during_create(store: Store, tmp_path: Path) -> None:
@@ -178,8 +178,9 @@ def test_killed_at_random_moments_during_create(store: Store, tmp_path: Path) ->
 
 def test_killed_during_prune(store_path: Path, tmp_path: Path) -> None:
     folder = tmp_path / "bk"
-    for _ in range(5):
-        assert riskcli(store_path, "backup", "create", "--to", str(folder)).returncode == 0
+    with open_store(store_path, USER, PASSPHRASE.encode()) as store:
+        for _ in range(5):
+            svc.create_backup(store, PASSPHRASE.encode(), folder)
     names = [p.name for p in files.list_backup_files(folder)]
     done = riskcli(
         store_path,
@@ -196,8 +197,8 @@ def test_killed_during_prune(store_path: Path, tmp_path: Path) -> None:
     assert left == names[1:]  # the oldest went first; nothing half-deleted
     for path in files.list_backup_files(folder):
         svc.verify_backup(path, USER, PASSPHRASE.encode())
-    again = riskcli(store_path, "backup", "prune", "--dir", str(folder), "--keep-last", "2")
-    assert again.returncode == 0, again.stderr
+    with open_store(store_path, USER, PASSPHRASE.encode()) as store:
+        svc.prune_backups(store, folder, svc.PrunePolicy(keep_last=2), PASSPHRASE.encode())
     assert [p.name for p in files.list_backup_files(folder)] == names[-2:]
 
 

@@ -91,7 +91,7 @@ def safe_args(ctx: typer.Context | None) -> dict[str, Any]:
 def record(
     store: Store, ctx: typer.Context | None, action: str, outcome: str, affected: dict[str, Any]
 ) -> None:
-    audit.append_event(
+    head = audit.append_event(
         store.conn,
         user=store.user,
         role=store.role,
@@ -101,6 +101,24 @@ def record(
         affected=affected,
         outcome=outcome,
     )
+    anchor_event(store, ctx, head)
+
+
+def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead) -> None:
+    """Append the committed chain head to the anchor file outside the store."""
+    from riskcli.cli import output
+    from riskcli.services import audit as audit_service
+
+    g = get_globals(ctx)
+    try:
+        config = settings.load_config(g.config, g.db)
+    except RiskError:
+        config = {}
+    try:
+        path = audit_service.anchor_path(store.path, config, g.anchor)
+        audit_service.append_anchor(path, store.keyfile.store_id, head)
+    except RiskError as exc:  # the event is committed; say the anchor lags, do not fail
+        output.warn(f"audit anchor not updated: {exc}")
 
 
 def open_for(ctx: typer.Context | None) -> Store:

@@ -1,6 +1,7 @@
 """The one permission table: which role may do which action.
 
 Actions are `<area>.<verb>`. A pattern ending in `.*` covers every verb of that area, `*` all.
+`render_markdown()` writes the table the README shows (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: ("*",),
     Role.ANALYST: (
         "status.read",
+        "account.passwd",
         "customers.read",
         "customers.export",
         "import.*",
@@ -36,26 +38,66 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
     Role.OPERATOR: (
         "status.read",
+        "account.passwd",
         "monitor.*",
         "backup.*",
         "tier.run",
         "score.run",
+        "doctor.run",
     ),
     Role.AUDITOR: (
         "status.read",
+        "account.passwd",
         "audit.*",
         "report.read",
         "monitor.read",
         "backup.read",
+        "users.read",
+        "doctor.run",
+        "customers.retention",
+        "import.read",
     ),
     Role.VIEWER: (
         "status.read",
+        "account.passwd",
         "customers.read",
         "tier.read",
         "score.read",
         "monitor.read",
         "report.read",
     ),
+}
+
+#: every action a command checks, with what it covers (the README table's rows)
+ACTIONS: dict[str, str] = {
+    "status.read": "`status`",
+    "account.passwd": "`user passwd` (own passphrase)",
+    "customers.read": "list and show customers (masked)",
+    "pii.reveal": "`--reveal` of phone, email, national id",
+    "customers.export": "export customer data",
+    "import.write": "`import`",
+    "import.read": "`import history`",
+    "tier.run": "`tier run`",
+    "tier.read": "read tiers",
+    "score.train": "`score train`",
+    "score.run": "`score run`",
+    "score.read": "read scores",
+    "monitor.run": "`monitor run`",
+    "monitor.read": "read monitoring runs and alerts",
+    "monitor.handle": "acknowledge, assign, close alerts",
+    "backup.create": "`backup create`, drills",
+    "backup.read": "list and verify backups",
+    "restore.run": "`restore`",
+    "report.read": "`report`",
+    "audit.read": "`audit log`, `audit report`",
+    "audit.verify": "`audit verify`",
+    "doctor.run": "`doctor`",
+    "users.read": "`user list`",
+    "users.admin": "`user add/remove/role`, another user's `passwd`",
+    "key.rotate": "`key rotate`",
+    "customers.erase": "`customers erase`",
+    "customers.hold": "`customers hold/unhold`",
+    "customers.retention": "`customers retention`, `customers holds`",
 }
 
 
@@ -66,3 +108,16 @@ def allowed(role: str, action: str) -> bool:
     except ValueError:
         return False
     return any(fnmatchcase(action, p) for p in patterns)
+
+
+def render_markdown() -> str:
+    """The permission table as Markdown: one row per action, one column per role."""
+    roles = list(Role)
+    lines = [
+        "| action | what | " + " | ".join(r.value for r in roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for action, what in ACTIONS.items():
+        marks = " | ".join("yes" if allowed(r, action) else "—" for r in roles)
+        lines.append(f"| `{action}` | {what} | {marks} |")
+    return "\n".join(lines) + "\n"

@@ -557,6 +557,12 @@ def is_pii_event(event: dict[str, Any]) -> bool:
     args = _args(event)
     if args.get("reveal") is True or action == "pii.reveal":
         return True
+    try:
+        affected = json.loads(event.get("affected") or "{}")
+    except ValueError:
+        affected = {}
+    if isinstance(affected, dict) and affected.get("pii_revealed") is True:
+        return True
     return action.endswith(".export") or bool(args.get("output") or args.get("export"))
 
 

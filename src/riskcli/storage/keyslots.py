@@ -6,6 +6,13 @@ token). KDF parameters live in each slot. A wrong passphrase fails the GCM tag, 
 "wrong passphrase" is told apart from a damaged store. The list of users and roles is
 authenticated with an HMAC under a key derived from the master key, so editing a role by hand
 grants nothing.
+
+Each slot (version 2) also holds an X25519 key pair: the passphrase-derived key wraps the slot's
+private key, and the master key is *sealed* to the slot's public key (an ephemeral X25519
+exchange, HKDF-SHA256, AES-256-GCM). Sealing needs no passphrase, so a master-key rotation
+re-seals the new key to every remaining slot; a removed user keeps only the old master key,
+which no longer opens the re-keyed store. Slots written before version 2 wrap the master key
+directly and still unlock, but cannot follow a rotation (`riskcli user passwd` upgrades them).
 """
 
 from __future__ import annotations
@@ -23,13 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from riskcli.domain.errors import AccessError, InputError, IntegrityError
 
 FORMAT = "riskcli-keys"
-VERSION = 1
+VERSION = 2
 MASTER_KEY_BYTES = 32
 
 
@@ -74,6 +84,13 @@ class Slot:
     nonce: str
     wrapped: str
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    public_key: str = ""  # v2: X25519 public key; `wrapped` then holds the private key
+    sealed: str = ""  # v2: the master key sealed to `public_key`
+
+    @property
+    def sealed_slot(self) -> bool:
+        """A version-2 slot, which a master-key rotation can re-seal without the passphrase."""
+        return bool(self.public_key and self.sealed)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -92,6 +109,8 @@ class Slot:
             nonce=str(data["nonce"]),
             wrapped=str(data["wrapped"]),
             created=str(data.get("created", "")),
+            public_key=str(data.get("public_key", "")),
+            sealed=str(data.get("sealed", "")),
         )
 
 
@@ -109,6 +128,50 @@ def new_master_key() -> bytes:
 
 def keys_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".keys")
+
+
+def pending_keys_path(db_path: Path) -> Path:
+    """The keys file of a master-key rotation in progress (see riskcli.services.access)."""
+    return db_path.with_name(db_path.name + ".keys.new")
+
+
+def _raw_public(private: X25519PrivateKey) -> bytes:
+    return private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+
+def _raw_private(private: X25519PrivateKey) -> bytes:
+    return private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+
+
+def _seal_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"riskcli-seal:" + ephemeral + recipient,
+    ).derive(shared)
+
+
+def seal_to(public_key: bytes, message: bytes, aad: bytes) -> bytes:
+    """ECIES-style: ephemeral X25519 public key (32) || nonce (12) || AES-256-GCM ciphertext."""
+    ephemeral = X25519PrivateKey.generate()
+    eph_public = _raw_public(ephemeral)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public_key))
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_seal_key(shared, eph_public, public_key)).encrypt(nonce, message, aad)
+    return eph_public + nonce + sealed
+
+
+def open_sealed(private_key: bytes, blob: bytes, aad: bytes) -> bytes:
+    """Inverse of `seal_to`; raises InvalidTag when the blob or the key is wrong."""
+    private = X25519PrivateKey.from_private_bytes(private_key)
+    eph_public, nonce, sealed = blob[:32], blob[32:44], blob[44:]
+    shared = private.exchange(X25519PublicKey.from_public_bytes(eph_public))
+    return AESGCM(_seal_key(shared, eph_public, _raw_public(private))).decrypt(nonce, sealed, aad)
 
 
 def subkey(master_key: bytes, purpose: str) -> bytes:
@@ -178,6 +241,23 @@ class KeyFile:
                 return slot
         raise AccessError(f"unknown user {user} for this store")
 
+    def _seal_aad(self, user: str, kind: str) -> bytes:
+        return b"sealed:" + self._aad(user, kind)
+
+    def _material(
+        self, user: str, kind: str, secret: bytes, master_key: bytes, kdf: KdfParams | None
+    ) -> tuple[KdfParams, str, str, str, str]:
+        """Fresh key pair, private key wrapped under the secret, master key sealed to it."""
+        params = (kdf or KdfParams.default()).with_salt()
+        private = X25519PrivateKey.generate()
+        public = _raw_public(private)
+        nonce = secrets.token_bytes(12)
+        wrapped = AESGCM(params.derive(secret)).encrypt(
+            nonce, _raw_private(private), self._aad(user, kind)
+        )
+        sealed = seal_to(public, master_key, self._seal_aad(user, kind))
+        return params, _b64(nonce), _b64(wrapped), _b64(public), _b64(sealed)
+
     def add_slot(
         self,
         user: str,
@@ -190,10 +270,8 @@ class KeyFile:
     ) -> Slot:
         if any(s.user == user for s in self.slots):
             raise InputError(f"user {user} already exists")
-        params = (kdf or KdfParams.default()).with_salt()
-        nonce = secrets.token_bytes(12)
-        wrapped = AESGCM(params.derive(secret)).encrypt(nonce, master_key, self._aad(user, kind))
-        slot = Slot(user, role, kind, params, _b64(nonce), _b64(wrapped))
+        params, nonce, wrapped, public, sealed = self._material(user, kind, secret, master_key, kdf)
+        slot = Slot(user, role, kind, params, nonce, wrapped, public_key=public, sealed=sealed)
         self.slots.append(slot)
         self.seal(master_key)
         return slot
@@ -202,19 +280,75 @@ class KeyFile:
         """Return the user's slot and the master key; a wrong secret raises AccessError."""
         slot = self.find(user)
         try:
-            key = AESGCM(slot.kdf.derive(secret)).decrypt(
+            opened = AESGCM(slot.kdf.derive(secret)).decrypt(
                 _unb64(slot.nonce), _unb64(slot.wrapped), self._aad(user, slot.kind)
             )
         except InvalidTag:
             raise AccessError(f"wrong passphrase for user {user}") from None
         except ValueError as exc:
             raise IntegrityError(f"keyslot of user {user} is damaged") from exc
+        if slot.sealed_slot:
+            try:
+                key = open_sealed(opened, _unb64(slot.sealed), self._seal_aad(user, slot.kind))
+            except (InvalidTag, ValueError) as exc:
+                raise IntegrityError(f"keyslot of user {user} is damaged") from exc
+        else:
+            key = opened
         self.check(key)
         return slot, key
 
+    # ---- changes (each re-seals the roles HMAC) ------------------------------------------
+    def remove_slot(self, user: str, master_key: bytes) -> Slot:
+        slot = self.find(user)
+        self.slots.remove(slot)
+        self.seal(master_key)
+        return slot
+
+    def set_role(self, user: str, role: str, master_key: bytes) -> Slot:
+        slot = self.find(user)
+        slot.role = role
+        self.seal(master_key)
+        return slot
+
+    def replace_secret(
+        self, user: str, secret: bytes, master_key: bytes, *, kdf: KdfParams | None = None
+    ) -> Slot:
+        """New passphrase or token for a slot: a fresh key pair, so old copies stay useless."""
+        slot = self.find(user)
+        params, nonce, wrapped, public, sealed = self._material(
+            user, slot.kind, secret, master_key, kdf
+        )
+        slot.kdf, slot.nonce, slot.wrapped = params, nonce, wrapped
+        slot.public_key, slot.sealed = public, sealed
+        self.seal(master_key)
+        return slot
+
+    def legacy_users(self) -> list[str]:
+        """Users whose slot predates sealing and so cannot follow a master-key rotation."""
+        return [s.user for s in self.slots if not s.sealed_slot]
+
+    def reseal_all(self, new_master_key: bytes) -> None:
+        """Seal a new master key to every slot (a rotation); needs no passphrase."""
+        legacy = self.legacy_users()
+        if legacy:
+            raise InputError(
+                "cannot rotate the master key: the slot of "
+                + ", ".join(legacy)
+                + " predates key sealing; run `riskcli user passwd NAME` for each first"
+            )
+        for slot in self.slots:
+            slot.sealed = _b64(
+                seal_to(
+                    _unb64(slot.public_key),
+                    new_master_key,
+                    self._seal_aad(slot.user, slot.kind),
+                )
+            )
+        self.seal(new_master_key)
+
     # ---- roles authentication -------------------------------------------------------------
     def _roles_message(self) -> bytes:
-        entries = sorted((s.user, s.role, s.kind, s.wrapped) for s in self.slots)
+        entries = sorted((s.user, s.role, s.kind, s.wrapped, s.public_key) for s in self.slots)
         return json.dumps([self.store_id, entries], separators=(",", ":")).encode()
 
     def seal(self, master_key: bytes) -> None:

@@ -15,9 +15,15 @@ from typing import Any
 import pandas as pd
 import sqlcipher3
 
-from riskcli.domain.errors import InputError, IntegrityError
+from riskcli.domain.errors import InputError, IntegrityError, RiskError
 from riskcli.storage import migrations
-from riskcli.storage.keyslots import KdfParams, KeyFile, keys_path, new_master_key
+from riskcli.storage.keyslots import (
+    KdfParams,
+    KeyFile,
+    keys_path,
+    new_master_key,
+    pending_keys_path,
+)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
@@ -55,12 +61,22 @@ def connect_raw(path: Path, master_key: bytes) -> Any:
 class Store:
     """An open store. Autocommit connection; `transaction()` groups work atomically."""
 
-    def __init__(self, path: Path, conn: Any, keyfile: KeyFile, user: str, role: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        conn: Any,
+        keyfile: KeyFile,
+        user: str,
+        role: str,
+        master_key: bytes = b"",
+    ) -> None:
         self.path = path
         self.conn = conn
         self.keyfile = keyfile
         self.user = user
         self.role = role
+        # kept for keyslot changes (riskcli.services.access) and master-key subkeys
+        self.master_key = master_key
         self._depth = 0
 
     # ---- transactions ---------------------------------------------------------------------
@@ -197,7 +213,7 @@ def create_store(
             leftover.unlink(missing_ok=True)
         raise
     os.chmod(path, 0o600)
-    return Store(path, conn, keyfile, user, role)
+    return Store(path, conn, keyfile, user, role, master)
 
 
 def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) -> Store:
@@ -219,7 +235,28 @@ def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) ->
         )
     keyfile = KeyFile.load(kpath)
     slot, master = keyfile.unwrap(user, secret)
-    return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+    try:
+        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+    except IntegrityError:
+        recovered = _finish_rotation(path, user, secret, migrate=migrate)
+        if recovered is None:
+            raise
+        return recovered
+
+
+def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> Store | None:
+    """A key rotation interrupted after the re-key left the new keys file pending: use it."""
+    pending = pending_keys_path(path)
+    if not pending.exists():
+        return None
+    try:
+        keyfile = KeyFile.load(pending)
+        slot, master = keyfile.unwrap(user, secret)
+        store = open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+    except RiskError:
+        return None
+    os.replace(pending, keys_path(path))
+    return store
 
 
 def open_with_key(
@@ -244,4 +281,4 @@ def open_with_key(
     if store_id is None or store_id[0] != keyfile.store_id:
         conn.close()
         raise IntegrityError(f"keys file {keys_path(path)} belongs to another store")
-    return Store(path, conn, keyfile, user, role)
+    return Store(path, conn, keyfile, user, role, master)

@@ -7,6 +7,7 @@ whose command is not installed yet is skipped (its report sections then say so),
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -92,7 +93,13 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         customer = json.loads(
             _ok(cli("report", "customer", some_id, "--as-of", "2026-09-30", "-f", "json")).stdout
         )
+        env = {k: v for k, v in os.environ.items() if k.startswith(("RISKCLI_", "COLUMNS"))}
+
+        def run(*args: str) -> Any:
+            return runner.invoke(app, list(args), catch_exceptions=False, env=env)
+
         return {
+            "run": run,
             "steps": steps,
             "portfolio": portfolio,
             "customer": customer,
@@ -175,3 +182,62 @@ def test_html_and_xlsx_of_the_real_store(pipeline: dict[str, Any]) -> None:
     wb = load_workbook(pipeline["xlsx"])
     assert wb.sheetnames[0] == "index"
     assert set(available) <= set(wb.sheetnames)
+
+
+def test_compare_dates_pick_score_runs(pipeline: dict[str, Any]) -> None:
+    if not pipeline["steps"].get("score"):
+        pytest.skip("score commands not installed yet")
+    run = pipeline["run"]
+    same = json.loads(
+        _ok(
+            run(
+                "report",
+                "portfolio",
+                "--as-of",
+                "2026-08-31",
+                "--compare",
+                "2026-07-31",
+                "-f",
+                "json",
+                "-s",
+                "grade_migration",
+            )
+        ).stdout
+    )
+    note = same["sections"][0]["note"]
+    assert not same["sections"][0]["available"] and "pick the same score run" in note
+    early = json.loads(
+        _ok(
+            run(
+                "report",
+                "portfolio",
+                "--as-of",
+                "2026-09-30",
+                "--compare",
+                "2026-01-01",
+                "-f",
+                "json",
+                "-s",
+                "score_stability",
+            )
+        ).stdout
+    )
+    assert "no score run on or before --compare 2026-01-01" in early["sections"][0]["note"]
+    explicit = json.loads(
+        _ok(
+            run(
+                "report",
+                "portfolio",
+                "--as-of",
+                "2026-09-30",
+                "--compare",
+                "2026-07-15",
+                "-f",
+                "json",
+                "-s",
+                "grade_migration",
+            )
+        ).stdout
+    )
+    assert explicit["sections"][0]["available"]
+    assert "score run 1" in explicit["sections"][0]["title"]

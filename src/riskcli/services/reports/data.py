@@ -287,6 +287,12 @@ def portfolio_data(
             data.compare = score_snapshot(store, compare)
             if data.compare is None:
                 data.compare_note = f"no score run on or before --compare {compare.isoformat()}"
+            elif data.compare.run_id == data.scores.run_id:
+                data.compare = None
+                data.compare_note = (
+                    f"--compare {compare.isoformat()} and the as-of date pick the same score "
+                    f"run ({data.scores.label}); nothing to compare"
+                )
         else:
             data.compare = score_snapshot(store, day, before_run=data.scores.run_id)
     tiers = tier_snapshot(store, day)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -237,6 +238,7 @@ def _write(
     run_id: int,
     now: str,
     user: str,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
     conn = store.conn
     conn.execute("DROP TABLE IF EXISTS temp.mon_cand")
@@ -251,6 +253,7 @@ def _write(
         "INSERT INTO temp.mon_rules VALUES (?, ?)",
         [(r, int(RULES_BY_ID[r].auto_resolve)) for r in ran],
     )
+    started = time.perf_counter()
     if not cands.empty:
         cid = cands["customer_id"].astype(object).where(cands["customer_id"].notna(), None)
         rows = zip(
@@ -259,19 +262,28 @@ def _write(
             cands["action"], strict=True,
         )  # fmt: skip
         conn.executemany("INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if timings is not None:
+        timings["write:candidates"] = time.perf_counter() - started
     p = {"run": run_id, "now": now, "user": user}
     before = int(store.scalar("SELECT coalesce(max(id), 0) FROM alerts"))
-    conn.execute(_ESCALATE_EVENTS, p)
-    conn.execute(_ESCALATE, p)
-    conn.execute(_REFRESH, {"run": run_id})
-    conn.execute(_REOPEN_TARGETS)
-    conn.execute(_REOPEN_EVENTS, p)
-    conn.execute(_REOPEN, p)
-    conn.execute(_INSERT_NEW, {"run": run_id, "now": now})
-    conn.execute(_NEW_EVENTS, {**p, "before": before})
-    conn.execute(_AUTO_RESOLVE_EVENTS, p)
-    conn.execute(_AUTO_RESOLVE, p)
-    conn.execute(_CLEAR, {"run": run_id})
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("escalate_events", _ESCALATE_EVENTS, p),
+        ("escalate", _ESCALATE, p),
+        ("refresh", _REFRESH, {"run": run_id}),
+        ("reopen_targets", _REOPEN_TARGETS, {}),
+        ("reopen_events", _REOPEN_EVENTS, p),
+        ("reopen", _REOPEN, p),
+        ("insert_new", _INSERT_NEW, {"run": run_id, "now": now}),
+        ("new_events", _NEW_EVENTS, {**p, "before": before}),
+        ("auto_resolve_events", _AUTO_RESOLVE_EVENTS, p),
+        ("auto_resolve", _AUTO_RESOLVE, p),
+        ("clear", _CLEAR, {"run": run_id}),
+    ]
+    for name, sql, params in steps:
+        started = time.perf_counter()
+        conn.execute(sql, params)
+        if timings is not None:
+            timings[f"write:{name}"] = time.perf_counter() - started
     counts = dict(
         store.execute(
             "SELECT event, count(*) FROM alert_events WHERE run_id = ? GROUP BY event", (run_id,)
@@ -346,9 +358,13 @@ def run_monitor(
                 ),
             )  # fmt: skip
             run_id = int(cur.lastrowid)
-            counts = _write(store, cands, ran, run_id=run_id, now=now, user=MONITOR_USER)
+            counts = _write(
+                store, cands, ran, run_id=run_id, now=now, user=MONITOR_USER, timings=timings
+            )
             open_total = int(store.scalar("SELECT count(*) FROM alerts WHERE status != 'resolved'"))
+            t1 = time.perf_counter()
             alerts = output_alerts(store, run_id)
+            timings["write:output"] = time.perf_counter() - t1
             _pause_for_tests()
             duration = time.perf_counter() - started
             store.execute(

@@ -103,6 +103,20 @@ def _int_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) 
     return np.concatenate(parts)
 
 
+def _float_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
+    """Like `_int_matrix` for numeric results that may hold NULL (it becomes NaN)."""
+    cur = store.conn.execute(sql, params)
+    parts: list[np.ndarray] = []
+    while True:
+        rows = cur.fetchmany(CHUNK_ROWS)
+        if not rows:
+            break
+        parts.append(np.array(rows, dtype=np.float64).reshape(-1, width))
+    if not parts:
+        return np.empty((0, width), dtype=np.float64)
+    return np.concatenate(parts)
+
+
 def _codes(values: np.ndarray, kinds: tuple[str, ...]) -> pd.Categorical:
     codes = np.where(values < 0, -1, values).astype(np.int8)
     dtype = pd.CategoricalDtype(categories=list(kinds))
@@ -110,21 +124,7 @@ def _codes(values: np.ndarray, kinds: tuple[str, ...]) -> pd.Categorical:
     return out
 
 
-def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
-    cols = f"id, customer_id, {_kind_sql('kind', TX_KINDS)}, {day_sql('date')}, amount"
-    since, as_of = iso_date(plan.tx_since), iso_date(plan.as_of)
-    sql = f"SELECT {cols} FROM transactions WHERE date > ? AND date <= ?"
-    params: tuple[Any, ...] = (since, as_of)
-    if plan.anomaly_since is not None and plan.anomaly_kinds:
-        marks = ",".join("?" * len(plan.anomaly_kinds))
-        sql += (
-            f" UNION ALL SELECT {cols} FROM transactions WHERE date <= ? AND kind IN ({marks})"
-            " AND customer_id IN (SELECT DISTINCT customer_id FROM transactions"
-            f" WHERE date > ? AND date <= ? AND kind IN ({marks}))"
-        )
-        params += (since, *plan.anomaly_kinds, iso_date(plan.anomaly_since), as_of,
-                   *plan.anomaly_kinds)  # fmt: skip
-    m = _int_matrix(store, sql, 5, params)
+def _tx_frame(m: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": m[:, 0],
@@ -134,6 +134,40 @@ def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
             "amount": m[:, 4],
         }
     )
+
+
+def _temp_ids(store: Any, name: str, ids: np.ndarray) -> None:
+    store.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    store.execute(f"CREATE TEMP TABLE {name} (id INTEGER PRIMARY KEY)")
+    store.executemany(f"INSERT INTO temp.{name} VALUES (?)", ((int(i),) for i in ids))
+
+
+def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
+    """Two passes: every transaction inside the longest window (one table scan), then, through
+    the (customer_id, date) index, the earlier history of the customers with a recent
+    transaction of an anomaly kind."""
+    cols = f"id, customer_id, {_kind_sql('kind', TX_KINDS)}, {day_sql('date')}, amount"
+    since, as_of = iso_date(plan.tx_since), iso_date(plan.as_of)
+    recent = _int_matrix(
+        store, f"SELECT {cols} FROM transactions WHERE date > ? AND date <= ?", 5, (since, as_of)
+    )
+    if plan.anomaly_since is None or not plan.anomaly_kinds:
+        return _tx_frame(recent)
+    codes = [TX_KINDS.index(k) for k in plan.anomaly_kinds if k in TX_KINDS]
+    active = np.unique(
+        recent[(recent[:, 3] > plan.anomaly_since) & np.isin(recent[:, 2], codes), 1]
+    )
+    _temp_ids(store, "mon_tx_customers", active)
+    marks = ",".join("?" * len(plan.anomaly_kinds))
+    history = _int_matrix(
+        store,
+        f"SELECT {cols} FROM transactions WHERE customer_id IN temp.mon_tx_customers "
+        f"AND date <= ? AND kind IN ({marks})",
+        5,
+        (since, *plan.anomaly_kinds),
+    )
+    store.execute("DROP TABLE temp.mon_tx_customers")
+    return _tx_frame(np.concatenate([recent, history]))
 
 
 def _frame(store: Any, sql: str, columns: list[str], params: tuple[Any, ...] = ()) -> pd.DataFrame:
@@ -181,13 +215,7 @@ def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> N
     if "transactions" in wanted:
         frames.frames["transactions"] = load_transactions(store, plan)
     if "credit_reports" in wanted:
-        frames.frames["credit_reports"] = _frame(
-            store,
-            f"SELECT customer_id, provider, {day_sql('report_date')}, score, lawsuit, "
-            "bankruptcy, tax_violation, dishonest_debtor FROM credit_reports",
-            ["customer_id", "provider", "report_date", "score", "lawsuit", "bankruptcy",
-             "tax_violation", "dishonest_debtor"],
-        )  # fmt: skip
+        frames.frames["credit_reports"] = load_credit_reports(store)
     if "contracts" in wanted:
         frames.frames["contracts"] = _frame(
             store,
@@ -195,25 +223,69 @@ def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> N
             ["contract_number", "customer_id", "end_date", "status"],
         )
     if "interactions" in wanted:
-        cols = (
-            f"id, customer_id, {_kind_sql('kind', INTERACTION_KINDS)}, {day_sql('date')}, "
-            "satisfaction"
-        )
-        as_of = iso_date(plan.as_of)
-        # SQLite returns the other columns of the max(date) row of each group
-        latest = (
-            "SELECT id, customer_id, kind, max(date) AS date, satisfaction FROM interactions "
-            "WHERE date <= ? GROUP BY customer_id"
-        )
-        inter = _frame(
-            store,
-            f"SELECT {cols} FROM ({latest}) UNION "
-            f"SELECT {cols} FROM interactions WHERE date > ? AND date <= ?",
-            ["id", "customer_id", "kind", "date", "satisfaction"],
-            (as_of, iso_date(plan.contact_since), as_of),
-        )
-        inter["kind"] = _codes(inter["kind"].to_numpy(dtype=np.int64), INTERACTION_KINDS)
-        frames.frames["interactions"] = inter
+        frames.frames["interactions"] = load_interactions(store, plan)
+
+
+def load_credit_reports(store: Any) -> pd.DataFrame:
+    """All reports, fetched as numbers: the provider becomes a code in SQL."""
+    providers = [
+        str(r[0]) for r in store.execute("SELECT DISTINCT provider FROM credit_reports ORDER BY 1")
+    ]
+    whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(providers)))
+    m = _float_matrix(
+        store,
+        f"SELECT customer_id, CASE provider {whens} ELSE -1 END, {day_sql('report_date')}, "
+        "score, lawsuit, bankruptcy, tax_violation, dishonest_debtor FROM credit_reports",
+        8,
+        tuple(providers),
+    )
+    codes = m[:, 1].astype(np.int64)
+    return pd.DataFrame(
+        {
+            "customer_id": m[:, 0].astype(np.int64),
+            "provider": pd.Categorical.from_codes(
+                codes, dtype=pd.CategoricalDtype(categories=providers)
+            ),
+            "report_date": m[:, 2].astype(np.int64),
+            "score": m[:, 3],
+            **{
+                flag: m[:, 4 + i].astype(np.int64)
+                for i, flag in enumerate(
+                    ("lawsuit", "bankruptcy", "tax_violation", "dishonest_debtor")
+                )
+            },
+        }
+    )
+
+
+def load_interactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
+    """The recent interactions in full, plus one row per customer carrying only the date of
+    their latest contact (read from the (customer_id, date) index alone; id -1, no kind)."""
+    as_of = iso_date(plan.as_of)
+    recent = _float_matrix(
+        store,
+        f"SELECT id, customer_id, {_kind_sql('kind', INTERACTION_KINDS)}, {day_sql('date')}, "
+        "satisfaction FROM interactions WHERE date > ? AND date <= ?",
+        5,
+        (iso_date(plan.contact_since), as_of),
+    )
+    latest = _float_matrix(
+        store,
+        f"SELECT -1, customer_id, -1, {day_sql('max(date)')}, NULL FROM interactions "
+        "WHERE date <= ? GROUP BY customer_id",
+        5,
+        (as_of,),
+    )
+    m = np.concatenate([recent, latest])
+    return pd.DataFrame(
+        {
+            "id": m[:, 0].astype(np.int64),
+            "customer_id": m[:, 1].astype(np.int64),
+            "kind": _codes(m[:, 2].astype(np.int64), INTERACTION_KINDS),
+            "date": m[:, 3].astype(np.int64),
+            "satisfaction": m[:, 4],
+        }
+    )
 
 
 def load(store: Any, plan: LoadPlan, wanted: set[str]) -> Frames:

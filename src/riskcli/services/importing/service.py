@@ -444,11 +444,17 @@ class _FileImport:
         """Per-chunk cache: the key column is hashed once for duplicates and row hashes."""
         cache = c.hashes
         if name not in cache:
-            is_key = name in KEYS[self.kind] or name == "interaction_id"
             cache[name] = column_hash(
-                c.values[name], numeric=name in self.numeric, categorize=not is_key
+                c.values[name], numeric=name in self.numeric, categorize=self._few_values(name)
             )
         return cache[name]
+
+    def _few_values(self, name: str) -> bool:
+        """Columns with few distinct values hash faster after factorising (pandas' categorize)."""
+        if name in _FEW_VALUE_FIELDS:
+            return True
+        rule = RULES[self.kind].get(name)
+        return rule is not None and rule.kind in ("enum", "date", "flag", "int", "period")
 
     def _hash_name(self, name: str) -> str:
         """Hash and key on the customer's external id, not the store's row id."""
@@ -494,6 +500,9 @@ def fields_kinds(kind: str) -> tuple[str, ...]:
 
 
 _NULL_INT = -(2**63)
+_FEW_VALUE_FIELDS = frozenset(
+    {"customer_ext", "industry", "region", "account_owner", "provider", "rating"}
+)
 
 
 def column_hash(values: np.ndarray, *, numeric: bool, categorize: bool) -> np.ndarray:
@@ -532,16 +541,25 @@ def _hash_columns(
 
 
 def probable_duplicates(store: Any, limit: int = 1000) -> list[dict[str, Any]]:
-    """Customers sharing a phone, email or national id under different external ids."""
+    """Customers sharing a phone, email or national id under different external ids.
+
+    One scan of the four columns, grouped in pandas (a GROUP BY per column sorted the table three
+    times). The shared values themselves are not returned: they are personal data.
+    """
+    frame = store.query_df(
+        "SELECT external_id, phone, email, national_id FROM customers "
+        "WHERE phone IS NOT NULL OR email IS NOT NULL OR national_id IS NOT NULL"
+    )
     out: list[dict[str, Any]] = []
     for column in ("phone", "email", "national_id"):
-        rows = store.execute(
-            f"SELECT group_concat(external_id, ' ') FROM customers WHERE {column} IS NOT NULL "
-            f"GROUP BY {column} HAVING count(*) > 1 LIMIT ?",
-            (limit,),
-        ).fetchall()
-        for (ids,) in rows:
-            out.append({"field": column, "customer_ids": sorted(str(ids).split(" "))})
+        part = frame.loc[frame[column].notna(), ["external_id", column]]
+        shared = part[part.duplicated(column, keep=False)]
+        if shared.empty:
+            continue
+        for _, group in shared.groupby(column, sort=True):
+            out.append({"field": column, "customer_ids": sorted(map(str, group["external_id"]))})
+            if len(out) >= limit:
+                return out
     return out
 
 

@@ -87,6 +87,8 @@ def _money_fast(rule: Rule, cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np
     return mask, cents.astype(object), reasons
 
 
+# no control characters, and no whitespace at either end (letters, digits, punctuation, symbols)
+_TEXT_FAST = r"[\pL\pN\pP\pS](?:[^\x00-\x1f\x7f]*[\pL\pN\pP\pS])?"
 _FAST_PATTERNS = {"id": _ID_FAST, "phone": _PHONE_FAST, "email": _EMAIL_FAST}
 
 _NID_FAST = r"[1-9]\d{16}[\dX]"
@@ -161,6 +163,11 @@ def check_column(rule: Rule, cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if rule.kind == "money" and n:
         mask, cents, fast_reasons = _money_fast(rule, cells)
         values[mask], reasons[mask] = cents, fast_reasons
+        rest = ~mask
+    elif rule.kind == "text" and rule.max_len is not None and n:
+        mask = _fast_mask(cells, _TEXT_FAST)
+        mask &= pc.utf8_length(cells).to_numpy(zero_copy_only=False) <= rule.max_len
+        values[mask] = cells.filter(pa.array(mask)).to_numpy(zero_copy_only=False)
         rest = ~mask
     elif rule.kind == "national_id" and n:
         mask = national_id_mask(cells) | uscc_mask(cells)

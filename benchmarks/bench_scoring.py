@@ -152,8 +152,10 @@ print(json.dumps({{"seconds": dt, "cpu_seconds": cpu, "customers": n,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
     res = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=os.environ
     )
+    if res.returncode != 0:
+        raise SystemExit(f"the {phase} step failed:\n{res.stderr}")
     return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 

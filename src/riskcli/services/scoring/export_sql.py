@@ -5,8 +5,8 @@ CASE/WHEN/IS NULL/IN/comparison with plain numeric and single-quoted string lite
 unquoted identifiers. Portable unquoted identifiers must be lower-case ``[a-z_][a-z0-9_]*``
 (PostgreSQL folds case, Spark reads double quotes as strings); for other column names pick a
 quoting style: ``ansi`` ("name": SQLite, PostgreSQL, DuckDB) or ``backtick`` (`name`: Spark SQL
-and SQLite). Categorical columns are compared as text (CAST ... AS VARCHAR(200)); keep them
-text columns so that a code 7 is '7' in every engine.
+and SQLite). Categorical values are compared with text literals (`col IN ('a', 'b')`), with
+no CAST (the cast types differ between engines): keep categorical columns as text columns.
 
 The expression gives exactly the in-process score: the points are the stored (rounded) points
 and every numeric comparison uses the stored cut points (``lo <= x < hi``). Grades follow from
@@ -83,7 +83,7 @@ def factor_case(f: Factor, quote: Quote = "none") -> str:
         for i, b in enumerate(f.bins):
             if b.kind == "categories" and b.values:
                 values = ", ".join(text_literal(v) for v in b.values)
-                parts.append(f"WHEN CAST({col} AS VARCHAR(200)) IN ({values}) THEN {pts[i]}")
+                parts.append(f"WHEN {col} IN ({values}) THEN {pts[i]}")
         parts.append(f"ELSE {pts[_bin_index(f, 'other')]} END")
     return " ".join(parts)
 

@@ -253,6 +253,17 @@ def test_probable_duplicate_customers_reported(store: Store, tmp_path: Path) -> 
     assert probable_duplicates(store) == result.probable_duplicates
 
 
+def test_progress_and_empty_rejects_file(store: Store, tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.csv"
+    rejects.write_text("stale content from another run\n")
+    seen: list[int] = []
+    path = customers_csv(tmp_path)
+    run(store, "customers", path, progress=seen.append, rejects_path=rejects)
+    assert seen and all(n >= 0 for n in seen)
+    assert 0 < sum(seen) <= path.stat().st_size
+    assert rejects.read_text(encoding="utf-8") == "file,line,column,reason,raw\n"
+
+
 def test_dry_run_writes_only_a_dry_run_batch(store: Store, tmp_path: Path) -> None:
     result = run(store, "customers", customers_csv(tmp_path), dry_run=True)
     assert result.files[0].inserted == 2

@@ -278,19 +278,22 @@ class _RejectsWriter:
     def write(self, file: str, rows: Iterable[tuple[int, str, str, dict[str, Any]]]) -> None:
         if self.path is None:
             return
-        if self._f is None:
+        self._open()
+        for line, column, reason, raw in rows:
+            self._w.writerow([file, line, column, reason, json.dumps(raw, ensure_ascii=False)])
+
+    def _open(self) -> None:
+        if self._f is None and self.path is not None:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             self._f = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
             self._w = csv.writer(self._f)
             self._w.writerow(["file", "line", "column", "reason", "raw"])
-        for line, column, reason, raw in rows:
-            self._w.writerow([file, line, column, reason, json.dumps(raw, ensure_ascii=False)])
 
     def close(self) -> None:
+        """Always leaves the file describing this run: with no rejects, just its header."""
+        self._open()
         if self._f is not None:
             self._f.close()
-        elif self.path is not None and self.path.exists():
-            self.path.unlink()  # an old rejects file would describe another run
 
 
 class _FileImport:

@@ -31,7 +31,7 @@ from riskcli.storage.keyslots import keys_path
 from riskcli.storage.store import DatabaseError, connect_raw
 
 CRASHPOINT_ENV = "RISKCLI_CRASHPOINT"
-CHECK_CACHE_KIB = 128 * 1024
+CHECK_CACHE_MAX_KIB = 1024 * 1024  # at most 1 GiB of page cache while checking a snapshot
 
 
 def crashpoint(name: str) -> None:
@@ -96,7 +96,10 @@ def inspect_snapshot(path: Path, master_key: bytes, *, check: bool = True) -> Sn
     """
     conn = connect_raw(path, master_key)
     try:
-        conn.execute(f"PRAGMA cache_size = -{CHECK_CACHE_KIB}")  # integrity_check revisits pages
+        # a page cache as big as the file (up to a cap): integrity_check revisits pages and the
+        # row counts that follow then read from memory instead of decrypting everything again
+        cache_kib = max(2048, min(CHECK_CACHE_MAX_KIB, path.stat().st_size // 1024 + 1024))
+        conn.execute(f"PRAGMA cache_size = -{cache_kib}")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except DatabaseError:

@@ -170,9 +170,13 @@ class ConcentrationConfig(RuleConfig):
 
 
 class MonitoringConfig(BaseModel):
-    """The whole `[monitoring]` section. Each field name is a rule id."""
+    """The whole `[monitoring]` section: `cache_mb`, then one table per rule (named by its id)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    #: SQLite page cache for the run, MiB: decrypting a page costs more than reading it, so a
+    #: run keeps what it decrypted (the store's own setting is restored afterwards)
+    cache_mb: int = Field(default=1024, ge=2, le=65536)
 
     payment_overdue: PaymentOverdueConfig = PaymentOverdueConfig()
     payment_overdue_growth: OverdueGrowthConfig = OverdueGrowthConfig()

@@ -19,8 +19,8 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +123,16 @@ def evaluate(
     return cands.reset_index(drop=True), ran, skipped
 
 
+@contextmanager
+def _page_cache(store: Store, mib: int) -> Iterator[None]:
+    previous = store.scalar("PRAGMA cache_size")
+    store.execute(f"PRAGMA cache_size = -{int(mib) * 1024}")
+    try:
+        yield
+    finally:
+        store.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -191,6 +201,7 @@ WHERE NOT EXISTS (
     SELECT 1 FROM alerts a WHERE a.dedup_key = c.key
       AND (a.status != 'resolved' OR (a.resolution = 'manual' AND a.condition_active = 1))
 )
+ORDER BY c.key
 """
 _NEW_EVENTS = """
 INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
@@ -329,7 +340,10 @@ def run_monitor(
     started = time.perf_counter()
     started_at = _now()
     timings: dict[str, float] = {}
-    with nullcontext(lock) if lock is not None else run_lock(store.path) as held:
+    with (
+        nullcontext(lock) if lock is not None else run_lock(store.path) as held,
+        _page_cache(store, config.cache_mb),
+    ):
         wanted = {name for rule in rules for name in rule.needs}
         plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
         t0 = time.perf_counter()

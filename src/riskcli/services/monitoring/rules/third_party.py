@@ -27,18 +27,35 @@ _FLAG_ACTIONS = {
 }
 
 
+def _last_two(reports: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest and the previous report per (customer, provider), indexed by
+    (customer_id, _pcode); `_prov` holds the provider's name."""
+    provider = reports["provider"]
+    if isinstance(provider.dtype, pd.CategoricalDtype):
+        codes = provider.cat.codes.to_numpy()
+        names = np.array([str(c) for c in provider.cat.categories] + [""], dtype=object)
+    else:
+        codes, uniques = pd.factorize(provider.astype(object).fillna(""))
+        names = np.array([str(u) for u in uniques] + [""], dtype=object)
+    order = np.lexsort(
+        (reports["report_date"].to_numpy(), codes, reports["customer_id"].to_numpy())
+    )
+    ordered = reports.iloc[order].assign(_pcode=codes[order])
+    ordered["_prov"] = names[ordered["_pcode"].to_numpy()]
+    rank = ordered.groupby(["customer_id", "_pcode"], sort=False).cumcount(ascending=False)
+    latest = ordered[(rank == 0).to_numpy()].set_index(["customer_id", "_pcode"], drop=False)
+    previous = ordered[(rank == 1).to_numpy()].set_index(["customer_id", "_pcode"], drop=False)
+    return latest, previous
+
+
 def thirdparty_adverse_flag(frames: Frames, cfg: AdverseFlagConfig) -> pd.DataFrame:
     """The latest report of any provider carries an adverse flag.
 
     Keyed per customer and flag, so the alert fires once when the flag appears and
     auto-resolves when a later report no longer carries it.
     """
-    reports = frames.get("credit_reports")
-    reports = reports.assign(_prov=reports["provider"].fillna("").astype(str))
-    ordered = reports.sort_values(["customer_id", "_prov", "report_date"], kind="stable")
-    rank = ordered.groupby(["customer_id", "_prov"], sort=False).cumcount(ascending=False)
-    latest = ordered[rank == 0]
-    previous = ordered[rank == 1].set_index(["customer_id", "_prov"])
+    latest, previous = _last_two(frames.get("credit_reports"))
+    latest = latest.reset_index(drop=True)
     parts = []
     for flag, severity in cfg.severities.items():
         if flag not in latest.columns:
@@ -48,7 +65,7 @@ def thirdparty_adverse_flag(frames: Frames, cfg: AdverseFlagConfig) -> pd.DataFr
         if flagged.empty:
             continue
         before = previous[flag].reindex(
-            pd.MultiIndex.from_arrays([flagged["customer_id"], flagged["_prov"]])
+            pd.MultiIndex.from_arrays([flagged["customer_id"], flagged["_pcode"]])
         )
         is_new = pd.Series((before.fillna(0).astype("int64") != 1).to_numpy(), index=flagged.index)
         word = _FLAG_WORDS.get(flag, flag)
@@ -83,18 +100,13 @@ def thirdparty_bureau_drop(frames: Frames, cfg: BureauDropConfig) -> pd.DataFram
     """The bureau score of one provider fell by at least `drop_points` between its last two
     reports (high at twice that)."""
     reports = frames.get("credit_reports")
-    reports = reports[reports["score"].notna()]
-    reports = reports.assign(_prov=reports["provider"].fillna("").astype(str))
-    ordered = reports.sort_values(["customer_id", "_prov", "report_date"], kind="stable")
-    rank = ordered.groupby(["customer_id", "_prov"], sort=False).cumcount(ascending=False)
-    latest = ordered[rank == 0].set_index(["customer_id", "_prov"])
-    previous = ordered[rank == 1].set_index(["customer_id", "_prov"])
+    latest, previous = _last_two(reports[reports["score"].notna()])
     latest = latest.loc[latest.index.intersection(previous.index)]
     previous = previous.loc[latest.index]
     drop = previous["score"].astype("float64") - latest["score"].astype("float64")
     hit = drop >= cfg.drop_points
     latest, previous, drop = latest[hit], previous[hit], drop[hit]
-    flat = latest.reset_index()
+    flat = latest.reset_index(drop=True)
     idx = flat.index
     drop_s = pd.Series(drop.to_numpy(), index=idx)
     severity = pd.Series(np.where(drop_s >= 2 * cfg.drop_points, "high", "medium"), index=idx)

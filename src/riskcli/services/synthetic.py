@@ -889,6 +889,14 @@ def _contracts(
     start = signed + rng.integers(0, 21, k) + np.where(draft, 20, 0)
     years = np.array([1, 2, 3])[_choice(rng, k, [0.5, 0.3, 0.2])]
     end = start + years * 365 - 1
+    # a renewal wave: some live contracts end within the next three months
+    soon_end = as_of + rng.integers(5, 91, k)
+    soon_start = soon_end - years * 365 + 1
+    soon_signed = soon_start - rng.integers(0, 21, k)
+    soon = (~draft) & (end >= as_of) & (rng.random(k) < 0.2) & (soon_signed >= reg_day[owner])
+    signed = np.where(soon, soon_signed, signed)
+    start = np.where(soon, soon_start, start)
+    end = np.where(soon, soon_end, end)
     order = np.lexsort((signed, owner))
     owner, signed, start, end, years, draft = (
         owner[order],

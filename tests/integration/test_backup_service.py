@@ -415,7 +415,7 @@ def test_disk_full_part_way_leaves_nothing(
     store: Store, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fill(store, rows=3000)
-    real_write = svc.service._write_all
+    real_write = svc.create._write_all
 
     def failing(chunks: Iterator[bytes], out: io.BufferedWriter) -> None:
         written = 0
@@ -425,11 +425,11 @@ def test_disk_full_part_way_leaves_nothing(
             out.write(chunk)
             written += len(chunk)
 
-    monkeypatch.setattr(svc.service, "_write_all", failing)
+    monkeypatch.setattr(svc.create, "_write_all", failing)
     with pytest.raises(InputError, match="No space left on device; nothing was kept"):
         svc.create_backup(store, PASSPHRASE, folder)
     assert list(folder.iterdir()) == []
-    monkeypatch.setattr(svc.service, "_write_all", real_write)
+    monkeypatch.setattr(svc.create, "_write_all", real_write)
     assert svc.create_backup(store, PASSPHRASE, folder).path.exists()
 
 

@@ -342,3 +342,53 @@ def test_kmeans_on_identical_customers_is_one_cluster_without_silhouette() -> No
 def test_unknown_method_is_an_input_error() -> None:
     with pytest.raises(InputError, match="unknown method"):
         compute_tiers(np.array([1]), Transactions.empty(), AS_OF, CFG, method="magic")
+
+
+txn_lists = st.lists(
+    st.tuples(
+        st.integers(1, 15),  # customer
+        st.sampled_from(["order", "order", "order", "refund", "payment"]),
+        st.integers(-20, 900),  # days before the as-of date (negative: in the future)
+        st.integers(1, 50_000),  # cents
+    ),
+    min_size=0,
+    max_size=60,
+)
+
+
+def as_rows(raw: list[tuple[int, str, int, int]]) -> list[tuple[int, str, str, int]]:
+    return [(c, k, d(days), a) for c, k, days, a in raw]
+
+
+@given(txn_lists)
+@settings(max_examples=150, deadline=None)
+def test_any_book_gives_every_customer_one_valid_result(
+    raw: list[tuple[int, str, int, int]],
+) -> None:
+    ids = list(range(1, 18))
+    counted = [days for _, kind, days, _ in raw if kind != "payment"]
+    if counted and max(counted) < 0:  # every order and refund after the as-of date
+        with pytest.raises(InputError, match="before the first transaction"):
+            compute_tiers(np.array(ids), frame(as_rows(raw)), AS_OF, CFG)
+        return
+    result = compute_tiers(np.array(ids), frame(as_rows(raw)), AS_OF, CFG)
+    out = result.frame
+    assert sorted(out["customer_id"]) == ids
+    assert out["segment"].isin(SEGMENTS).all()
+    assert out["tier"].isin(list("ABCD")).all()
+    assert out["stage"].notna().all()
+    assert out[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
+
+
+@given(txn_lists, st.integers(1, 15), st.integers(1, 1_000_000))
+@settings(max_examples=150, deadline=None)
+def test_a_bigger_order_never_gives_a_lower_tier(
+    raw: list[tuple[int, str, int, int]], who: int, extra: int
+) -> None:
+    rows = [*as_rows(raw), (who, "order", d(10), 100)]
+    richer = [*as_rows(raw), (who, "order", d(10), 100 + extra)]
+    ids = np.arange(1, 16)
+    before = compute_tiers(ids, frame(rows), AS_OF, CFG).frame.set_index("customer_id")
+    after = compute_tiers(ids, frame(richer), AS_OF, CFG).frame.set_index("customer_id")
+    assert after.loc[who, "tier"] <= before.loc[who, "tier"]  # "A" < "B" < ...
+    assert after.loc[who, "m_score"] >= before.loc[who, "m_score"]

@@ -64,7 +64,7 @@ def generate(
         typer.Option(
             "--transactions-per-customer",
             "-k",
-            help="Average transaction rows (orders, payments, refunds) per customer.",
+            help="Average transaction rows (orders, payments, refunds) per customer, 0-100.",
         ),
     ] = 10.0,
     file_format: Annotated[

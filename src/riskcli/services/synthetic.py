@@ -182,8 +182,8 @@ class SyntheticConfig:
     def check(self) -> None:
         if not 1 <= self.customers <= MAX_CUSTOMERS:
             raise UsageError(f"--customers must be between 1 and {MAX_CUSTOMERS:,}")
-        if not 0 <= self.transactions_per_customer <= 500:
-            raise UsageError("--transactions-per-customer must be between 0 and 500")
+        if not 0 <= self.transactions_per_customer <= 100:
+            raise UsageError("--transactions-per-customer must be between 0 and 100")
         if not 0 <= self.seed < 2**63:
             raise UsageError("--seed must be a non-negative integer")
         if not date(2000, 1, 1) <= self.as_of <= date(2199, 1, 1):

@@ -113,78 +113,73 @@ _PERIOD_END = """CASE length(period)
   WHEN 7 THEN date(period || '-01', '+1 month', '-1 day')
 END"""
 
-_FACTOR_SQL = """
-WITH rec AS (
-  SELECT customer_id,
-    MAX(CASE WHEN due_date > :w THEN dpd END) AS worst_dpd_12m,
-    AVG(CASE WHEN due_date > :w THEN dpd END) AS avg_dpd_12m,
-    SUM(CASE WHEN due_date > :w AND dpd >= 30 THEN 1 ELSE 0 END) AS late_invoices_12m,
-    SUM(CASE WHEN settled THEN 0 ELSE amount - paid_part END) AS outstanding,
-    MAX(CASE WHEN NOT settled AND due_date <= :d90 THEN 1 ELSE 0 END) AS in_default,
-    MIN(issue_date) AS first_invoice
-  FROM (
-    SELECT customer_id, due_date, issue_date, amount,
-      (paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount) AS settled,
-      CASE WHEN paid_date IS NOT NULL AND paid_date <= :a THEN paid_amount ELSE 0 END AS paid_part,
-      CASE WHEN due_date > :a THEN NULL ELSE MAX(0, CAST(
-        julianday(CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
-                  THEN paid_date ELSE :a END) - julianday(due_date) AS INTEGER)) END AS dpd
-    FROM receivables WHERE issue_date <= :a {rec_filter}
-  ) GROUP BY customer_id
-), txn AS (
-  SELECT customer_id, MIN(date) AS first_txn,
-    SUM(CASE WHEN kind = 'order' AND date > :m6 THEN amount ELSE 0 END) AS orders_recent,
-    SUM(CASE WHEN kind = 'order' AND date > :m12 AND date <= :m6 THEN amount ELSE 0 END)
-      AS orders_prior
-  FROM transactions WHERE date <= :a {txn_filter} GROUP BY customer_id
-), fin AS (
-  SELECT customer_id,
-    MAX(CASE WHEN rn = 1 THEN revenue END) AS revenue,
-    MAX(CASE WHEN rn = 2 THEN revenue END) AS prev_revenue,
-    MAX(CASE WHEN rn = 1 THEN total_assets END) AS total_assets,
-    MAX(CASE WHEN rn = 1 THEN total_liabilities END) AS total_liabilities,
-    MAX(CASE WHEN rn = 1 THEN current_assets END) AS current_assets,
-    MAX(CASE WHEN rn = 1 THEN current_liabilities END) AS current_liabilities
-  FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY pend DESC) AS rn
-    FROM (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
-            current_liabilities, {period_end} AS pend FROM financials WHERE 1 {fin_filter})
-    WHERE pend IS NOT NULL AND pend <= :a
-  ) WHERE rn <= 2 GROUP BY customer_id
-), bur AS (
-  SELECT customer_id, MAX(report_date) AS report_date, score, lawsuit, bankruptcy,
-    tax_violation, dishonest_debtor, other_flag
-  FROM credit_reports WHERE report_date <= :a {bur_filter} GROUP BY customer_id
-)
-SELECT c.id, c.credit_limit,
-  julianday(:a) - julianday(c.registered_date),
-  rec.worst_dpd_12m, rec.avg_dpd_12m, rec.late_invoices_12m, rec.outstanding, rec.in_default,
-  julianday(:a) - julianday(rec.first_invoice), julianday(:a) - julianday(txn.first_txn),
-  txn.orders_recent, txn.orders_prior,
-  fin.revenue, fin.prev_revenue, fin.total_assets, fin.total_liabilities, fin.current_assets,
-  fin.current_liabilities,
-  bur.score, bur.lawsuit + bur.tax_violation + bur.other_flag, bur.bankruptcy,
-  bur.dishonest_debtor
-FROM customers c
-LEFT JOIN rec ON rec.customer_id = c.id
-LEFT JOIN txn ON txn.customer_id = c.id
-LEFT JOIN fin ON fin.customer_id = c.id
-LEFT JOIN bur ON bur.customer_id = c.id
-WHERE (c.registered_date IS NULL OR c.registered_date <= :a) {cust_filter}
-ORDER BY c.id
+_REC_SQL = """
+SELECT customer_id,
+  MAX(CASE WHEN due_date > :w THEN dpd END),
+  AVG(CASE WHEN due_date > :w THEN dpd END),
+  SUM(CASE WHEN due_date > :w AND dpd >= 30 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN settled THEN 0 ELSE amount - paid_part END),
+  MAX(CASE WHEN NOT settled AND due_date <= :d90 THEN 1 ELSE 0 END),
+  julianday(:a) - julianday(MIN(issue_date))
+FROM (
+  SELECT customer_id, due_date, issue_date, amount,
+    (paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount) AS settled,
+    CASE WHEN paid_date IS NOT NULL AND paid_date <= :a THEN paid_amount ELSE 0 END AS paid_part,
+    CASE WHEN due_date > :a OR due_date <= :w THEN NULL ELSE MAX(0, CAST(
+      julianday(CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
+                THEN paid_date ELSE :a END) - julianday(due_date) AS INTEGER)) END AS dpd
+  FROM receivables WHERE issue_date <= :a {filter}
+) GROUP BY customer_id ORDER BY customer_id
 """
-_NUMERIC = [
-    "customer_id", "credit_limit", "age_days", "worst_dpd_12m", "avg_dpd_12m",
-    "late_invoices_12m", "outstanding", "in_default", "invoice_days", "txn_days",
-    "orders_recent", "orders_prior", "revenue", "prev_revenue", "total_assets",
-    "total_liabilities", "current_assets", "current_liabilities", "bureau_score",
-    "adverse_flags", "bankruptcy", "dishonest_debtor",
+_TXN_SQL = """
+SELECT customer_id, julianday(:a) - julianday(MIN(date)),
+  SUM(CASE WHEN kind = 'order' AND date > :m6 THEN amount ELSE 0 END),
+  SUM(CASE WHEN kind = 'order' AND date > :m12 AND date <= :m6 THEN amount ELSE 0 END)
+FROM transactions WHERE date <= :a {filter} GROUP BY customer_id ORDER BY customer_id
+"""
+_FIN_SQL = """
+SELECT customer_id,
+  MAX(CASE WHEN rn = 1 THEN revenue END), MAX(CASE WHEN rn = 2 THEN revenue END),
+  MAX(CASE WHEN rn = 1 THEN total_assets END), MAX(CASE WHEN rn = 1 THEN total_liabilities END),
+  MAX(CASE WHEN rn = 1 THEN current_assets END), MAX(CASE WHEN rn = 1 THEN current_liabilities END)
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY pend DESC) AS rn
+  FROM (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
+          current_liabilities, {period_end} AS pend FROM financials WHERE 1 {filter})
+  WHERE pend IS NOT NULL AND pend <= :a
+) WHERE rn <= 2 GROUP BY customer_id ORDER BY customer_id
+"""
+_BUR_SQL = """
+SELECT customer_id, score, lawsuit + tax_violation + other_flag, bankruptcy, dishonest_debtor,
+  julianday(MAX(report_date))
+FROM credit_reports WHERE report_date <= :a {filter} GROUP BY customer_id ORDER BY customer_id
+"""
+_CUST_SQL = """
+SELECT id, credit_limit, julianday(:a) - julianday(registered_date) FROM customers
+WHERE (registered_date IS NULL OR registered_date <= :a) {filter} ORDER BY id
+"""
+# (query, its numeric output columns after customer_id); MAX(report_date) picks the latest
+# report's row for the other bureau columns (SQLite's bare columns with MAX)
+_PARTS: list[tuple[str, list[str]]] = [
+    (_REC_SQL, ["worst_dpd_12m", "avg_dpd_12m", "late_invoices_12m", "outstanding",
+                "in_default", "invoice_days"]),
+    (_TXN_SQL, ["txn_days", "orders_recent", "orders_prior"]),
+    (_FIN_SQL, ["revenue", "prev_revenue", "total_assets", "total_liabilities",
+                "current_assets", "current_liabilities"]),
+    (_BUR_SQL, ["bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor", "report_day"]),
 ]  # fmt: skip
+
+
+def _wrapped(sql: str, k: int) -> str:
+    """Wrap a query so each of its k columns arrives as a number, NULL as the sentinel."""
+    cols = ", ".join(f"COALESCE(c{i}, {_MISSING!r})" for i in range(k))
+    names = ", ".join(f"c{i}" for i in range(k))
+    return f"WITH q({names}) AS ({sql}) SELECT {cols} FROM q"
 
 
 def _numeric_rows(store: Store, sql: str, params: dict[str, Any], k: int) -> np.ndarray:
     """A numeric result as a float matrix, NULL as NaN, without a Python object per cell."""
-    cur = store.execute(sql, params)
+    cur = store.execute(_wrapped(sql, k), params)
     chunks: list[np.ndarray] = []
     while True:
         rows = cur.fetchmany(200_000)
@@ -213,8 +208,9 @@ def build_factors(
 ) -> pd.DataFrame:
     """One row per customer known at the as-of date: context columns + every store factor.
 
-    Two queries (grouped aggregates joined to customers in SQLite, and the text columns), no
-    per-customer Python: NULLs travel as a sentinel so the numbers go straight into numpy.
+    One grouped query per table (each ordered by customer), aligned on the customers in numpy;
+    NULLs travel as a sentinel so the numbers go straight into arrays, with no Python object
+    per cell and no per-customer Python.
     """
     say = progress or (lambda _m: None)
     params: dict[str, Any] = {
@@ -224,36 +220,42 @@ def build_factors(
         "m6": _iso(as_of - timedelta(days=183)),
         "m12": _iso(as_of - timedelta(days=365)),
     }
-    filters = {k: "" for k in ("rec_filter", "txn_filter", "fin_filter", "bur_filter")}
-    cust_filter = ""
+    where = ""
     if customer is not None:
         cid = store.scalar("SELECT id FROM customers WHERE external_id = ?", (customer,))
         if cid is None:
             raise InputError(f"no customer {customer!r}")
         params["cid"] = int(cid)
-        filters = {k: "AND customer_id = :cid" for k in filters}
-        cust_filter = "AND c.id = :cid"
-    select = _FACTOR_SQL.format(period_end=_PERIOD_END, cust_filter=cust_filter, **filters)
-    # every output column is wrapped so a NULL arrives as the sentinel
-    head, tail = select.split("SELECT c.id,", 1)
-    body, rest = tail.split("FROM customers c", 1)
-    cols = [c.strip() for c in _split_columns(body)]
-    wrapped = ", ".join(f"COALESCE({c}, {_MISSING!r})" for c in ["c.id", *cols])
-    sql = f"{head}SELECT {wrapped} FROM customers c{rest}"
-    say("factors")
+        where = "AND customer_id = :cid"
     # a 256 MB page cache for this connection: the grouped scans re-read the same pages
     store.execute("PRAGMA cache_size = -262144")
-    m = _numeric_rows(store, sql, params, len(_NUMERIC))
-    if customer is not None and len(m) == 0:
-        raise InputError(f"no customer {customer!r} known at {as_of.isoformat()}")
-    col = {name: m[:, i] for i, name in enumerate(_NUMERIC)}
-    say("industry and region")
-    text_sql = (
-        "SELECT c.industry, c.region FROM customers c WHERE (c.registered_date IS NULL OR "
-        f"c.registered_date <= :a) {cust_filter} ORDER BY c.id"
+    say("customers")
+    cust = _numeric_rows(
+        store, _CUST_SQL.format(filter=where.replace("customer_id", "id")), params, 3
     )
-    text = store.query_df(text_sql, params)
-    df = pd.DataFrame({"customer_id": col["customer_id"].astype(np.int64)})
+    if customer is not None and len(cust) == 0:
+        raise InputError(f"no customer {customer!r} known at {as_of.isoformat()}")
+    ids = cust[:, 0]
+    col: dict[str, np.ndarray] = {"credit_limit": cust[:, 1], "age_days": cust[:, 2]}
+    for sql, names in _PARTS:
+        say(names[0].split("_")[0] if names[0] != "worst_dpd_12m" else "receivables")
+        part = _numeric_rows(
+            store, sql.format(filter=where, period_end=_PERIOD_END), params, len(names) + 1
+        )
+        pos = np.searchsorted(ids, part[:, 0])
+        ok = pos < len(ids)
+        ok[ok] = ids[pos[ok]] == part[ok, 0]
+        for j, name in enumerate(names):
+            values = np.full(len(ids), np.nan)
+            values[pos[ok]] = part[ok, j + 1]
+            col[name] = values
+    say("industry and region")
+    text = store.query_df(
+        "SELECT industry, region FROM customers WHERE (registered_date IS NULL OR "
+        f"registered_date <= :a) {where.replace('customer_id', 'id')} ORDER BY id",
+        params,
+    )
+    df = pd.DataFrame({"customer_id": ids.astype(np.int64)})
     df["credit_limit"] = col["credit_limit"]
     df["orders_12m"] = np.nan_to_num(col["orders_recent"]) + np.nan_to_num(col["orders_prior"])
     df["net_assets"] = col["total_assets"] - col["total_liabilities"]
@@ -283,26 +285,6 @@ def build_factors(
     df["dishonest_debtor"] = col["dishonest_debtor"]
     df["in_default"] = np.nan_to_num(col["in_default"]).astype(int)
     return df[[*CONTEXT_COLUMNS, *STORE_FACTORS, "in_default"]]
-
-
-def _split_columns(body: str) -> list[str]:
-    """Split a SELECT list on top-level commas."""
-    out: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for ch in body:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    if "".join(current).strip():
-        out.append("".join(current))
-    return out
 
 
 def build_outcome(store: Store, as_of: date, horizon_days: int) -> pd.DataFrame:

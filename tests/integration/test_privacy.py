@@ -90,8 +90,7 @@ def test_erase_refuses_open_receivables_unless_forced(book: Store) -> None:
     with pytest.raises(InputError) as info:
         privacy.erase(book, "C2", reason="request", user="alice")
     assert str(info.value) == (
-        "customer C2 cannot be erased: 1 open receivable "
-        "(lift the hold, or use --force with --reason to override)"
+        "customer C2 cannot be erased: 1 open receivable (use --force with --reason to override)"
     )
     assert book.scalar("SELECT phone FROM customers WHERE external_id = 'C2'") == "13900000000"
     result = privacy.erase(book, "C2", reason="court order 17", user="alice", force=True)

@@ -10,6 +10,7 @@ import typer
 from riskcli.cli import output
 from riskcli.cli.context import session
 from riskcli.cli.output import FormatOpt, RevealOpt
+from riskcli.cli.privacy import register as register_privacy
 from riskcli.domain.errors import UsageError
 from riskcli.services import customers as service
 
@@ -76,3 +77,7 @@ def show_command(
         data = service.show_customer(s.store, customer_id, as_of=day, recent=recent)
         s.audit_affected(ids=[customer_id])
     output.render_sections(data, fmt, reveal=reveal)
+
+
+# erase, hold, unhold, holds, retention: data protection (riskcli.cli.privacy)
+register_privacy(app)

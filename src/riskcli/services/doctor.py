@@ -275,7 +275,7 @@ def check_audit(store: Store, anchor: Path) -> list[Finding]:
                 "anchor location",
                 WARN,
                 f"{anchor} sits beside the store: a rollback of the folder rolls it back too",
-                'set `[audit] anchor = "/other/disk/riskcli.anchor"` or RISKCLI_ANCHOR',
+                "set `anchor = PATH` in the config's audit section, or RISKCLI_ANCHOR",
             )
         )
     else:

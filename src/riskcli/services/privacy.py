@@ -145,7 +145,7 @@ def erase(
     if blockers and not force:
         raise InputError(
             f"customer {external_id} cannot be erased: {' and '.join(blockers)} "
-            "(lift the hold, or use --force with --reason to override)"
+            "(use --force with --reason to override)"
         )
     result = ErasureResult(external_id, force and bool(blockers), blockers)
     store.execute("PRAGMA secure_delete = ON")

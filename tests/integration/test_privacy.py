@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -196,3 +198,44 @@ def test_erased_values_are_gone_from_the_file_and_its_wal(book: Store, store_pat
     assert _found(main) == set()
     assert _found(wal) == set()
     assert b"13900000000" in main + wal  # C2 is still there, so decryption worked
+
+
+def test_erased_data_stays_erased_when_written_again(book: Store) -> None:
+    privacy.erase(book, "C1", reason="request", user="alice")
+    book.execute("UPDATE customers SET name = ?, phone = ? WHERE external_id = 'C1'", (NAME, PHONE))
+    row = book.query("SELECT name, phone, status FROM customers WHERE external_id = 'C1'")[0]
+    assert row == {"name": None, "phone": None, "status": "active"}
+    pk = book.scalar("SELECT id FROM customers WHERE external_id = 'C1'")
+    book.execute(
+        "INSERT INTO interactions(external_id, customer_id, kind, date, note) "
+        "VALUES ('I2', ?, 'call', '2026-01-01', ?)",
+        (pk, NOTE),
+    )
+    book.execute("UPDATE interactions SET note = ? WHERE external_id = 'I1'", (NOTE,))
+    assert book.query("SELECT note FROM interactions WHERE customer_id = ?", (pk,)) == [
+        {"note": None},
+        {"note": None},
+    ]
+    # others are untouched by the guard
+    book.execute("UPDATE customers SET phone = '13911111111' WHERE external_id = 'C2'")
+    assert book.scalar("SELECT phone FROM customers WHERE external_id = 'C2'") == "13911111111"
+
+
+def test_a_reimport_does_not_bring_erased_data_back(
+    store_env: Path, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    source = tmp_path / "customers.csv"
+    source.write_text(
+        "customer_id,name,kind,phone,email\n"
+        f"C1,{NAME},individual,{PHONE},{EMAIL}\n"
+        "C2,Other Person,individual,13900000000,c2@example.com\n",
+        encoding="utf-8",
+    )
+    assert cli("import", "customers", str(source)).exit_code == 0
+    result = cli("customers", "erase", "C1", "--reason", "request", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert cli("import", "customers", str(source)).exit_code == 0
+    shown = json.loads(cli("customers", "list", "--reveal", "--format", "json").stdout)
+    by_id = {r["customer_id"]: r for r in shown}
+    assert (by_id["C1"]["name"], by_id["C1"]["phone"], by_id["C1"]["email"]) == (None, None, None)
+    assert by_id["C2"]["phone"] == "13900000000"

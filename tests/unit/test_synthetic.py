@@ -376,3 +376,49 @@ def test_zero_transactions_per_customer_gives_a_book_of_prospects(tmp_path: Path
     assert summary.rows["transactions"] == 0 and summary.rows["receivables"] == 0
     assert summary.prospects == 200 and summary.defaulters == 0
     assert (tmp_path / "transactions.csv").read_text() == "txn_id,customer_id,kind,date,amount\n"
+
+
+# --- the committed examples -------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_examples_are_exactly_what_the_documented_command_writes(tmp_path: Path) -> None:
+    """examples/README.md: riskcli generate examples -n 48 --seed 164 -k 6."""
+    generate(tmp_path, SyntheticConfig(customers=48, seed=164, transactions_per_customer=6))
+    for name in COLUMNS:
+        assert (tmp_path / f"{name}.csv").read_bytes() == (EXAMPLES / f"{name}.csv").read_bytes()
+
+
+def test_gbk_example_has_chinese_headers_and_valid_values() -> None:
+    raw = (EXAMPLES / "customers_gbk.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    rows = list(csv.reader(raw.decode("gbk").splitlines()))
+    assert rows[0] == [
+        "客户编号", "客户名称", "类型", "行业", "地区", "联系电话", "邮箱", "证件号码",
+        "注册日期", "信用额度", "客户经理", "状态",
+    ]  # fmt: skip
+    body = rows[1:]
+    assert len(body) == 10
+    assert any("/" in r[8] for r in body) and any("年" in r[8] for r in body)
+    assert all(r[9].startswith("￥") and parse_money(r[9]) is not None for r in body)
+    assert all(parse_date(r[8]) is not None for r in body)
+    assert all(is_valid_national_id(r[7]) or is_valid_uscc(r[7]) for r in body)
+
+
+def test_bad_example_has_one_documented_fault_per_row() -> None:
+    rows = list(csv.DictReader((EXAMPLES / "customers_bad.csv").open(encoding="utf-8")))
+    assert len(rows) == 8
+    good, bad_id, bad_date, negative, missing, dup, bad_email, good2 = rows
+    assert not is_valid_national_id(bad_id["national_id"])
+    with pytest.raises(ValueError):
+        parse_date(bad_date["registered_date"])
+    money = parse_money(negative["credit_limit"])
+    assert money is not None and money < 0
+    assert missing["customer_id"] == ""
+    assert dup["customer_id"] == good["customer_id"]
+    with pytest.raises(ValueError):
+        parse_email(bad_email["email"])
+    for row in (good, good2):
+        assert is_valid_national_id(row["national_id"]) and parse_email(row["email"])

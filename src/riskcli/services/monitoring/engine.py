@@ -123,6 +123,16 @@ def evaluate(
     return cands.reset_index(drop=True), ran, skipped
 
 
+def _external_ids(frames: loader.Frames, cands: pd.DataFrame) -> pd.Series:
+    """customer id -> external id for the customers of the candidates."""
+    wanted = cands["customer_id"].dropna().unique()
+    customers = frames.frames.get("customers")
+    if customers is not None and "external_id" in customers.columns:
+        known = customers.set_index("id")["external_id"]
+        return known.reindex(wanted)
+    return pd.Series(dtype=object)
+
+
 @contextmanager
 def _page_cache(store: Store, mib: int) -> Iterator[None]:
     previous = store.scalar("PRAGMA cache_size")
@@ -169,11 +179,12 @@ WHERE c.key = alerts.dedup_key AND alerts.status != 'resolved' AND alerts.last_r
 # a hand-resolved alert whose condition never cleared, now worse: reopen it
 _REOPEN_TARGETS = """
 CREATE TEMP TABLE mon_reopen AS
-SELECT a.id AS id, c.key AS key
+SELECT max(a.id) AS id, c.key AS key
 FROM temp.mon_cand c JOIN alerts a ON a.dedup_key = c.key
 WHERE a.status = 'resolved' AND a.resolution = 'manual' AND a.condition_active = 1
   AND c.rank > a.severity_rank
-  AND a.id = (SELECT max(r.id) FROM alerts r WHERE r.dedup_key = c.key)
+  AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.dedup_key = c.key AND x.status != 'resolved')
+GROUP BY c.key
 """
 _REOPEN_EVENTS = """
 INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
@@ -197,9 +208,10 @@ INSERT INTO alerts (dedup_key, rule, customer_id, subject, severity, severity_ra
 SELECT c.key, c.rule, c.customer_id, c.subject, c.severity, c.rank, 'open', c.title,
        c.evidence, c.action, 1, 0, :run, :run, :now, :now
 FROM temp.mon_cand c
-WHERE NOT EXISTS (
-    SELECT 1 FROM alerts a WHERE a.dedup_key = c.key
-      AND (a.status != 'resolved' OR (a.resolution = 'manual' AND a.condition_active = 1))
+WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.dedup_key = c.key AND a.status != 'resolved')
+  AND NOT EXISTS (
+    SELECT 1 FROM alerts q WHERE q.dedup_key = c.key
+      AND q.status = 'resolved' AND q.resolution = 'manual' AND q.condition_active = 1
 )
 ORDER BY c.key
 """
@@ -232,13 +244,12 @@ WHERE condition_active = 1 AND last_run_id != :run
   AND NOT EXISTS (SELECT 1 FROM temp.mon_cand c WHERE c.key = alerts.dedup_key)
 """
 OUTPUT_SQL = """
-SELECT a.id, e.event AS change, a.severity, a.rule, cu.external_id AS customer, a.subject,
-       a.title, a.action, a.evidence, a.status
+SELECT a.dedup_key AS key, a.id, e.event AS change, a.status
 FROM alert_events e JOIN alerts a ON a.id = e.alert_id
-LEFT JOIN customers cu ON cu.id = a.customer_id
 WHERE e.run_id = ? AND e.event IN ('opened', 'escalated', 'reopened')
-ORDER BY a.severity_rank DESC, a.id
 """
+OUTPUT_COLUMNS = ["id", "change", "severity", "rule", "customer", "subject", "title", "action",
+                  "evidence", "status"]  # fmt: skip
 
 
 def _write(
@@ -256,7 +267,7 @@ def _write(
     conn.execute("DROP TABLE IF EXISTS temp.mon_rules")
     conn.execute("DROP TABLE IF EXISTS temp.mon_reopen")
     conn.execute(
-        "CREATE TEMP TABLE mon_cand (key TEXT PRIMARY KEY, rule TEXT, customer_id INTEGER, "
+        "CREATE TEMP TABLE mon_cand (key TEXT NOT NULL, rule TEXT, customer_id INTEGER, "
         "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT)"
     )
     conn.execute("CREATE TEMP TABLE mon_rules (rule TEXT PRIMARY KEY, auto INTEGER)")
@@ -273,6 +284,8 @@ def _write(
             cands["action"], strict=True,
         )  # fmt: skip
         conn.executemany("INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    # one sort after the bulk insert is cheaper than keeping the index up to date row by row
+    conn.execute("CREATE UNIQUE INDEX temp.mon_cand_key ON mon_cand(key)")
     if timings is not None:
         timings["write:candidates"] = time.perf_counter() - started
     p = {"run": run_id, "now": now, "user": user}
@@ -309,16 +322,21 @@ def _write(
     }
 
 
-def output_alerts(store: Store, run_id: int) -> pd.DataFrame:
-    frame = store.query_df(OUTPUT_SQL, (run_id,))
-    if frame.empty:
-        return pd.DataFrame(
-            columns=["id", "change", "severity", "rule", "customer", "subject", "title",
-                     "action", "evidence", "status"]
-        )  # fmt: skip
+def output_alerts(
+    store: Store, run_id: int, cands: pd.DataFrame, external_ids: pd.Series
+) -> pd.DataFrame:
+    """The alerts this run opened, escalated or reopened, most severe first, built from the
+    candidates (which hold what was written) and the ids the store gave them."""
+    changed = store.query_df(OUTPUT_SQL, (run_id,))
+    if changed.empty:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    frame = changed.merge(cands, on="key", how="inner", validate="one_to_one")
     frame["change"] = frame["change"].replace({"opened": "new"})
-    frame["evidence"] = [json.loads(e) for e in frame["evidence"]]
-    return frame
+    frame["customer"] = frame["customer_id"].map(external_ids)
+    frame = frame.sort_values(["rank", "id"], ascending=[False, True], kind="stable")
+    frame["evidence"] = json.loads("[" + ",".join(frame["evidence"]) + "]")
+    out: pd.DataFrame = frame[OUTPUT_COLUMNS].reset_index(drop=True)
+    return out
 
 
 def run_monitor(
@@ -344,9 +362,10 @@ def run_monitor(
         nullcontext(lock) if lock is not None else run_lock(store.path) as held,
         _page_cache(store, config.cache_mb),
     ):
-        wanted = {name for rule in rules for name in rule.needs}
+        # customers always: the output names each customer by its external id
+        wanted = {name for rule in rules for name in rule.needs} | {"customers"}
         plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         # one read snapshot for every table, without holding the write lock while reading
         store.execute("BEGIN")
         try:
@@ -355,11 +374,14 @@ def run_monitor(
         finally:
             store.execute("COMMIT")
         timings["load"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        timings["cpu:load"] = time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
         cands, ran, skipped = evaluate(frames, rules, config, progress=progress, timings=timings)
         timings["rules"] = time.perf_counter() - t0
+        timings["cpu:rules"] = time.process_time() - c0
+        external_ids = _external_ids(frames, cands)
         del frames
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with store.transaction():
             now = _now()
             cur = store.execute(
@@ -377,7 +399,7 @@ def run_monitor(
             )
             open_total = int(store.scalar("SELECT count(*) FROM alerts WHERE status != 'resolved'"))
             t1 = time.perf_counter()
-            alerts = output_alerts(store, run_id)
+            alerts = output_alerts(store, run_id, cands, external_ids)
             timings["write:output"] = time.perf_counter() - t1
             _pause_for_tests()
             duration = time.perf_counter() - started
@@ -390,6 +412,7 @@ def run_monitor(
                 ),
             )  # fmt: skip
         timings["write"] = time.perf_counter() - t0
+        timings["cpu:write"] = time.process_time() - c0
     return RunResult(
         run_id=run_id,
         as_of=as_of.isoformat(),

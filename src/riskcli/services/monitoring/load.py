@@ -195,8 +195,8 @@ def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> N
     if "customers" in wanted:
         frames.frames["customers"] = _frame(
             store,
-            "SELECT id, industry, region, credit_limit FROM customers",
-            ["id", "industry", "region", "credit_limit"],
+            "SELECT id, external_id, industry, region, credit_limit FROM customers",
+            ["id", "external_id", "industry", "region", "credit_limit"],
         )
     if "receivables" in wanted:
         frames.frames["receivables"] = _days(

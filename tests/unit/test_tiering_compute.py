@@ -50,11 +50,20 @@ def test_scores_of_distinct_values_fill_five_equal_classes() -> None:
 
 
 def test_mostly_tied_values_neither_crash_nor_split_the_tie() -> None:
-    values = np.array([1] * 70 + [2] * 20 + [3] * 10)
+    # 40% one order, 20% two, 12% three, 8% four, 20% more: every class is used
+    values = np.array([1] * 40 + [2] * 20 + [3] * 12 + [4] * 8 + list(range(5, 25)))
     scores = quantile_scores(values)
-    assert set(scores[:70]) == {2}  # the tied block sits at the score of its middle (35%)
-    assert set(scores[70:90]) == {5}
-    assert set(scores[90:]) == {5}
+    assert np.bincount(scores)[1:].tolist() == [40, 20, 12, 8, 20]
+    # one value covering 90%: still no empty class, the tie stays whole
+    skewed = quantile_scores(np.array([1] * 90 + list(range(2, 12))))
+    assert np.bincount(skewed)[1:].tolist() == [90, 1, 1, 1, 7]
+
+
+def test_fewer_distinct_values_than_scores_spread_over_the_scale() -> None:
+    values = np.array([1] * 70 + [2] * 20 + [3] * 10)
+    assert quantile_scores(values)[[0, 70, 95]].tolist() == [1, 3, 5]
+    assert quantile_scores(np.array([7, 9])).tolist() == [1, 5]
+    assert quantile_scores(np.array([1, 2, 3, 4])).tolist() == [1, 2, 4, 5]
 
 
 def test_one_value_and_identical_values_get_the_middle_score() -> None:
@@ -73,6 +82,8 @@ def test_scores_are_monotone_and_ties_share_a_score(values: list[int]) -> None:
     assert np.all(np.diff(scores[order]) >= 0)
     for v in set(values):
         assert len(set(scores[arr == v])) == 1
+    if len(set(values)) >= 5:  # no empty class when five scores can be told apart
+        assert set(scores) == {1, 2, 3, 4, 5}
 
 
 # ---- segments -------------------------------------------------------------------------------

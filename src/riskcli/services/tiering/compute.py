@@ -153,22 +153,42 @@ class TierResult:
 
 # ---- scores ---------------------------------------------------------------------------------
 def quantile_scores(values: npt.NDArray[Any], levels: int = SCORE_LEVELS) -> IntArray:
-    """Scores 1..levels by mid-rank percentile, robust to ties.
+    """Scores 1..levels by quantiles, robust to ties: tied values never split, no empty class.
 
-    For each value: p = (number of values below it + half the number equal to it) / n, and
-    score = min(levels, 1 + floor(levels * p)). Equal values always get the same score, a
-    larger value never gets a lower one, and nothing breaks when most values are tied: a tied
-    block sits at the score of its middle (a lone customer, or all-identical customers, get
-    the middle score 3). A level stays empty only when one value fills more than 1/levels of
-    the population.
+    The distinct values, sorted, are cut into `levels` contiguous classes. Class k ends at the
+    distinct value whose cumulative count is nearest to k/levels of the population, subject to
+    every class keeping at least one distinct value. So equal values always share a score, a
+    larger value never scores lower, all five scores are used whenever there are at least five
+    distinct values, and classes are as close to equal fifths as the ties allow (if 40% of
+    customers have exactly one order, score 1 holds those 40%).
+
+    With fewer distinct values than levels, the distinct values are spread evenly over the
+    scale: one value -> 3 (a lone customer, or identical customers), two -> 1 and 5, three ->
+    1, 3, 5, four -> 1, 2, 4, 5.
     """
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     inverse, counts = _group_ranks(values)
-    below = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    p = (below + 0.5 * counts) / n
-    level = np.minimum(levels, 1 + np.floor(levels * p).astype(np.int64))
+    u = len(counts)
+    if u < levels:
+        if u == 1:
+            level = np.array([(levels + 1) // 2], dtype=np.int64)
+        else:
+            level = 1 + np.rint(np.arange(u) * (levels - 1) / (u - 1)).astype(np.int64)
+    else:
+        cum = np.cumsum(counts)
+        ends = np.empty(levels - 1, dtype=np.int64)
+        prev = -1
+        for k in range(1, levels):
+            target = k * n / levels
+            j = int(np.searchsorted(cum, target))
+            if j > 0 and (j >= u or abs(cum[j - 1] - target) <= abs(cum[j] - target)):
+                j -= 1
+            j = min(max(j, prev + 1), u - 1 - (levels - k))
+            ends[k - 1] = j
+            prev = j
+        level = 1 + np.searchsorted(ends, np.arange(u), side="left").astype(np.int64)
     out: IntArray = level[inverse].astype(np.int64)
     return out
 

@@ -17,6 +17,18 @@ step "riskcli init (store in $work)"
 riskcli init
 
 # --- section: import
+step "riskcli import: the sample book (UTF-8), a GBK file from Excel with Chinese headers, a bad file"
+for kind in customers transactions receivables credit-reports contracts interactions financials; do
+  riskcli import "$kind" "$here/${kind//-/_}.csv" --format table
+done
+riskcli import customers "$here/customers_gbk.csv" --format table
+if ! riskcli import customers "$here/customers_bad.csv" --rejects "$work/rejects.csv" --format table; then
+  echo "(customers_bad.csv was refused as a whole: nothing written; the reasons are in $work/rejects.csv)" >&2
+fi
+step "riskcli import: the same file again changes nothing"
+riskcli import customers "$here/customers.csv" --format table
+riskcli import history --format table
+riskcli customers list --region 华东 --format table
 # --- /section: import
 
 # --- section: tier

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from riskcli import __version__
@@ -17,9 +19,52 @@ from riskcli.cli import output
 from riskcli.cli.context import Globals, set_globals
 from riskcli.domain.errors import RiskError
 
+#: command name -> (module, attribute, kind); loaded only when the command runs, so a command
+#: pays for the libraries it uses and `riskcli status` does not import scikit-learn.
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "import": ("riskcli.cli.imports", "app", "group"),
+    "customers": ("riskcli.cli.customers", "app", "group"),
+    "contracts": ("riskcli.cli.contracts", "app", "group"),
+    "tier": ("riskcli.cli.tier", "app", "group"),
+    "score": ("riskcli.cli.score", "app", "group"),
+    "monitor": ("riskcli.cli.monitor", "app", "group"),
+    "backup": ("riskcli.cli.backup", "app", "group"),
+    "restore": ("riskcli.cli.backup", "restore_command", "command"),
+    "user": ("riskcli.cli.users", "app", "group"),
+    "key": ("riskcli.cli.key", "app", "group"),
+    "audit": ("riskcli.cli.audit", "app", "group"),
+    "doctor": ("riskcli.cli.doctor", "doctor_command", "command"),
+    "report": ("riskcli.cli.report", "app", "group"),
+    "generate": ("riskcli.cli.generate", "app", "group"),
+}
+
+
+def _load(name: str) -> Any:
+    module_name, attr, kind = LAZY_COMMANDS[name]
+    target = getattr(importlib.import_module(module_name), attr)
+    if kind == "group":
+        command = typer.main.get_command(target)
+    else:
+        single = typer.Typer(rich_markup_mode=None)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
 
 class RiskGroup(TyperGroup):
-    """Turns every typed error raised below into `Error: <message>` and its exit code."""
+    """The root group: loads sub-apps lazily and is the one error boundary.
+
+    Every typed error raised below becomes `Error: <message>` on stderr and its exit code.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            self.commands[cmd_name] = _load(cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -121,44 +166,9 @@ def root(
     set_globals(g)
 
 
-def _register() -> None:
-    from riskcli.cli import store_cmds
+from riskcli.cli import store_cmds  # noqa: E402  (after `app` exists)
 
-    store_cmds.register(app)
-    import importlib
-    import importlib.util
-
-    # (module, attribute, command name, kind) — sub-apps and top-level commands
-    entries = [
-        ("riskcli.cli.imports", "app", "import", "group"),
-        ("riskcli.cli.customers", "app", "customers", "group"),
-        ("riskcli.cli.generate", "app", "generate", "group"),
-        ("riskcli.cli.tier", "app", "tier", "group"),
-        ("riskcli.cli.score", "app", "score", "group"),
-        ("riskcli.cli.monitor", "app", "monitor", "group"),
-        ("riskcli.cli.contracts", "app", "contracts", "group"),
-        ("riskcli.cli.backup", "app", "backup", "group"),
-        ("riskcli.cli.backup", "restore_command", "restore", "command"),
-        ("riskcli.cli.users", "app", "user", "group"),
-        ("riskcli.cli.key", "app", "key", "group"),
-        ("riskcli.cli.audit", "app", "audit", "group"),
-        ("riskcli.cli.doctor", "doctor_command", "doctor", "command"),
-        ("riskcli.cli.report", "app", "report", "group"),
-    ]
-    for module_name, attr, name, kind in entries:
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        target = getattr(module, attr, None)
-        if target is None:
-            continue
-        if kind == "group":
-            app.add_typer(target, name=name)
-        else:
-            app.command(name)(target)
-
-
-_register()
+store_cmds.register(app)
 
 
 def main() -> None:

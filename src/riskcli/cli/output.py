@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
@@ -26,6 +25,9 @@ from rich.table import Table
 
 from riskcli.domain.pii import PII_COLUMNS, mask
 from riskcli.domain.safety import neutralise_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class OutputFormat(StrEnum):
@@ -101,6 +103,8 @@ def progress(total: int | None, label: str) -> Iterator[Callable[[int], None] | 
 
 # ---- data -------------------------------------------------------------------------------------
 def to_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, Mapping):
@@ -123,6 +127,8 @@ def mask_frame(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
 
 def _plain(value: Any) -> Any:
     """A JSON-friendly value: Decimal -> number, dates -> ISO text, NaN -> null."""
+    import pandas as pd
+
     if value is None:
         return None
     if isinstance(value, Decimal):
@@ -211,6 +217,8 @@ def render(
 
     A mapping is one record: shown as field/value rows in a table, as one object in JSON.
     """
+    import pandas as pd
+
     resolved = resolve_format(fmt)
     if resolved is not OutputFormat.TABLE:
         sys.stdout.write(format_text(data, resolved, reveal=reveal))

@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError, RiskError
@@ -29,6 +28,9 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
 DatabaseError = sqlcipher3.DatabaseError
 _LOG_SILENCED = False
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _silence_cipher_log() -> None:
@@ -125,6 +127,8 @@ class Store:
     def query_df(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = (), **kwargs: Any
     ) -> pd.DataFrame:
+        import pandas as pd
+
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         return pd.DataFrame.from_records(cur.fetchall(), columns=names, **kwargs)

@@ -157,20 +157,31 @@ def test_killed_at_random_moments_during_create(store: Store, tmp_path: Path) ->
     fill(store, 40_000, "bulk")
     store.close()
     folder = tmp_path / "bk"
-    for delay in (0.3, 0.6, 0.9, 1.2):
+    folder.mkdir()
+    caught_in_the_act = 0
+    for delay in (0.0, 0.05, 0.2, 0.5):
         proc = subprocess.Popen(
             [sys.executable, "-m", "riskcli", "backup", "create", "--to", str(folder)],
             env=env_for(store.path),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if any(p.name.endswith(".partial") for p in folder.iterdir()):
+                break  # the backup is under way: now kill it somewhere inside
+            time.sleep(0.005)
         time.sleep(delay)
+        if proc.poll() is None:
+            caught_in_the_act += 1
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         for path in files.list_backup_files(folder):  # whatever is under a final name is whole
             svc.verify_backup(path, USER, PASSPHRASE.encode())
+    assert caught_in_the_act >= 2
     with open_store(store.path, USER, PASSPHRASE.encode()) as s:
         assert s.scalar("SELECT count(*) FROM notes") == 40_000
+        assert s.scalar("PRAGMA integrity_check") == "ok"
 
 
 # ---- killed during prune -----------------------------------------------------------------------

@@ -318,7 +318,8 @@ def _rows(columns: Sequence[Bytes2D]) -> bytes:
         parts.append(col)
         parts.append(newline if i == len(columns) - 1 else comma)
     flat = np.hstack(parts).reshape(-1)
-    return flat[flat != 0].tobytes()  # a boolean mask beats bytes.replace on scattered NULs
+    kept: bytes = flat[flat != 0].tobytes()  # a mask beats bytes.replace on scattered NULs
+    return kept
 
 
 def header(kind: str) -> bytes:

@@ -52,7 +52,7 @@ def test_first_run_opens_alert_and_records_run(store: Store) -> None:
     assert list(result.alerts["change"]) == ["new"]
     row = result.alerts.iloc[0]
     assert (row["rule"], row["customer"], row["severity"]) == ("payment_overdue", "C001", "low")
-    assert row["evidence"]["days_past_due"] == 9
+    assert json.loads(row["evidence"])["days_past_due"] == 9
     runs = store.query("SELECT * FROM monitor_runs")
     assert len(runs) == 1
     assert runs[0]["alerts_new"] == 1 and runs[0]["customers_scanned"] == 2

@@ -19,6 +19,12 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def contracts() -> None:
+    """Contracts and their renewal dates, with the customers' open alerts."""
+    # a callback keeps `contracts` a group (Typer folds a one-command app into the command)
+
+
 @app.command("list")
 def list_command(
     ctx: typer.Context,

@@ -14,7 +14,7 @@ from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import AlertsFound, UsageError
 from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring.config import load_monitoring_config
-from riskcli.services.monitoring.engine import RunResult, run_monitor
+from riskcli.services.monitoring.engine import RunResult, parse_evidence, run_monitor
 from riskcli.services.monitoring.frames import SEVERITIES
 from riskcli.services.monitoring.lock import run_lock
 from riskcli.services.monitoring.rules import RULES
@@ -99,8 +99,11 @@ def run(
         )  # fmt: skip
         _summary(result)
         data = result.alerts
-        if output.resolve_format(fmt) is output.OutputFormat.TABLE:
+        resolved = output.resolve_format(fmt)
+        if resolved is output.OutputFormat.TABLE:
             data = data[TABLE_COLUMNS]
+        elif resolved in (output.OutputFormat.JSON, output.OutputFormat.JSONL):
+            data = parse_evidence(data)
         output.render(data, fmt, empty_message="no new or escalated alerts")
         if threshold is not None and result.max_severity_rank() >= threshold:
             hits = int((result.alerts["severity"].map(SEVERITIES.index) >= threshold).sum())

@@ -326,7 +326,8 @@ def output_alerts(
     store: Store, run_id: int, cands: pd.DataFrame, external_ids: pd.Series
 ) -> pd.DataFrame:
     """The alerts this run opened, escalated or reopened, most severe first, built from the
-    candidates (which hold what was written) and the ids the store gave them."""
+    candidates (which hold what was written) and the ids the store gave them. `evidence` stays
+    JSON text: see `parse_evidence`."""
     changed = store.query_df(OUTPUT_SQL, (run_id,))
     if changed.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -334,8 +335,16 @@ def output_alerts(
     frame["change"] = frame["change"].replace({"opened": "new"})
     frame["customer"] = frame["customer_id"].map(external_ids)
     frame = frame.sort_values(["rank", "id"], ascending=[False, True], kind="stable")
-    frame["evidence"] = json.loads("[" + ",".join(frame["evidence"]) + "]")
     out: pd.DataFrame = frame[OUTPUT_COLUMNS].reset_index(drop=True)
+    return out
+
+
+def parse_evidence(alerts: pd.DataFrame) -> pd.DataFrame:
+    """`evidence` JSON text -> dicts (one parse for all rows), for JSON output."""
+    if alerts.empty:
+        return alerts
+    out = alerts.copy()
+    out["evidence"] = json.loads("[" + ",".join(out["evidence"]) + "]")
     return out
 
 

@@ -42,6 +42,7 @@ KINDS: dict[str, str] = {
 }
 
 CHUNK_ROWS = 100_000
+BULK_CUSTOMER_LOOKUP = 20_000  # distinct unseen customers in a chunk that trigger one full scan
 SAMPLE_LINES = 5  # line numbers shown per reason on the terminal
 
 
@@ -311,6 +312,12 @@ class _FileImport:
         self.target = TARGETS[kind]
         self.sql = upsert_sql(kind)
         self.numeric = fields_kinds(kind)
+        # customer external id -> row id, filled as chunks need them (bounded by the store's
+        # customers, not by the file's size)
+        self.customer_ids: dict[str, int] = {}
+        self.all_customers_loaded = False
+        self._index: pd.Index | None = None
+        self._index_ids = np.empty(0, dtype=np.int64)
         self.seen_hash = np.empty(0, dtype=np.uint64)
         self.seen_line = np.empty(0, dtype=np.int64)
         self.problems: Counter[tuple[str, str]] = Counter()
@@ -390,18 +397,36 @@ class _FileImport:
         idx = np.flatnonzero(c.ok)
         ids = np.full(len(ext), None, dtype=object)
         if len(idx):
-            wanted = pd.unique(ext[idx])
-            found = dict(
-                self.store.execute(
-                    "SELECT external_id, id FROM customers WHERE external_id IN "
-                    "(SELECT value FROM json_each(?))",
-                    (json.dumps([str(w) for w in wanted], ensure_ascii=False),),
-                ).fetchall()
-            )
-            looked = pd.Series(ext[idx], dtype=object).map(found)
-            missing = looked.isna().to_numpy()
+            wanted = [str(w) for w in pd.unique(ext[idx]) if w not in self.customer_ids]
+            if len(wanted) > BULK_CUSTOMER_LOOKUP and not self.all_customers_loaded:
+                # most of the book is referenced: one scan of the unique index beats many probes
+                self.customer_ids.update(
+                    self.store.execute("SELECT external_id, id FROM customers").fetchall()
+                )
+                self.all_customers_loaded = True
+                wanted = []
+            if wanted and not self.all_customers_loaded:
+                self.customer_ids.update(
+                    self.store.execute(
+                        "SELECT external_id, id FROM customers WHERE external_id IN "
+                        "(SELECT value FROM json_each(?))",
+                        (json.dumps(wanted, ensure_ascii=False),),
+                    ).fetchall()
+                )
+            if self.all_customers_loaded:
+                if self._index is None:  # a C hash table over the whole book, built once
+                    self._index = pd.Index(list(self.customer_ids), dtype=object)
+                    self._index_ids = np.fromiter(self.customer_ids.values(), dtype=np.int64)
+                pos = self._index.get_indexer(pd.Index(ext[idx], dtype=object))
+                missing = pos < 0
+                found = self._index_ids[pos[~missing]].astype(object)
+            else:
+                get = self.customer_ids.get
+                looked = np.array([get(x) for x in ext[idx].tolist()], dtype=object)
+                missing = looked == None  # noqa: E711
+                found = looked[~missing]
             c.reject(idx[missing], "customer_id", "unknown customer")
-            ids[idx[~missing]] = looked[~missing].astype(np.int64).tolist()
+            ids[idx[~missing]] = found
         c.values["customer_id"] = ids
 
     def _derive_keys(self, c: Checked) -> None:
@@ -493,7 +518,8 @@ class _FileImport:
         hash_fields = [self._hash_name(f) for f in fields]
         hashes = combine_hashes([self._column_hash(c, f)[good] for f in hash_fields])
         columns = [c.values[f][good].tolist() for f in fields]
-        columns.append([f"{h:016x}" for h in hashes.tolist()])
+        # bound as a signed integer; the TEXT column stores its decimal text (converted in C)
+        columns.append(hashes.view(np.int64).tolist())
         return zip(*columns, strict=True)
 
 

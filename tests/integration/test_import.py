@@ -377,3 +377,27 @@ def test_killed_import_leaves_the_store_as_it_was(
     proc.wait()
     assert counts(store) == before
     assert store.scalar("SELECT count(*) FROM transactions") == 0
+
+
+def test_bulk_customer_lookup_path(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a chunk references much of the book, ids come from one scan; same results."""
+    import riskcli.services.importing.service as service
+
+    monkeypatch.setattr(service, "BULK_CUSTOMER_LOOKUP", 0)
+    run(store, "customers", customers_csv(tmp_path))
+    rows = [{"txn_id": f"T{i}", "customer_id": cid, "kind": "order", "date": "2024-03-05",
+             "amount": "5"} for i, cid in enumerate(["007", "C2", "ZZ", "C2"])]  # fmt: skip
+    f = run(store, "transactions", write_csv(tmp_path / "t.csv", rows), max_rejects=1).files[0]
+    assert (f.inserted, f.rejected) == (3, 1)
+    assert f.problems[0].lines == [4] and f.problems[0].reason == "unknown customer"
+    got = store.query(
+        "SELECT t.external_id, c.external_id AS customer FROM transactions t "
+        "JOIN customers c ON c.id = t.customer_id ORDER BY t.external_id"
+    )
+    assert got == [
+        {"external_id": "T0", "customer": "007"},
+        {"external_id": "T1", "customer": "C2"},
+        {"external_id": "T3", "customer": "C2"},
+    ]

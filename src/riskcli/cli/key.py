@@ -12,6 +12,11 @@ from riskcli.services import access
 app = typer.Typer(help="The store's master key.", no_args_is_help=True)
 
 
+@app.callback()
+def key() -> None:
+    """The store's master key: `riskcli key rotate`."""
+
+
 @app.command("rotate")
 def rotate(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     """Re-encrypt the store under a new master key and re-seal it to every user. Admins only.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,6 +31,8 @@ Progress = Callable[[int], None] | None
 
 #: rows per chunk when reading transactions; bounds the size of one concatenated text
 READ_CHUNK = 1_000_000
+#: result rows converted to Python objects at a time when writing a run
+WRITE_CHUNK = 100_000
 RESULT_COLUMNS = (
     "recency_days",
     "frequency",
@@ -234,9 +236,12 @@ def _column_values(frame: pd.DataFrame, name: str) -> list[Any]:
     return values
 
 
-def _result_rows(run_id: int, frame: pd.DataFrame) -> Any:
-    cols = [frame["customer_id"].tolist()] + [_column_values(frame, c) for c in RESULT_COLUMNS]
-    return zip(itertools.repeat(run_id), *cols)
+def _result_rows(run_id: int, frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Rows to insert, converted to Python objects a slice at a time to bound memory."""
+    for lo in range(0, len(frame), WRITE_CHUNK):
+        part = frame.iloc[lo : lo + WRITE_CHUNK]
+        cols = [part["customer_id"].tolist()] + [_column_values(part, c) for c in RESULT_COLUMNS]
+        yield from zip(itertools.repeat(run_id), *cols)
 
 
 # ---- reading runs -----------------------------------------------------------------------------

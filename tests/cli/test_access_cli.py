@@ -19,7 +19,6 @@ from tests.conftest import PASSPHRASE, USER
 from typer.testing import CliRunner
 
 from riskcli.cli import app as app_module
-from riskcli.cli import privacy as privacy_cli
 from riskcli.domain.permissions import ROLES, allowed, render_markdown
 from riskcli.storage.store import open_store
 
@@ -27,26 +26,6 @@ Cli = Callable[..., Any]
 ACTOR_PW = "the actor's long passphrase"
 NEW_PW = "a fresh long passphrase"
 ALL = frozenset(ROLES)
-
-
-def _root_commands() -> set[str]:
-    root = typer.main.get_command(app_module.app)
-    names = set()
-    for name, cmd in root.commands.items():  # type: ignore[attr-defined]
-        names.add(name)
-        for sub in getattr(cmd, "commands", {}):
-            names.add(f"{name} {sub}")
-    return names
-
-
-def _app_for(args: tuple[str, ...]) -> typer.Typer:
-    """The real app, or — until `customers` mounts them — a root with the privacy commands."""
-    if args[0] != "customers" or "customers erase" in _root_commands():
-        return app_module.app
-    test_app = typer.Typer(cls=app_module.RiskGroup, add_completion=False)
-    test_app.callback()(app_module.root)
-    test_app.add_typer(privacy_cli.app, name="customers")
-    return test_app
 
 
 def _invoke(app: typer.Typer, *args: str) -> Any:
@@ -132,7 +111,7 @@ def test_each_role_against_each_command(
     monkeypatch.setenv("RISKCLI_USER", "actor")
     monkeypatch.setenv("RISKCLI_PASSPHRASE", ACTOR_PW)
     argv = [str(pw) if a == PW else a for a in args]
-    result = _invoke(_app_for(args), "--quiet", *argv)
+    result = _invoke(app_module.app, "--quiet", *argv)
     with open_store(store_env, USER, PASSPHRASE.encode()) as s:
         last = s.query("SELECT user, action, outcome FROM audit_events ORDER BY seq DESC LIMIT 1")
     if expect_allowed:

@@ -354,8 +354,9 @@ import_files(store, "transactions", [src], progress=progress, chunk_rows=50)
 """
 
 
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_import_leaves_the_store_as_it_was(
-    store: Store, store_path: Path, tmp_path: Path
+    store: Store, store_path: Path, tmp_path: Path, sig: int
 ) -> None:
     from tests.conftest import PASSPHRASE
 
@@ -373,8 +374,8 @@ def test_killed_import_leaves_the_store_as_it_was(
     while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert marker.exists(), "the import never reached its first chunk"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, sig)
+    proc.wait(timeout=60)
     assert counts(store) == before
     assert store.scalar("SELECT count(*) FROM transactions") == 0
 

@@ -326,3 +326,27 @@ def test_report_period_parsing() -> None:
     assert (start.year, end.year) == (2026, 2027)
     with pytest.raises(Exception, match="cannot read the period"):
         audit_service.parse_period("Q4")
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("ts", "2020-01-01T00:00:00+00:00"),
+        ("user", "mallory"),
+        ("role", "viewer"),
+        ("action", "status.read2"),
+        ("command", "riskcli nothing"),
+        ("args", '{"quiet": true}'),
+        ("affected", '{"count": 0}'),
+        ("outcome", "denied"),
+        ("prev_hash", "0" * 64),
+        ("hash", "f" * 64),
+    ],
+)
+def test_any_edited_field_names_its_event(busy_store: Path, column: str, value: str) -> None:
+    with _open(busy_store) as s:
+        s.execute(f"UPDATE audit_events SET {column} = ? WHERE seq = 3", (value,))
+        result = audit_service.verify(s, _anchor(busy_store))
+    assert not result.ok
+    first = result.first_bad
+    assert first is not None and first.seq == 3, result.problems

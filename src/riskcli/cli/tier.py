@@ -117,6 +117,9 @@ def show(
     for key in ("with_orders", "active", "future_excluded", "silhouette", "median_interval_days"):
         if key in stats:
             record[key] = stats[key]
+    if stats.get("clusters"):
+        record["clusters"] = stats["clusters"]
+    record["timings"] = stats.get("timings")
     record["warnings"] = "; ".join(stats.get("warnings", [])) or None
     record["params"] = {k: v for k, v in info["params"].items() if k != "policies"}
     output.render(record, fmt)

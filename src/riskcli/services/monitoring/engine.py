@@ -103,7 +103,7 @@ def evaluate(
     ran: list[str] = []
     skipped: dict[str, str] = {}
     for rule in rules:
-        reasons = [r for r in (_empty_reason(frames, n) for n in rule.needs) if r]
+        reasons = list(dict.fromkeys(r for n in rule.needs if (r := _empty_reason(frames, n))))
         if reasons:
             skipped[rule.id] = "; ".join(reasons)
         else:

@@ -92,7 +92,9 @@ def assemble_portfolio(
     sections += _stability(data, order)
 
     params: dict[str, Any] = {"as_of": data.as_of, "top": top}
-    params["compare"] = compare_asked or (data.compare.as_of if data.compare else None)
+    compared = compare_asked or (data.compare.as_of if data.compare else None)
+    if compared is not None:
+        params["compare"] = compared
     if data.scores:
         params["score_run"] = data.scores.label
     if data.tiers:

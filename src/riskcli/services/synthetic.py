@@ -633,7 +633,7 @@ def generate_chunk(config: SyntheticConfig, chunk: int) -> _Chunk:
             _lut([name for name, _, _, _ in REGIONS])[region],
             _phones(rng, cust_no),
             _emails(rng, company, cust_no, surname, given, brand),
-            _ids(rng, company, city, city_flat, cust_no, as_of),
+            _ids(company, city, city_flat, cust_no, as_of),
             _date_col(reg_day),
             _money_col(credit_limit),
             _lut(ACCOUNT_OWNERS)[rng.integers(0, len(ACCOUNT_OWNERS), n)],
@@ -796,17 +796,19 @@ def _emails(
 
 
 def _ids(
-    rng: np.random.Generator,
     company: BoolArr,
     city: IntArr,
     city_flat: list[tuple[str, str]],
     cust_no: IntArr,
     as_of: int,
 ) -> Bytes2D:
-    n = len(company)
     area = _lut([code for _, code in city_flat])[city]
-    birth = as_of - rng.integers(22 * 365, 70 * 365, n)
-    person = national_ids(area, birth, cust_no % 1000)
+    # birth day and sequence number from one bijection of the customer number: no two customers
+    # share a resident id, at any scale (random draws would collide a hundred times in a million)
+    ages = 48 * 365
+    k = _scramble(cust_no, ages * 1000, 35_792_468)
+    birth = as_of - 22 * 365 - k // 1000
+    person = national_ids(area, birth, k % 1000)
     corp = unified_codes(area, _scramble(cust_no, 100_000_000, 24_681_357))
     return np.where(company[:, None], corp, person)
 

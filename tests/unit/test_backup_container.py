@@ -19,8 +19,8 @@ from riskcli.services.backup.container import (
     ContainerWriter,
     parse_bytes,
     parse_stream,
-    require_intact,
     read_manifest_quick,
+    require_intact,
 )
 
 

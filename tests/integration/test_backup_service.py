@@ -619,3 +619,20 @@ def test_prune_ignores_files_that_are_not_backups(store: Store, folder: Path) ->
     svc.prune_backups(store, folder, svc.PrunePolicy(keep_last=1), PASSPHRASE)
     assert (folder / "notes.txt").read_text() == "keep me"
     assert len(list(folder.glob("*.rcbk"))) == 1
+
+
+def test_age_backup_restores_and_drills_with_the_identity(
+    store: Store, folder: Path, tmp_path: Path
+) -> None:
+    key, rec = _identity(tmp_path, "key.txt")
+    fill(store)
+    made = svc.create_backup(store, PASSPHRASE, folder, recipients=[rec])
+    identities = agewrap.load_identities(key)
+    with pytest.raises(UsageError, match="age-encrypted"):
+        svc.restore_backup(made.path, tmp_path / "r.db", USER, PASSPHRASE)
+    assert not (tmp_path / "r.db").exists()
+    svc.restore_backup(made.path, tmp_path / "r.db", USER, PASSPHRASE, identities=identities)
+    with open_store(tmp_path / "r.db", USER, PASSPHRASE) as restored:
+        assert restored.scalar("SELECT count(*) FROM notes") == 500
+    result = svc.drill(store, PASSPHRASE, folder, identities=identities)
+    assert result.ok and result.differences == {}

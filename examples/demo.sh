@@ -52,6 +52,11 @@ fi
 # --- /section: monitor
 
 # --- section: backup
+step "riskcli backup create / verify / list / drill"
+riskcli backup create --label demo --format table
+riskcli backup verify --all --format table
+riskcli backup list --format table
+riskcli backup drill --format table
 # --- /section: backup
 
 # --- section: access
@@ -61,6 +66,8 @@ step "riskcli status"
 riskcli status --format table
 
 # --- section: report
+step "riskcli report portfolio --format html"
+riskcli report portfolio --as-of 2026-09-30 --format html --output "$work/portfolio.html" --force
 # --- /section: report
 
 step "done: the demo store is $RISKCLI_DB"

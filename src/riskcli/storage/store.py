@@ -223,6 +223,12 @@ def create_store(
 def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) -> Store:
     """Unlock the user's keyslot, open the store and apply pending migrations."""
     if not path.exists():
+        # a restore killed mid-swap leaves its journal: finish it rather than report no store
+        from riskcli.storage.backup_io import journal_path, recover_interrupted_restore
+
+        if journal_path(path).exists():
+            recover_interrupted_restore(path)
+    if not path.exists():
         raise InputError(f"no store at {path} (create one with `riskcli init`)")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not a riskcli store")

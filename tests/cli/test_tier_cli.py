@@ -204,3 +204,15 @@ def test_viewer_may_read_but_not_run(book: Path, cli: Cli, tmp_path: Path) -> No
         env={"RISKCLI_PASSPHRASE": "viewer passphrase"},
     )
     assert ok.exit_code == 0
+
+
+def test_customers_show_includes_tier_and_service_policy(book: Path, cli: Cli) -> None:
+    before = json.loads(cli("customers", "show", "K011", "--format", "json").stdout)
+    assert before["customer"]["tier"] is None
+    assert before["customer"]["service_policy"].startswith("No tier yet")
+    cli("tier", "run", "--as-of", AS_OF.isoformat())
+    after = json.loads(cli("customers", "show", "K011", "--format", "json").stdout)
+    customer = after["customer"]
+    assert customer["tier"] == "A" and customer["tier_run"] == 1
+    assert customer["segment"] and customer["stage"]
+    assert customer["service_policy"].startswith("Dedicated account manager")

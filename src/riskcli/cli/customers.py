@@ -13,6 +13,7 @@ from riskcli.cli.output import FormatOpt, RevealOpt
 from riskcli.cli.privacy import register as register_privacy
 from riskcli.domain.errors import UsageError
 from riskcli.services import customers as service
+from riskcli.services.tiering.service import service_policy
 
 app = typer.Typer(
     name="customers",
@@ -75,6 +76,7 @@ def show_command(
         raise UsageError("--as-of expects YYYY-MM-DD") from None
     with session(ctx, "customers.read", reveal=reveal) as s:
         data = service.show_customer(s.store, customer_id, as_of=day, recent=recent)
+        data["customer"].update(service_policy(s.store, customer_id, s.config))  # tier, policy
         s.audit_affected(ids=[customer_id])
     output.render_sections(data, fmt, reveal=reveal)
 

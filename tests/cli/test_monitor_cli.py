@@ -230,3 +230,17 @@ def test_contracts_expiring_lists_open_alerts(cli: Cli, book: Path) -> None:
     bad = cli("contracts", "list", "--expiring", "soon")
     assert bad.exit_code == 2
     assert bad.stderr == "Error: --expiring takes days like 30d or weeks like 4w, not 'soon'\n"
+
+
+def test_customers_show_lists_open_alerts(cli: Cli, book: Path) -> None:
+    scan(cli)
+    shown = json.loads(
+        cli("customers", "show", "C001", "--as-of", "2026-06-10", "--format", "json").stdout
+    )
+    assert [(a["rule"], a["severity"], a["status"]) for a in shown["alerts"]] == [
+        ("payment_overdue", "low", "open")
+    ]
+    alert_id = str(shown["alerts"][0]["id"])
+    cli("monitor", "resolve", alert_id)
+    again = json.loads(cli("customers", "show", "C001", "--format", "json").stdout)
+    assert again["alerts"] == []

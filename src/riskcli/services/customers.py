@@ -166,4 +166,13 @@ def show_customer(
         "credit_reports": reports,
         "contracts": contracts,
         "interactions": interactions,
+        "alerts": _open_alerts(store, pk),
     }
+
+
+def _open_alerts(store: Any, pk: int) -> list[dict[str, Any]]:
+    """The customer's open and acknowledged monitoring alerts (added by monitoring)."""
+    from riskcli.services.monitoring.alerts import open_alerts_for
+
+    rows = open_alerts_for(store, [pk]).drop(columns=["customer_id"]).to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in rows]

@@ -72,17 +72,17 @@ def test_duckdb_score_equals_in_process(card_and_data: tuple[Scorecard, pd.DataF
     duckdb = pytest.importorskip("duckdb")
     card, data = card_and_data
     expected = score_frame(card, data)
+    import pyarrow as pa
+
     con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE t (rid INTEGER, "
-        + ", ".join(
-            f"{f.name} {'DOUBLE' if f.type == 'numeric' else 'VARCHAR'}" for f in card.factors
-        )
-        + ")"
-    )
-    frame = _sql_frame(card, data)
-    rows = [(i, *r) for i, r in enumerate(frame.itertuples(index=False, name=None))]
-    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' * (len(card.factors) + 1))})", rows)
+    frame = data[card.factor_names].reset_index(drop=True)
+    frame.insert(0, "rid", range(len(frame)))
+    # arrow turns NaN/None into SQL NULL, as a real table would hold them
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    con.register("src", arrow)
+    con.execute("CREATE TABLE t AS SELECT * FROM src")
+    nulls = con.execute("SELECT COUNT(*) FROM t WHERE region IS NULL").fetchone()
+    assert nulls is not None and nulls[0] >= 20
     sql = export_sql(card)
     got = np.array(
         [r[1] for r in con.execute(f"SELECT rid, {sql} FROM t ORDER BY rid").fetchall()],

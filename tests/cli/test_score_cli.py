@@ -195,3 +195,18 @@ def test_viewer_may_read_but_not_train(
     assert denied.exit_code == 3
     assert denied.stderr == "Error: user vera (role viewer) may not score.train\n"
     assert _count(store_env, "score_models") == 0
+
+
+def test_unknown_customer_is_exit_1_and_nothing_is_stored(cli: Cli, book: Path) -> None:
+    assert cli("score", "expert").exit_code == 0
+    run = cli("score", "run", "--customer", "NOPE")
+    assert run.exit_code == 1
+    assert run.stderr.endswith("Error: no customer 'NOPE'\n")
+    assert _count(book, "score_runs") == 0
+    shown = cli("score", "show", "NOPE")
+    assert shown.exit_code == 1
+    assert shown.stderr == "Error: no customer 'NOPE'\n"
+    not_yet = cli("score", "show", "C0000001")
+    assert not_yet.stderr == (
+        "Error: customer 'C0000001' has no score yet: run `riskcli score run`\n"
+    )

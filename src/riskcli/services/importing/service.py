@@ -347,9 +347,10 @@ class _FileImport:
             good = np.flatnonzero(checked.ok)
             valid += len(good)
             if len(good):
-                t0 = int(self.store.scalar("SELECT total_changes()"))
-                self.store.executemany(self.sql, self._rows(checked, good))
-                changes += int(self.store.scalar("SELECT total_changes()")) - t0
+                # rowcount sums each row's direct changes: inserted or updated, 0 when the row
+                # hash matched; changes made by triggers (e.g. the erasure guard) do not count
+                cur = self.store.executemany(self.sql, self._rows(checked, good))
+                changes += int(cur.rowcount)
             if progress is not None:
                 done = chunk.bytes_read or self.src.size
                 progress(max(0, done - reported))

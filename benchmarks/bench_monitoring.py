@@ -260,9 +260,14 @@ def main() -> None:
         results["rescan"].append((wall, cpu, rss))
         details["rescan"] = json.loads(out)
         print(
-            f"round {i + 1}: baseline {results['baseline'][-1][0]:.1f}s, "
-            f"first {results['first'][-1][0]:.1f}s, rescan {results['rescan'][-1][0]:.1f}s",
+            f"round {i + 1}: "
+            + ", ".join(
+                f"{k} {v[-1][0]:.1f}s wall {v[-1][1]:.1f}s cpu {v[-1][2]:.0f} MiB"
+                for k, v in results.items()
+            )
+            + f" (load average {os.getloadavg()[0]:.1f})",
             file=sys.stderr,
+            flush=True,
         )
     summary: dict[str, Any] = {"customers": customers, "rounds": args.rounds, "setup": setup}
     base = statistics.median(w for w, _, _ in results["baseline"])

@@ -295,6 +295,8 @@ def _add_user(book: Path, name: str, role: str) -> None:
         ("viewer", ("report", "audit", "-f", "json"), 3),
         ("auditor", ("report", "audit", "-f", "json"), 0),
         ("auditor", ("report", "customer", "C1", "--reveal"), 3),
+        ("auditor", ("report", "customer", "C1", "-f", "json"), 3),
+        ("auditor", ("report", "portfolio", "-f", "json"), 0),
         ("operator", ("report", "portfolio", "-f", "json"), 3),
         ("analyst", ("report", "customer", "C1", "-f", "json", "--reveal"), 0),
     ],

@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from riskcli.domain.pii import PII_COLUMNS, mask
 from riskcli.domain.safety import neutralise_frame
@@ -159,6 +160,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _cell_text(value: Any) -> str:
+    if isinstance(value, Decimal):  # money: always two decimals, thousands grouped
+        return f"{value:,.2f}"
     value = _plain(value)
     if value is None:
         return ""
@@ -237,7 +240,7 @@ def render(
         )
         table.add_column(str(col), justify="right" if numeric else "left", overflow="fold")
     for row in frame.itertuples(index=False, name=None):
-        table.add_row(*[_cell_text(v) for v in row])
+        table.add_row(*[Text(_cell_text(v)) for v in row])  # data is never markup
     stdout_console().print(table)
 
 

@@ -160,7 +160,7 @@ def customer(
     day = parse_date(as_of, "--as-of")
     resolved = _resolve(fmt, output)
     _check_sections(section, CUSTOMER_SECTIONS)
-    with session(ctx, "report.read", reveal=reveal) as s:
+    with session(ctx, "report.customer", reveal=reveal) as s:
         report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
         s.audit_affected(ids=[customer_id], format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)

@@ -70,7 +70,7 @@ def passphrase(file_option: Path | None, user: str) -> bytes:
     raise AccessError(NO_SOURCE)
 
 
-def new_passphrase(file_option: Path | None, user: str, *, min_length: int = 8) -> bytes:
+def new_passphrase(file_option: Path | None, user: str, *, min_length: int = 12) -> bytes:
     """A new passphrase: from a file, from the usual sources, or typed twice on a terminal."""
     if file_option is not None:
         secret = read_secret_file(file_option)

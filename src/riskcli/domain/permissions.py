@@ -34,6 +34,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "monitor.read",
         "monitor.handle",
         "report.read",
+        "report.customer",
         "pii.reveal",
     ),
     Role.OPERATOR: (
@@ -65,6 +66,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "score.read",
         "monitor.read",
         "report.read",
+        "report.customer",
     ),
 }
 
@@ -88,7 +90,8 @@ ACTIONS: dict[str, str] = {
     "backup.create": "`backup create`, drills",
     "backup.read": "list and verify backups",
     "restore.run": "`restore`",
-    "report.read": "`report`",
+    "report.read": "`report portfolio` (and `report audit` with `audit.read`)",
+    "report.customer": "`report customer`: one customer's profile (never for auditors)",
     "audit.read": "`audit log`, `audit report`",
     "audit.verify": "`audit verify`",
     "doctor.run": "`doctor`",

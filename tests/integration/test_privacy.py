@@ -234,7 +234,10 @@ def test_a_reimport_does_not_bring_erased_data_back(
     assert cli("import", "customers", str(source)).exit_code == 0
     result = cli("customers", "erase", "C1", "--reason", "request", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert cli("import", "customers", str(source)).exit_code == 0
+    again = cli("import", "customers", str(source), "--format", "json")
+    assert again.exit_code == 0
+    counts = json.loads(again.stdout)[0]
+    assert (counts["updated"], counts["unchanged"]) == (0, 2)  # the erased row is left alone
     shown = json.loads(cli("customers", "list", "--reveal", "--format", "json").stdout)
     by_id = {r["customer_id"]: r for r in shown}
     assert (by_id["C1"]["name"], by_id["C1"]["phone"], by_id["C1"]["email"]) == (None, None, None)

@@ -113,12 +113,15 @@ def upsert_sql(kind: str) -> str:
     target = TARGETS[kind]
     cols = [c for _, c in target.columns] + ["row_hash"]
     updates = [f"{c} = excluded.{c}" for c in cols if c not in target.conflict]
+    guard = ""
     if kind == "customers":
         updates.append("updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')")
+        # an erased customer stays erased: an old file neither restores nor "updates" them
+        guard = " AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.customer_id = customers.id)"
     return (
         f"INSERT INTO {target.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
         f"ON CONFLICT ({', '.join(target.conflict)}) DO UPDATE SET {', '.join(updates)} "
-        f"WHERE {target.table}.row_hash IS NOT excluded.row_hash"
+        f"WHERE {target.table}.row_hash IS NOT excluded.row_hash{guard}"
     )
 
 

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.domain.models import KEYS, RULES
+from riskcli.domain.safety import neutralise_cell
 from riskcli.services.importing.headers import HeaderMap, map_headers
 from riskcli.services.importing.readers import Source, iter_chunks
 from riskcli.services.importing.validate import Checked, as_cells, check_frame
@@ -284,7 +285,8 @@ class _RejectsWriter:
             return
         self._open()
         for line, column, reason, raw in rows:
-            self._w.writerow([file, line, column, reason, json.dumps(raw, ensure_ascii=False)])
+            cells = [file, line, column, reason, json.dumps(raw, ensure_ascii=False)]
+            self._w.writerow([neutralise_cell(c) for c in cells])  # opened in Excel: no formulas
 
     def _open(self) -> None:
         if self._f is None and self.path is not None:

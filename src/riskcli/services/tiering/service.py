@@ -339,8 +339,9 @@ def customer_history(store: Store, ref: str | int) -> pd.DataFrame:
     """One customer's results in every run, newest first."""
     cid = resolve_customer(store, ref)
     sql = _RESULT_SELECT.replace("SELECT ", "SELECT r.run_id AS run, t.as_of, t.method, ", 1)
+    # runs first (CROSS JOIN fixes the order): one primary-key lookup per run
     sql = sql.replace(
-        "FROM tier_results r ", "FROM tier_results r JOIN tier_runs t ON t.id = r.run_id "
+        "FROM tier_results r ", "FROM tier_runs t CROSS JOIN tier_results r ON r.run_id = t.id "
     )
     frame = store.query_df(sql + "WHERE r.customer_id = ? ORDER BY r.run_id DESC", (cid,))
     if frame.empty:

@@ -3,6 +3,10 @@
 `tier_runs` keeps the as-of date, the method, the window and the full parameters (JSON) of each
 run plus its statistics (counts, warnings, silhouette, cluster profile). `tier_results` holds
 one row per customer per run. Money (`monetary`) is integer cents.
+
+No index on `customer_id` alone: it made every new run's insert touch the whole, growing index
+(4x slower writes after a few runs). One customer's history is read through the primary key,
+run by run; deleting a customer scans the table once.
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ CREATE TABLE tier_results (
     cluster INTEGER,
     PRIMARY KEY (run_id, customer_id)
 ) WITHOUT ROWID;
-CREATE INDEX tier_results_customer ON tier_results(customer_id);
 """
 
 

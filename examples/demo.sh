@@ -32,6 +32,9 @@ riskcli customers list --region 华东 --format table
 # --- /section: import
 
 # --- section: tier
+step "riskcli tier: RFM segments, value tiers A-D, lifecycle stages"
+riskcli tier run --as-of 2026-09-30 --format table
+riskcli tier summary --format table
 # --- /section: tier
 
 # --- section: score

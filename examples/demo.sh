@@ -52,6 +52,10 @@ fi
 # --- /section: score
 
 # --- section: monitor
+step "riskcli monitor: scan as of the sample book's date (exit 10 = alerts at or above high), then the open alerts"
+riskcli monitor run --as-of 2026-09-30 --fail-on high --format csv > "$work/alerts.csv" || [ $? -eq 10 ]
+riskcli monitor alerts --severity critical --format table
+riskcli contracts list --expiring 90d --as-of 2026-09-30 --format table
 # --- /section: monitor
 
 # --- section: backup

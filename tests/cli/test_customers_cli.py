@@ -79,4 +79,4 @@ def test_show_unknown_customer(book: Path, cli: Cli) -> None:
 def test_show_bad_date_is_usage_error(book: Path, cli: Cli) -> None:
     result = cli("customers", "show", "C1", "--as-of", "15/04/2024")
     assert result.exit_code == 2
-    assert "--as-of expects YYYY-MM-DD" in result.stderr
+    assert result.stderr == "Error: --as-of must be a date YYYY-MM-DD, not '15/04/2024'\n"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import session
-from riskcli.cli.output import FormatOpt
-from riskcli.domain.errors import UsageError
+from riskcli.cli.output import FormatOpt, option_date
 from riskcli.services.monitoring import contracts as service
 
 app = typer.Typer(
@@ -50,10 +48,7 @@ def list_command(
     Example: riskcli contracts list --expiring 30d --format csv
     """
     days = service.parse_days(expiring) if expiring else None
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {as_of!r}") from None
+    day = option_date(as_of)
     with session(ctx, "customers.read") as s:
         rows = service.list_contracts(
             s.store, expiring_days=days, as_of=day, customer=customer, status=status, limit=limit

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import session
-from riskcli.cli.output import FormatOpt, RevealOpt
+from riskcli.cli.output import FormatOpt, RevealOpt, option_date
 from riskcli.cli.privacy import register as register_privacy
-from riskcli.domain.errors import UsageError
 from riskcli.services import customers as service
 from riskcli.services.tiering.service import service_policy
 
@@ -70,10 +68,7 @@ def show_command(
 
     Example: riskcli customers show C00000042 --as-of 2026-06-30
     """
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise UsageError("--as-of expects YYYY-MM-DD") from None
+    day = option_date(as_of)
     with session(ctx, "customers.read", reveal=reveal) as s:
         data = service.show_customer(s.store, customer_id, as_of=day, recent=recent)
         data["customer"].update(service_policy(s.store, customer_id, s.config))  # tier, policy

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
@@ -10,8 +9,8 @@ import typer
 from riskcli import config as settings
 from riskcli.cli import output
 from riskcli.cli.context import get_globals, session
-from riskcli.cli.output import FormatOpt
-from riskcli.domain.errors import AlertsFound, UsageError
+from riskcli.cli.output import FormatOpt, option_date
+from riskcli.domain.errors import AlertsFound
 from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring.config import load_monitoring_config
 from riskcli.services.monitoring.engine import RunResult, parse_evidence, run_monitor
@@ -27,15 +26,6 @@ app = typer.Typer(
 AlertId = Annotated[int, typer.Argument(help="Alert id (see `riskcli monitor alerts`).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", "-n", help="Why; kept in the history.")]
 TABLE_COLUMNS = ["id", "change", "severity", "rule", "customer", "title", "action"]
-
-
-def _parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {value!r}") from None
 
 
 def _summary(result: RunResult) -> None:
@@ -85,7 +75,7 @@ def run(
     if quiet:
         output.STATE.quiet = True
     threshold = alert_service.severity_rank(fail_on) if fail_on else None
-    day = _parse_date(as_of)
+    day = option_date(as_of)
     # the lock comes first: a refused run exits 1 at once, without waiting on the store
     with run_lock(get_globals(ctx).db) as lock, session(ctx, "monitor.run") as s:
         config = load_monitoring_config(s.config)

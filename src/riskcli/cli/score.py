@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +10,7 @@ import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import session
-from riskcli.cli.output import FormatOpt
+from riskcli.cli.output import FormatOpt, option_date
 from riskcli.domain.errors import UsageError
 from riskcli.services.scoring import registry
 from riskcli.services.scoring import service as svc
@@ -40,15 +39,6 @@ HorizonOpt = Annotated[
     str | None, typer.Option("--horizon", help="Outcome window after --as-of, e.g. 12m.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")]
-
-
-def _date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {value!r}") from None
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -122,7 +112,7 @@ def train(
             )  # fmt: skip
         else:
             model = svc.train_from_store(
-                s.store, cfg, as_of=_date(as_of), horizon=horizon, name=name or "store",
+                s.store, cfg, as_of=option_date(as_of), horizon=horizon, name=name or "store",
                 progress=_say,
             )  # fmt: skip
         s.audit_affected(model_id=model.id)
@@ -196,7 +186,7 @@ def validate(
                 raise UsageError("--target COLUMN is needed with --data")
             record, report = svc.validate_on_file(s.store, model, data, target, bad)
         else:
-            day = _date(as_of)
+            day = option_date(as_of)
             if day is None:
                 raise UsageError("give --data FILE --target COLUMN, or --as-of DATE")
             cfg = load_scoring_config(s.config)
@@ -237,7 +227,7 @@ def run(
     with session(ctx, "score.run") as s:
         cfg = load_scoring_config(s.config)
         result = svc.run(
-            s.store, cfg, ref=model, as_of=_date(as_of), customer=customer, progress=_say
+            s.store, cfg, ref=model, as_of=option_date(as_of), customer=customer, progress=_say
         )
         s.audit_affected(run_id=result["run"], customers=result["customers"])
         output.render(result, fmt)
@@ -318,7 +308,7 @@ def compare(
     with session(ctx, "score.read") as s:
         cfg = load_scoring_config(s.config)
         rows = svc.compare(
-            s.store, a, b, cfg, path=data, target=target, bad=bad, as_of=_date(as_of),
+            s.store, a, b, cfg, path=data, target=target, bad=bad, as_of=option_date(as_of),
             horizon=horizon,
         )  # fmt: skip
         output.render(rows, fmt)

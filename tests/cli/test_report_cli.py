@@ -250,7 +250,7 @@ def test_audit_report_counts_the_report_commands(book: Path, cli: Cli, tmp_path:
     access = _section(payload, "access")
     assert any(r["action"] == "report.read" for r in access["rows"])
     pii = _section(payload, "pii")  # writing a report to a file is an export
-    assert any(r["action"] == "report.read" for r in pii["rows"])
+    assert any(r["action"] == "report.customer" for r in pii["rows"])
     result = cli("report", "audit", "--period", today, "-o", str(out))
     assert result.exit_code == 0
     assert "access" in load_workbook(out).sheetnames

@@ -138,8 +138,9 @@ def load_expert_file(path: Path) -> dict[str, Any]:
 _DEFAULT = """\
 # riskcli expert scorecard, for a book without default history (`riskcli score expert`).
 # Points add up to a score; the scaling maps the score to a nominal PD the same way a trained
-# model does (base 600 at odds 50:1, 20 points double the odds). The PD is nominal, not
-# calibrated on outcomes. Each numeric factor: `cuts` split the values into bins
+# model does, but flatter (base 520 at odds 50:1, 40 points double the odds) so a customer
+# with middling or unknown factors (about 440 points) lands near grade C, not E. The PD is
+# nominal, not calibrated on outcomes. Each numeric factor: `cuts` split the values into bins
 # (x < cuts[0], cuts[0] <= x < cuts[1], ..., x >= cuts[-1]); `points` has one more entry than
 # `cuts`; `missing` is the points for a missing value. Categorical factors: `groups` of values
 # with their points, `other` for a value not listed, `missing` for none.
@@ -149,9 +150,9 @@ name = "expert"
 description = "Expert scorecard shipped with riskcli"
 
 [scaling]
-base_points = 600
+base_points = 520
 base_odds = 50
-pdo = 20
+pdo = 40
 
 [[factors]]
 name = "worst_dpd_12m"

@@ -89,32 +89,25 @@ def _kind_sql(column: str, kinds: tuple[str, ...]) -> str:
     return f"CASE {column} {whens} ELSE -1 END"
 
 
-def _int_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
-    """Fetch an all-integer, never-NULL result in chunks into one int64 matrix."""
+def _matrix(
+    store: Any, sql: str, width: int, dtype: type, params: tuple[Any, ...] = ()
+) -> np.ndarray:
+    """Fetch a numeric result in chunks into one matrix of `dtype` (NULL -> NaN for floats)."""
     cur = store.conn.execute(sql, params)
     parts: list[np.ndarray] = []
-    while True:
-        rows = cur.fetchmany(CHUNK_ROWS)
-        if not rows:
-            break
-        parts.append(np.array(rows, dtype=np.int64).reshape(-1, width))
-    if not parts:
-        return np.empty((0, width), dtype=np.int64)
-    return np.concatenate(parts)
+    while rows := cur.fetchmany(CHUNK_ROWS):
+        parts.append(np.array(rows, dtype=dtype).reshape(-1, width))
+    return np.concatenate(parts) if parts else np.empty((0, width), dtype=dtype)
+
+
+def _int_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
+    """An all-integer, never-NULL result as one int64 matrix."""
+    return _matrix(store, sql, width, np.int64, params)
 
 
 def _float_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
-    """Like `_int_matrix` for numeric results that may hold NULL (it becomes NaN)."""
-    cur = store.conn.execute(sql, params)
-    parts: list[np.ndarray] = []
-    while True:
-        rows = cur.fetchmany(CHUNK_ROWS)
-        if not rows:
-            break
-        parts.append(np.array(rows, dtype=np.float64).reshape(-1, width))
-    if not parts:
-        return np.empty((0, width), dtype=np.float64)
-    return np.concatenate(parts)
+    """A numeric result that may hold NULL as one float64 matrix (NULL becomes NaN)."""
+    return _matrix(store, sql, width, np.float64, params)
 
 
 def _codes(values: np.ndarray, kinds: tuple[str, ...]) -> pd.Categorical:

@@ -10,7 +10,7 @@ import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import Session, session
-from riskcli.cli.output import FormatOpt, OutputFormat, resolve_format
+from riskcli.cli.output import FormatOpt, OutputFormat, PeriodOpt, resolve_format
 from riskcli.services import audit as audit_service
 
 app = typer.Typer(
@@ -86,12 +86,7 @@ def verify(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 @app.command("report")
 def report(
     ctx: typer.Context,
-    period: Annotated[
-        str,
-        typer.Option(
-            "--period", help="YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD, today, or the last 30d / 12h."
-        ),
-    ] = "30d",
+    period: PeriodOpt = "30d",
     fmt: FormatOpt = None,
 ) -> None:
     """Summarise a period: who accessed what, exports and reveals of personal data, imports

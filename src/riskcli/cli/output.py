@@ -58,6 +58,12 @@ FormatOpt = Annotated[
 RevealOpt = Annotated[
     bool, typer.Option("--reveal", help="Show phone, email and national id unmasked (recorded).")
 ]
+PeriodOpt = Annotated[
+    str,
+    typer.Option(
+        "--period", help="YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD, today, or the last 30d / 12h."
+    ),
+]
 
 
 def stdout_console() -> Console:

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from riskcli.cli import output as ui
 from riskcli.cli.context import session
-from riskcli.cli.output import RevealOpt
+from riskcli.cli.output import PeriodOpt, RevealOpt
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.reports.audit import SECTION_KEYS as AUDIT_SECTIONS
 from riskcli.services.reports.audit import build_audit
@@ -169,12 +169,7 @@ def customer(
 @app.command("audit")
 def audit(
     ctx: typer.Context,
-    period: Annotated[
-        str,
-        typer.Option(
-            "--period", help="YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD, today, or the last 30d / 12h."
-        ),
-    ] = "30d",
+    period: PeriodOpt = "30d",
     fmt: ReportFormatOpt = None,
     output: OutputOpt = None,
     excel: ExcelOpt = False,

@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from riskcli.domain.errors import InputError
@@ -196,3 +197,63 @@ def test_store_model_scores_equal_sql_export(book: Store) -> None:
     frame[cols].astype(object).where(frame[cols].notna(), None).to_sql("t", con, index=False)
     got = [r[0] for r in con.execute(f"SELECT {score_expression(model.card)} FROM t")]
     assert np.array_equal(np.array(got, dtype=float), score_frame(model.card, frame).score)
+
+
+# ---- two readers: the same run as one process ---------------------------------------------
+
+
+def _run_rows(store: Store, run_id: int) -> list[dict[str, object]]:
+    return store.query(
+        "SELECT customer_id, score, pd, grade, reason1, reason2, reason3, reason4, bins, "
+        "recommended_limit, current_limit, over_limit FROM scores WHERE run_id = ? "
+        "ORDER BY customer_id",
+        (run_id,),
+    )
+
+
+@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+def test_two_readers_give_the_frame_of_one(book: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
+    with F.factor_parts(book, AS_OF) as parts:
+        frames = list(parts)
+    assert len(frames) == 2 and all(len(f) > 500 for f in frames)
+    assert frames[0]["customer_id"].max() < frames[1]["customer_id"].min()
+    together = pd.concat(frames, ignore_index=True)
+    pd.testing.assert_frame_equal(together, F.build_factors(book, AS_OF))
+
+
+@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+@pytest.mark.parametrize("kind", ["trained", "expert"])
+def test_two_readers_score_every_customer_as_one(
+    book: Store, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    if kind == "trained":
+        svc.train_from_store(book, FAST, as_of=AS_OF)
+    else:
+        svc.setup_expert(book, FAST)
+    monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 10**9)
+    one = svc.run(book, FAST)
+    monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
+    two = svc.run(book, FAST)
+    assert {**one, "run": 0} == {**two, "run": 0}
+    assert one["customers"] == 2500
+    assert _run_rows(book, one["run"]) == _run_rows(book, two["run"])
+    runs = book.query("SELECT customers, stats, params, as_of FROM score_runs ORDER BY id")
+    assert runs[0] == runs[1]
+    assert json.loads(runs[0]["stats"])["overrides"] > 0 or kind == "trained"
+
+
+@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+def test_a_failing_second_reader_stores_nothing(
+    book: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc.setup_expert(book, FAST)
+    monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
+
+    def refuse(*args: object, **kwargs: object) -> Store:
+        raise InputError("the second reader cannot open the store")
+
+    monkeypatch.setattr(F, "open_with_key", refuse)  # only the forked reader opens a store
+    with pytest.raises(InputError, match="the second reader cannot open the store"):
+        svc.run(book, FAST)
+    assert _count(book, "score_runs") == 0 and _count(book, "scores") == 0

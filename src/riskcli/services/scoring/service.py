@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -320,20 +323,94 @@ def run(
     customer: str | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Score customers from the store and keep the run (one transaction)."""
+    """Score customers from the store and keep the run (one transaction).
+
+    The factors arrive in parts in customer order (on a large store the second part is read by
+    a second process meanwhile); each part is scored and written as it arrives, inside the one
+    transaction, and the run's totals are filled in at the end.
+    """
     model = get_model(store, ref)
     if as_of is None:
         as_of = store_factors.latest_activity(store) or date.today()
     say = progress or (lambda _m: None)
-    frame = store_factors.build_factors(store, as_of, customer=customer, progress=say)
+    with ExitStack() as stack:
+        if customer is not None:
+            frame = store_factors.build_factors(store, as_of, customer=customer, progress=say)
+            parts: Iterator[pd.DataFrame] = iter([frame])
+        else:
+            parts = stack.enter_context(store_factors.factor_parts(store, as_of, progress=say))
+        first = next(parts)
+        if first.empty:  # only when every part is empty, as before
+            first = pd.concat([first, *parts], ignore_index=True)
+        if first.empty:
+            raise InputError("no customers to score")
+        missing = [f.name for f in model.card.factors if f.name not in first.columns]
+        if missing:
+            raise InputError(
+                f"{model.label} uses factors the store does not provide ({', '.join(missing)}); "
+                "it was trained on a file: use `riskcli score apply`"
+            )
+        if any(
+            f.type == "categorical" and f.unseen_category == "error" for f in model.card.factors
+        ):
+            # its error counts the unseen values of all customers: score them in one go
+            first = pd.concat([first, *parts], ignore_index=True)
+        params = json.dumps({"customer": customer, "limits": cfg.limits.model_dump(mode="json")})
+        with store.transaction():
+            cur = store.execute(
+                "INSERT INTO score_runs (model_id, created_at, created_by, as_of, customers, "
+                "params, stats) VALUES (?, ?, ?, ?, 0, ?, '{}')",
+                (model.id, now(), store.user, as_of.isoformat(), params),
+            )
+            run_id = int(cur.lastrowid)
+            totals = _Totals()
+            for frame in chain([first], parts):
+                _score_part(store, model, cfg, run_id, frame, totals, say)
+            counts = totals.grades
+            stats = {
+                "grades": {g.grade: int(counts.get(g.grade, 0)) for g in model.card.grades},
+                "over_limit": totals.over_limit,
+                "mean_score": round(float(np.mean(np.concatenate(totals.scores))), 2),
+                "overrides": totals.overrides,
+            }
+            store.execute(
+                "UPDATE score_runs SET customers = ?, stats = ? WHERE id = ?",
+                (totals.customers, json.dumps(stats), run_id),
+            )
+    return {
+        "run": run_id,
+        "model": model.label,
+        "as_of": as_of.isoformat(),
+        "customers": totals.customers,
+        **{f"grade_{g.grade}": int(counts.get(g.grade, 0)) for g in model.card.grades},
+        "over_limit": stats["over_limit"],
+        "overrides": stats["overrides"],
+    }
+
+
+class _Totals:
+    """What a score run records about all its parts."""
+
+    def __init__(self) -> None:
+        self.customers = 0
+        self.grades: Counter[str] = Counter()
+        self.over_limit = 0
+        self.overrides = 0
+        self.scores: list[np.ndarray] = []
+
+
+def _score_part(
+    store: Store,
+    model: ModelRecord,
+    cfg: ScoringConfig,
+    run_id: int,
+    frame: pd.DataFrame,
+    totals: _Totals,
+    say: Progress,
+) -> None:
+    """Score one part of the customers and write its rows (inside the run's transaction)."""
     if frame.empty:
-        raise InputError("no customers to score")
-    missing = [f.name for f in model.card.factors if f.name not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{model.label} uses factors the store does not provide ({', '.join(missing)}); "
-            "it was trained on a file: use `riskcli score apply`"
-        )
+        return
     say("scoring")
     bins = np.empty((len(frame), len(model.card.factors)), dtype=np.int64)
     from riskcli.services.scoring.engine import bin_index
@@ -356,56 +433,34 @@ def run(
     blobs = [row.tobytes() for row in packed]
     reasons = np.asarray(s.reasons, dtype=object)
     n_reasons = reasons.shape[1]
+    # the store keeps the top four
     cols = [reasons[:, j].tolist() if j < n_reasons else [None] * len(frame) for j in range(4)]
-    if n_reasons > 4:  # the store keeps the top four
-        pass
-    counts = pd.Series(grade).value_counts().to_dict()
-    stats = {
-        "grades": {g.grade: int(counts.get(g.grade, 0)) for g in model.card.grades},
-        "over_limit": int(over.sum()),
-        "mean_score": round(float(np.mean(s.score)), 2),
-        "overrides": int(np.sum(np.asarray(s.override, dtype=object) != None)),  # noqa: E711
-    }
+    score = np.asarray(s.score, dtype=np.float64)
+    totals.customers += len(frame)
+    totals.grades.update(grade.tolist())
+    totals.over_limit += int(over.sum())
+    totals.overrides += int(np.sum(np.asarray(s.override, dtype=object) != None))  # noqa: E711
+    totals.scores.append(score)
     say("writing")
-    with store.transaction():
-        cur = store.execute(
-            "INSERT INTO score_runs (model_id, created_at, created_by, as_of, customers, params, "
-            "stats) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                model.id, now(), store.user, as_of.isoformat(), len(frame),
-                json.dumps({"customer": customer, "limits": cfg.limits.model_dump(mode="json")}),
-                json.dumps(stats),
-            ),
-        )  # fmt: skip
-        run_id = int(cur.lastrowid)
-        rows = zip(
-            [run_id] * len(frame),
-            frame["customer_id"].astype(int).tolist(),
-            np.asarray(s.score, dtype=np.float64).tolist(),
-            np.round(np.asarray(s.pd, dtype=np.float64), 6).tolist(),
-            grade.tolist(),
-            *cols,
-            blobs,
-            recommended.tolist(),
-            current.tolist(),
-            over.tolist(),
-            strict=True,
-        )
-        store.executemany(
-            "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, "
-            "reason3, reason4, bins, recommended_limit, current_limit, over_limit) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    return {
-        "run": run_id,
-        "model": model.label,
-        "as_of": as_of.isoformat(),
-        "customers": len(frame),
-        **{f"grade_{g.grade}": int(counts.get(g.grade, 0)) for g in model.card.grades},
-        "over_limit": stats["over_limit"],
-        "overrides": stats["overrides"],
-    }
+    rows = zip(
+        [run_id] * len(frame),
+        frame["customer_id"].astype(int).tolist(),
+        score.tolist(),
+        np.round(np.asarray(s.pd, dtype=np.float64), 6).tolist(),
+        grade.tolist(),
+        *cols,
+        blobs,
+        recommended.tolist(),
+        current.tolist(),
+        over.tolist(),
+        strict=True,
+    )
+    store.executemany(
+        "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, "
+        "reason3, reason4, bins, recommended_limit, current_limit, over_limit) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def latest_run(store: Store, run_id: int | None = None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import UsageError
@@ -121,16 +122,6 @@ def evaluate(
     cands["rank"] = cands["severity"].map(SEVERITY_RANK).astype("int64")
     cands = cands.sort_values("rank", ascending=False, kind="stable").drop_duplicates("key")
     return cands.reset_index(drop=True), ran, skipped
-
-
-def _external_ids(frames: loader.Frames, cands: pd.DataFrame) -> pd.Series:
-    """customer id -> external id for the customers of the candidates."""
-    wanted = cands["customer_id"].dropna().unique()
-    customers = frames.frames.get("customers")
-    if customers is not None and "external_id" in customers.columns:
-        known = customers.set_index("id")["external_id"]
-        return known.reindex(wanted)
-    return pd.Series(dtype=object)
 
 
 @contextmanager
@@ -243,9 +234,12 @@ WHERE condition_active = 1 AND last_run_id != :run
   AND rule IN (SELECT rule FROM temp.mon_rules)
   AND NOT EXISTS (SELECT 1 FROM temp.mon_cand c WHERE c.key = alerts.dedup_key)
 """
+# `pos` is the candidate's row in the run's candidate frame (which holds what was written)
 OUTPUT_SQL = """
-SELECT a.dedup_key AS key, a.id, e.event AS change, a.status
+SELECT c.pos, a.id, e.event AS change, a.status, cu.external_id AS customer
 FROM alert_events e JOIN alerts a ON a.id = e.alert_id
+JOIN temp.mon_cand c ON c.key = a.dedup_key
+LEFT JOIN customers cu ON cu.id = a.customer_id
 WHERE e.run_id = ? AND e.event IN ('opened', 'escalated', 'reopened')
 """
 OUTPUT_COLUMNS = ["id", "change", "severity", "rule", "customer", "subject", "title", "action",
@@ -268,7 +262,8 @@ def _write(
     conn.execute("DROP TABLE IF EXISTS temp.mon_reopen")
     conn.execute(
         "CREATE TEMP TABLE mon_cand (key TEXT NOT NULL, rule TEXT, customer_id INTEGER, "
-        "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT)"
+        "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT, "
+        "pos INTEGER)"
     )
     conn.execute("CREATE TEMP TABLE mon_rules (rule TEXT PRIMARY KEY, auto INTEGER)")
     conn.executemany(
@@ -278,12 +273,15 @@ def _write(
     started = time.perf_counter()
     if not cands.empty:
         cid = cands["customer_id"].astype(object).where(cands["customer_id"].notna(), None)
+        # plain lists: iterating an arrow-backed string column costs a Python call per value
         rows = zip(
-            cands["key"], cands["rule"], cid, cands["subject"], cands["severity"],
-            cands["rank"].astype(int).tolist(), cands["title"], cands["evidence"],
-            cands["action"], strict=True,
+            *(cands[c].tolist() for c in ("key", "rule")), cid.tolist(),
+            *(cands[c].tolist() for c in ("subject", "severity")),
+            cands["rank"].astype(int).tolist(),
+            *(cands[c].tolist() for c in ("title", "evidence", "action")),
+            range(len(cands)), strict=True,
         )  # fmt: skip
-        conn.executemany("INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany("INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     # one sort after the bulk insert is cheaper than keeping the index up to date row by row
     conn.execute("CREATE UNIQUE INDEX temp.mon_cand_key ON mon_cand(key)")
     if timings is not None:
@@ -313,7 +311,8 @@ def _write(
             "SELECT event, count(*) FROM alert_events WHERE run_id = ? GROUP BY event", (run_id,)
         ).fetchall()
     )
-    for table in ("mon_cand", "mon_rules", "mon_reopen"):
+    # temp.mon_cand stays for `output_alerts`
+    for table in ("mon_rules", "mon_reopen"):
         conn.execute(f"DROP TABLE temp.{table}")
     return {
         "new": int(counts.get("opened", 0)),
@@ -322,18 +321,19 @@ def _write(
     }
 
 
-def output_alerts(
-    store: Store, run_id: int, cands: pd.DataFrame, external_ids: pd.Series
-) -> pd.DataFrame:
+def output_alerts(store: Store, run_id: int, cands: pd.DataFrame) -> pd.DataFrame:
     """The alerts this run opened, escalated or reopened, most severe first, built from the
-    candidates (which hold what was written) and the ids the store gave them. `evidence` stays
-    JSON text: see `parse_evidence`."""
-    changed = store.query_df(OUTPUT_SQL, (run_id,))
-    if changed.empty:
+    candidates (which hold what was written; `_write` leaves them in temp.mon_cand) and the
+    ids the store gave them. `evidence` stays JSON text: see `parse_evidence`."""
+    rows = store.execute(OUTPUT_SQL, (run_id,)).fetchall()
+    if not rows:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    frame = changed.merge(cands, on="key", how="inner", validate="one_to_one")
-    frame["change"] = frame["change"].replace({"opened": "new"})
-    frame["customer"] = frame["customer_id"].map(external_ids)
+    pos, ids, change, status, customer = zip(*rows, strict=True)
+    frame = cands.iloc[list(pos)].reset_index(drop=True)
+    frame["id"] = np.array(ids, dtype=np.int64)
+    frame["change"] = pd.Series(change, dtype="str").replace({"opened": "new"})
+    frame["status"] = pd.Series(status, dtype="str")
+    frame["customer"] = pd.Series(customer, dtype="str")
     frame = frame.sort_values(["rank", "id"], ascending=[False, True], kind="stable")
     out: pd.DataFrame = frame[OUTPUT_COLUMNS].reset_index(drop=True)
     return out
@@ -388,7 +388,6 @@ def run_monitor(
         cands, ran, skipped = evaluate(frames, rules, config, progress=progress, timings=timings)
         timings["rules"] = time.perf_counter() - t0
         timings["cpu:rules"] = time.process_time() - c0
-        external_ids = _external_ids(frames, cands)
         del frames
         t0, c0 = time.perf_counter(), time.process_time()
         with store.transaction():
@@ -408,7 +407,8 @@ def run_monitor(
             )
             open_total = int(store.scalar("SELECT count(*) FROM alerts WHERE status != 'resolved'"))
             t1 = time.perf_counter()
-            alerts = output_alerts(store, run_id, cands, external_ids)
+            alerts = output_alerts(store, run_id, cands)
+            store.execute("DROP TABLE temp.mon_cand")
             timings["write:output"] = time.perf_counter() - t1
             _pause_for_tests()
             duration = time.perf_counter() - started

@@ -105,6 +105,44 @@ def _int_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) 
     return _matrix(store, sql, width, np.int64, params)
 
 
+#: rows of `_packed_ints` per chunk at most (bounds the size of one packed string)
+PACK_SPAN = 2_000_000
+#: what a NULL integer becomes in `_packed_ints` (outside any window of day numbers)
+NULL_INT = -(2**62)
+
+
+def _packed_ints(
+    store: Any,
+    exprs: list[str],
+    tail: str,
+    params: tuple[Any, ...] = (),
+    *,
+    key: str,
+    lo: int,
+    hi: int,
+    span: int = PACK_SPAN,
+) -> np.ndarray:
+    """Integer columns as one int64 matrix without a Python object per value: SQLite joins
+    each chunk of rows into one comma-separated string (inside `sqlite3_step`, so without the
+    GIL) and numpy parses it. `tail` is the FROM/WHERE part; rows are taken in ranges of
+    `key` (an indexed integer, e.g. the rowid) from `lo` to `hi`, `span` values at a time.
+    A NULL becomes `NULL_INT`."""
+    cells = ", ".join(f"coalesce({e}, {NULL_INT})" for e in exprs)
+    sql = f"SELECT group_concat(concat_ws(',', {cells}), ',') {tail} AND {key} >= ? AND {key} < ?"
+    parts: list[np.ndarray] = []
+    for start in range(lo, hi + 1, span):
+        text = store.execute(sql, (*params, start, start + span)).fetchone()[0]
+        if text:
+            parts.append(np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, len(exprs)))
+    width = len(exprs)
+    return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
+
+
+def _id_range(store: Any, table: str, column: str = "id") -> tuple[int, int]:
+    lo, hi = store.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
+    return (0, -1) if lo is None else (int(lo), int(hi))
+
+
 def _float_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
     """A numeric result that may hold NULL as one float64 matrix (NULL becomes NaN)."""
     return _matrix(store, sql, width, np.float64, params)
@@ -139,11 +177,13 @@ def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
     """Two passes: every transaction inside the longest window (one table scan), then, through
     the (customer_id, date) index, the earlier history of the customers with a recent
     transaction of an anomaly kind."""
-    cols = f"id, customer_id, {_kind_sql('kind', TX_KINDS)}, {day_sql('date')}, amount"
+    cols = ["id", "customer_id", _kind_sql("kind", TX_KINDS), day_sql("date"), "amount"]
     since, as_of = iso_date(plan.tx_since), iso_date(plan.as_of)
-    recent = _int_matrix(
-        store, f"SELECT {cols} FROM transactions WHERE date > ? AND date <= ?", 5, (since, as_of)
-    )
+    lo, hi = _id_range(store, "transactions")
+    recent = _packed_ints(
+        store, cols, "FROM transactions WHERE date > ? AND date <= ?", (since, as_of),
+        key="id", lo=lo, hi=hi,
+    )  # fmt: skip
     if plan.anomaly_since is None or not plan.anomaly_kinds:
         return _tx_frame(recent)
     codes = [TX_KINDS.index(k) for k in plan.anomaly_kinds if k in TX_KINDS]
@@ -152,12 +192,16 @@ def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
     )
     _temp_ids(store, "mon_tx_customers", active)
     marks = ",".join("?" * len(plan.anomaly_kinds))
-    history = _int_matrix(
+    history = _packed_ints(
         store,
-        f"SELECT {cols} FROM transactions WHERE customer_id IN temp.mon_tx_customers "
+        cols,
+        "FROM transactions WHERE customer_id IN temp.mon_tx_customers "
         f"AND date <= ? AND kind IN ({marks})",
-        5,
         (since, *plan.anomaly_kinds),
+        key="customer_id",
+        lo=int(active.min()) if len(active) else 0,
+        hi=int(active.max()) if len(active) else -1,
+        span=PACK_SPAN // 20,
     )
     store.execute("DROP TABLE temp.mon_tx_customers")
     return _tx_frame(np.concatenate([recent, history]))
@@ -186,11 +230,7 @@ def _days(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> None:
     """The m001_core tables the enabled rules need, pre-filtered by `plan`."""
     if "customers" in wanted:
-        frames.frames["customers"] = _frame(
-            store,
-            "SELECT id, external_id, industry, region, credit_limit FROM customers",
-            ["id", "external_id", "industry", "region", "credit_limit"],
-        )
+        frames.frames["customers"] = load_customers(store)
     if "receivables" in wanted:
         frames.frames["receivables"] = _days(
             _frame(
@@ -217,6 +257,51 @@ def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> N
         )
     if "interactions" in wanted:
         frames.frames["interactions"] = load_interactions(store, plan)
+
+
+def _labels(store: Any, table: str, column: str) -> tuple[list[str], str]:
+    """The distinct values of a text column (from its index when it has one) and SQL that
+    turns the column into their position (NULL and anything else: -1)."""
+    values = [
+        str(r[0])
+        for r in store.execute(
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1"
+        )
+    ]
+    whens = " ".join(f"WHEN {_quote(v)} THEN {i}" for i, v in enumerate(values))
+    return values, (f"CASE {column} {whens} ELSE -1 END" if values else "-1")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _decode(codes: np.ndarray, values: list[str]) -> np.ndarray:
+    """Codes from `_labels` back to an object array of strings (None for -1)."""
+    table = np.array([*values, None], dtype=object)
+    out: np.ndarray = table[np.where(codes < 0, len(values), codes)]
+    return out
+
+
+def load_customers(store: Any) -> pd.DataFrame:
+    """Every customer's limit, industry and region, fetched as numbers (the text columns
+    as codes of their distinct values). The external id is not loaded: only the output
+    needs it, for far fewer customers (see `engine.output_alerts`)."""
+    industries, industry_sql = _labels(store, "customers", "industry")
+    regions, region_sql = _labels(store, "customers", "region")
+    lo, hi = _id_range(store, "customers")
+    m = _packed_ints(
+        store, ["id", "credit_limit", industry_sql, region_sql], "FROM customers WHERE 1",
+        key="id", lo=lo, hi=hi,
+    )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id": m[:, 0],
+            "industry": _decode(m[:, 2], industries),
+            "region": _decode(m[:, 3], regions),
+            "credit_limit": m[:, 1],
+        }
+    )
 
 
 def load_credit_reports(store: Any) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import shutil
 import tempfile
@@ -28,6 +29,9 @@ from riskcli.domain.errors import InputError
 from riskcli.services.importing.encoding import SAMPLE_BYTES, detect_encoding, normalise_name
 
 FORMATS = ("csv", "tsv", "jsonl", "json", "xlsx")
+# arrow's CSV reader reads about 35 blocks ahead of the consumer: small blocks keep that read-ahead
+# (and so memory) flat however large the file is; blocks are gathered into chunks of rows
+CSV_BLOCK = 1 << 20
 _EXTENSIONS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
     ".ndjson": "jsonl", ".json": "json", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -164,9 +168,7 @@ def _csv(src: Source, chunk_size: int) -> Iterator[Chunk]:
     try:
         reader = pcsv.open_csv(
             src.path,
-            read_options=pcsv.ReadOptions(
-                encoding=src.encoding or "utf8", block_size=max(1 << 20, avg * chunk_size)
-            ),
+            read_options=pcsv.ReadOptions(encoding=src.encoding or "utf8", block_size=CSV_BLOCK),
             parse_options=pcsv.ParseOptions(
                 delimiter="\t" if src.fmt == "tsv" else ",", newlines_in_values=True
             ),
@@ -176,14 +178,20 @@ def _csv(src: Source, chunk_size: int) -> Iterator[Chunk]:
                 quoted_strings_can_be_null=False,
             ),
         )
-        for batch in reader:
-            n = batch.num_rows
-            if not n:
-                continue
-            table = pa.Table.from_batches([batch])
-            lines = np.arange(start, start + n)
-            start += n
-            yield Chunk(table, lines, min(src.size, (start - 1) * avg))
+        batches: list[pa.RecordBatch] = []
+        held = 0
+        for batch in itertools.chain(reader, [None]):
+            if batch is not None:
+                batches.append(batch)
+                held += batch.num_rows
+            while held and (held >= chunk_size or batch is None):
+                table = pa.Table.from_batches(batches, schema=reader.schema)
+                part, rest = table.slice(0, chunk_size), table.slice(chunk_size)
+                batches, held = rest.to_batches(), rest.num_rows
+                n = part.num_rows
+                lines = np.arange(start, start + n)
+                start += n
+                yield Chunk(part, lines, min(src.size, (start - 1) * avg))
     except pa.ArrowInvalid as exc:
         raise InputError(f"{src.name}: malformed {src.fmt.upper()}: {_safe_arrow(exc)}") from None
 

@@ -3,8 +3,10 @@
 One call is one transaction over all its files: an error, a Ctrl-C, a kill or too many rejects
 leave the store as it was. Upserts key on the external id (or the natural key for credit reports
 and financials) and compare a `row_hash` of the normalised values, so re-importing a file changes
-nothing. Memory stays flat: only one chunk is held at a time, plus 16 bytes per row for the
-duplicate-key check.
+nothing. Memory stays flat as a file grows: one chunk is held at a time; keys seen earlier in the
+file are found through the store itself (the target table's unique key on a first load, else a
+scratch table of key hashes inside the same transaction), never in a per-row list in memory.
+The customer-id cache is bounded by the store's book, not by the file.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ KINDS: dict[str, str] = {
 CHUNK_ROWS = 100_000
 BULK_CUSTOMER_LOOKUP = 20_000  # distinct unseen customers in a chunk that trigger one full scan
 SAMPLE_LINES = 5  # line numbers shown per reason on the terminal
+# keys seen earlier in a file that is upserted: a table in the store (encrypted, bounded by the
+# page cache), created and dropped inside the import's transaction, so it never outlives it
+SCRATCH = "import_scratch_keys"
 
 
 @dataclass(frozen=True)
@@ -102,11 +107,15 @@ _NUMERIC_KINDS = ("money", "int", "flag")
 
 
 def insert_sql(kind: str) -> str:
-    """A plain INSERT: used while the table was empty when the file started (a first load),
-    where no key can exist yet and duplicates inside the file are already rejected."""
+    """A plain INSERT for a first load (the table was empty when the file started): any key
+    already there was written by an earlier chunk of this file, so that row is a duplicate and
+    is skipped; `_FileImport._first_load` finds and reports it."""
     target = TARGETS[kind]
     cols = [c for _, c in target.columns] + ["row_hash"]
-    return f"INSERT INTO {target.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    return (
+        f"INSERT INTO {target.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+        f"ON CONFLICT ({', '.join(target.conflict)}) DO NOTHING"
+    )
 
 
 def upsert_sql(kind: str) -> str:
@@ -323,8 +332,11 @@ class _FileImport:
         self.all_customers_loaded = False
         self._index: pd.Index | None = None
         self._index_ids = np.empty(0, dtype=np.int64)
-        self.seen_hash = np.empty(0, dtype=np.uint64)
-        self.seen_line = np.empty(0, dtype=np.int64)
+        self.first_load = False
+        # first load: rows this file inserted, as runs of consecutive rowids on consecutive lines
+        # (one run per chunk unless rows were rejected), so a duplicate can name its first line
+        self._run_rowids: list[np.ndarray] = []
+        self._run_lines: list[np.ndarray] = []
         self.problems: Counter[tuple[str, str]] = Counter()
         self.samples: dict[tuple[str, str], list[int]] = {}
         self.res = FileResult(kind, src.name, src.sha256, src.fmt, src.encoding)
@@ -334,8 +346,12 @@ class _FileImport:
         self.res.started_at = _now()
         table = self.target.table
         before = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
-        if before == 0:
+        self.first_load = before == 0
+        if self.first_load:
             self.sql = insert_sql(self.kind)
+        else:
+            self.store.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+            self.store.execute(f"CREATE TABLE {SCRATCH} (h INTEGER PRIMARY KEY, line INTEGER)")
         changes = 0
         valid = 0
         reported = 0
@@ -346,22 +362,21 @@ class _FileImport:
             checked = check_frame(self.kind, frame)
             self._resolve_customers(checked)
             self._derive_keys(checked)
-            self._duplicates(checked, lines)
+            written, wrote = self._write(checked, lines)
             self._reject(chunk.table, keep, checked, lines)
             self.res.rows += len(lines)
-            good = np.flatnonzero(checked.ok)
-            valid += len(good)
-            if len(good):
-                # rowcount sums each row's direct changes: inserted or updated, 0 when the row
-                # hash matched; changes made by triggers (e.g. the erasure guard) do not count
-                cur = self.store.executemany(self.sql, self._rows(checked, good))
-                changes += int(cur.rowcount)
+            valid += wrote
+            changes += written
             if progress is not None:
                 done = chunk.bytes_read or self.src.size
                 progress(max(0, done - reported))
                 reported = max(reported, done)
-        after = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
-        self.res.inserted = after - before
+        if self.first_load:
+            self.res.inserted = changes
+        else:
+            self.store.execute(f"DROP TABLE {SCRATCH}")
+            after = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
+            self.res.inserted = after - before
         self.res.updated = changes - self.res.inserted
         self.res.unchanged = valid - changes
         self.res.problems = [
@@ -403,15 +418,25 @@ class _FileImport:
         idx = np.flatnonzero(c.ok)
         ids = np.full(len(ext), None, dtype=object)
         if len(idx):
-            wanted = [str(w) for w in pd.unique(ext[idx]) if w not in self.customer_ids]
-            if len(wanted) > BULK_CUSTOMER_LOOKUP and not self.all_customers_loaded:
+            # each distinct customer of the chunk is looked up once, rows take theirs by code
+            codes, uniques = pd.factorize(ext[idx])
+            found = self._customer_row_ids(uniques)[codes]
+            missing = found < 0
+            c.reject(idx[missing], "customer_id", "unknown customer")
+            ids[idx[~missing]] = found[~missing].astype(object)
+        c.values["customer_id"] = ids
+
+    def _customer_row_ids(self, uniques: np.ndarray) -> np.ndarray:
+        """Row ids of distinct external ids (-1 when unknown), from the cache or the store."""
+        if not self.all_customers_loaded:
+            wanted = [str(w) for w in uniques.tolist() if w not in self.customer_ids]
+            if len(wanted) > BULK_CUSTOMER_LOOKUP:
                 # most of the book is referenced: one scan of the unique index beats many probes
                 self.customer_ids.update(
                     self.store.execute("SELECT external_id, id FROM customers").fetchall()
                 )
                 self.all_customers_loaded = True
-                wanted = []
-            if wanted and not self.all_customers_loaded:
+            elif wanted:
                 self.customer_ids.update(
                     self.store.execute(
                         "SELECT external_id, id FROM customers WHERE external_id IN "
@@ -419,21 +444,14 @@ class _FileImport:
                         (json.dumps(wanted, ensure_ascii=False),),
                     ).fetchall()
                 )
-            if self.all_customers_loaded:
-                if self._index is None:  # a C hash table over the whole book, built once
-                    self._index = pd.Index(list(self.customer_ids), dtype=object)
-                    self._index_ids = np.fromiter(self.customer_ids.values(), dtype=np.int64)
-                pos = self._index.get_indexer(pd.Index(ext[idx], dtype=object))
-                missing = pos < 0
-                found = self._index_ids[pos[~missing]].astype(object)
-            else:
-                get = self.customer_ids.get
-                looked = np.array([get(x) for x in ext[idx].tolist()], dtype=object)
-                missing = looked == None  # noqa: E711
-                found = looked[~missing]
-            c.reject(idx[missing], "customer_id", "unknown customer")
-            ids[idx[~missing]] = found
-        c.values["customer_id"] = ids
+        if self.all_customers_loaded:
+            if self._index is None:  # a C hash table over the whole book, built once
+                self._index = pd.Index(list(self.customer_ids), dtype=object)
+                self._index_ids = np.fromiter(self.customer_ids.values(), dtype=np.int64)
+            pos = self._index.get_indexer(pd.Index(uniques, dtype=object))
+            return np.where(pos >= 0, self._index_ids[pos], -1)
+        get = self.customer_ids.get
+        return np.array([get(u, -1) for u in uniques.tolist()], dtype=np.int64)
 
     def _derive_keys(self, c: Checked) -> None:
         """Interactions without an id get one from customer, kind, date and note."""
@@ -447,32 +465,119 @@ class _FileImport:
         hashed = _hash_columns({p: c.values[p][blank] for p in parts}, ())
         key[blank] = np.array([f"auto-{h:016x}" for h in hashed.tolist()], dtype=object)
 
-    def _duplicates(self, c: Checked, lines: np.ndarray) -> None:
-        """A key seen earlier in the file makes the later row a reject."""
-        idx = np.flatnonzero(c.ok)
-        if not len(idx):
-            return
+    def _write(self, c: Checked, lines: np.ndarray) -> tuple[int, int]:
+        """Write the chunk's valid rows; a key seen earlier in the file makes the later row a
+        reject. Returns (rows changed in the store, rows written or left unchanged)."""
+        good = np.flatnonzero(c.ok)
+        if not len(good):
+            return 0, 0
         key_fields = [self._hash_name(k) for k in KEYS[self.kind]]
-        h = combine_hashes([self._column_hash(c, k)[idx] for k in key_fields])
-        row_lines = lines[idx].astype(np.int64)
-        later_in_chunk = pd.Series(h).duplicated().to_numpy()
-        earlier = np.zeros(len(h), dtype=bool)
-        pos = np.zeros(len(h), dtype=np.int64)
-        if len(self.seen_hash):
-            pos = np.minimum(np.searchsorted(self.seen_hash, h), len(self.seen_hash) - 1)
-            earlier = self.seen_hash[pos] == h
-        dup = earlier | later_in_chunk
+        h = combine_hashes([self._column_hash(c, k)[good] for k in key_fields])
+        codes, uniques = pd.factorize(h)
+        first = np.zeros(len(h), dtype=bool)
+        leaders = np.flatnonzero(np.diff(codes, prepend=-1) > 0)  # codes grow on first sight
+        if len(leaders) != len(uniques):  # only when a key repeats in the chunk
+            leaders = np.unique(codes, return_index=True)[1]
+        first[leaders] = True
+        row_lines = lines[good].astype(np.int64)
+        first_line = row_lines[leaders]  # per distinct key: the line it was first seen on
+        earlier = np.zeros(len(leaders), dtype=bool)  # per distinct key: seen in an earlier chunk
+        if self.first_load:
+            changes, earlier_lines = self._first_load(c, good[leaders], row_lines[leaders])
+        else:
+            earlier_lines = self._seen_before(h[leaders], row_lines[leaders])
+            ok = np.flatnonzero(earlier_lines < 0)
+            changes = 0
+            if len(ok):
+                cur = self.store.executemany(self.sql, self._rows(c, good[leaders[ok]]))
+                changes = int(cur.rowcount)
+        earlier = earlier_lines >= 0
+        first_line = np.where(earlier, earlier_lines, first_line)
+        dup = ~first | earlier[codes]
         if dup.any():
-            first_line = pd.Series(row_lines).groupby(h).transform("first").to_numpy()
-            if len(self.seen_hash):
-                first_line = np.where(earlier, self.seen_line[pos], first_line)
-            reasons = np.array([f"duplicate key (first on line {n})" for n in first_line[dup]])
-            c.reject(idx[dup], KEYS[self.kind][-1], reasons)
+            reasons = np.array(
+                [f"duplicate key (first on line {n})" for n in first_line[codes[dup]]]
+            )
+            c.reject(good[dup], KEYS[self.kind][-1], reasons)
             self.res.duplicate_keys += int(dup.sum())
-        merged_h = np.concatenate([self.seen_hash, h[~dup]])
-        merged_l = np.concatenate([self.seen_line, row_lines[~dup]])
-        order = np.argsort(merged_h, kind="stable")
-        self.seen_hash, self.seen_line = merged_h[order], merged_l[order]
+        # rowcount sums each row's direct changes: inserted or updated, 0 when the row hash
+        # matched; changes made by triggers (e.g. the erasure guard) do not count
+        return changes, int(len(good) - dup.sum())
+
+    def _first_load(self, c: Checked, pos: np.ndarray, lines: np.ndarray) -> tuple[int, np.ndarray]:
+        """Insert rows (distinct keys) into the table the file started on empty. A row whose key
+        an earlier chunk inserted is skipped by the INSERT; returns (rows inserted, for each row
+        the line its key was first inserted from or -1)."""
+        table = self.target.table
+        start = int(self.store.scalar(f"SELECT coalesce(max(rowid), 0) FROM {table}")) + 1
+        inserted = int(self.store.executemany(self.sql, self._rows(c, pos)).rowcount)
+        earlier_lines = np.full(len(pos), -1, dtype=np.int64)
+        if inserted < len(pos):
+            rowids, where = self._existing_rowids(c, pos, start)
+            earlier_lines[where] = self._lines_of(rowids)
+        written = lines[earlier_lines < 0]
+        if len(written) != inserted:
+            raise RuntimeError(f"{table}: {inserted} rows inserted, {len(written)} expected")
+        if inserted:
+            breaks = np.flatnonzero(np.diff(written) != 1) + 1
+            starts = np.concatenate([[0], breaks])
+            self._run_rowids.append(start + starts)
+            self._run_lines.append(written[starts])
+        return inserted, earlier_lines
+
+    def _existing_rowids(
+        self, c: Checked, pos: np.ndarray, below: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rowids (< below) of rows already holding the keys of rows `pos`, and which rows."""
+        target = self.target
+        columns = dict((col, f) for f, col in target.columns)
+        keys = [c.values[columns[col]][pos].tolist() for col in target.conflict]
+        if len(keys) == 1:
+            payload = json.dumps(keys[0], ensure_ascii=False)
+            match = f"t.{target.conflict[0]} = j.value"
+        else:
+            payload = json.dumps([list(k) for k in zip(*keys, strict=True)], ensure_ascii=False)
+            match = " AND ".join(
+                f"t.{col} = json_extract(j.value, '$[{i}]')"
+                for i, col in enumerate(target.conflict)
+            )
+        found = self.store.execute(
+            f"SELECT j.key, t.rowid FROM json_each(?) AS j JOIN {target.table} AS t ON {match} "
+            "WHERE t.rowid < ?",
+            (payload, below),
+        ).fetchall()
+        arr = np.array(found, dtype=np.int64).reshape(-1, 2)
+        return arr[:, 1], arr[:, 0]
+
+    def _lines_of(self, rowids: np.ndarray) -> np.ndarray:
+        """The file line each rowid this file inserted came from (see `_first_load`)."""
+        starts = np.concatenate(self._run_rowids)
+        first_lines = np.concatenate(self._run_lines)
+        run = np.searchsorted(starts, rowids, side="right") - 1
+        return np.asarray(first_lines[run] + (rowids - starts[run]), dtype=np.int64)
+
+    def _seen_before(self, h: np.ndarray, lines: np.ndarray) -> np.ndarray:
+        """Record distinct key hashes with their lines in the scratch table; for each, the line
+        an earlier chunk recorded it from, or -1."""
+        order = np.argsort(h, kind="stable")  # B-tree inserts in key order are cheaper
+        signed = h.view(np.int64)
+        cur = self.store.executemany(
+            f"INSERT OR IGNORE INTO {SCRATCH} (h, line) VALUES (?, ?)",
+            zip(signed[order].tolist(), lines[order].tolist(), strict=True),
+        )
+        earlier = np.full(len(h), -1, dtype=np.int64)
+        if int(cur.rowcount) < len(h):
+            found = self.store.execute(
+                f"SELECT s.h, s.line FROM json_each(?) AS j JOIN {SCRATCH} AS s ON s.h = j.value",
+                (json.dumps(signed.tolist()),),
+            ).fetchall()
+            got = pd.Series(
+                np.array([r[1] for r in found], dtype=np.int64),
+                index=np.array([r[0] for r in found], dtype=np.int64),
+            )
+            stored = got.reindex(signed).to_numpy()
+            earlier = np.where(stored != lines, stored, -1).astype(np.int64)
+        return earlier
 
     def _column_hash(self, c: Checked, name: str) -> np.ndarray:
         """Per-chunk cache: the key column is hashed once for duplicates and row hashes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 
@@ -216,8 +217,9 @@ def test_two_readers_give_the_frame_of_one(book: Store, monkeypatch: pytest.Monk
     monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
     with F.factor_parts(book, AS_OF) as parts:
         frames = list(parts)
-    assert len(frames) == 2 and all(len(f) > 500 for f in frames)
-    assert frames[0]["customer_id"].max() < frames[1]["customer_id"].min()
+    assert len(frames) == 1 + F.CHUNKS and all(len(f) > 300 for f in frames)
+    for before, after in itertools.pairwise(frames):
+        assert before["customer_id"].max() < after["customer_id"].min()
     together = pd.concat(frames, ignore_index=True)
     pd.testing.assert_frame_equal(together, F.build_factors(book, AS_OF))
 
@@ -257,3 +259,13 @@ def test_a_failing_second_reader_stores_nothing(
     with pytest.raises(InputError, match="the second reader cannot open the store"):
         svc.run(book, FAST)
     assert _count(book, "score_runs") == 0 and _count(book, "scores") == 0
+
+
+def test_needed_columns_equal_the_full_frame(book: Store) -> None:
+    full = F.build_factors(book, AS_OF)
+    needed = frozenset(["customer_id", "credit_limit", "orders_12m", "avg_dpd_12m", "industry"])
+    part = F.build_factors(book, AS_OF, needed=needed)
+    assert list(part.columns) == list(full.columns)
+    pd.testing.assert_frame_equal(part[sorted(needed)], full[sorted(needed)])
+    assert part["bureau_score"].isna().all() and part["region"].isna().all()
+    assert full["bureau_score"].notna().any() and full["region"].notna().all()

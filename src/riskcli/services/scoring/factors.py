@@ -28,12 +28,12 @@ as-of date are in default already and are left out of training.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,8 @@ FACTOR_DESCRIPTIONS: dict[str, str] = {
 STORE_FACTORS = list(FACTOR_DESCRIPTIONS)
 #: recorded for every customer beside the factors: what the credit limit policy needs
 CONTEXT_COLUMNS = ["customer_id", "credit_limit", "orders_12m", "net_assets"]
+#: the columns of a factor frame
+FRAME_COLUMNS = [*CONTEXT_COLUMNS, *STORE_FACTORS, "in_default"]
 DEFAULT_EXCLUDE = ("bankruptcy", "dishonest_debtor")  # override flags, not points
 
 Progress = Callable[[str], None]
@@ -93,10 +95,11 @@ def parse_horizon(text: str) -> int:
 
 
 def latest_activity(store: Store) -> date | None:
+    # one pass over receivables for both dates (it was two)
     value = store.scalar(
-        "SELECT MAX(d) FROM (SELECT MAX(date) AS d FROM transactions "
-        "UNION ALL SELECT MAX(issue_date) FROM receivables "
-        "UNION ALL SELECT MAX(paid_date) FROM receivables)"
+        "WITH r AS MATERIALIZED (SELECT MAX(issue_date) AS i, MAX(paid_date) AS p "
+        "FROM receivables) SELECT MAX(d) FROM (SELECT MAX(date) AS d FROM transactions "
+        "UNION ALL SELECT i FROM r UNION ALL SELECT p FROM r)"
     )
     return date.fromisoformat(value[:10]) if value else None
 
@@ -116,21 +119,26 @@ _PERIOD_END = """CASE length(period)
   WHEN 7 THEN date(period || '-01', '+1 month', '-1 day')
 END"""
 
+# receivables in two passes, so a model that needs only one of them reads half: the 12-month
+# window of due dates (days past due), and every invoice issued by the as-of date
+_REC_WINDOW_SQL = """
+SELECT customer_id, MAX(dpd), AVG(dpd), SUM(CASE WHEN dpd >= 30 THEN 1 ELSE 0 END)
+FROM (
+  SELECT customer_id, MAX(0, CAST(
+      julianday(CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
+                THEN paid_date ELSE :a END) - julianday(due_date) AS INTEGER)) AS dpd
+  FROM receivables WHERE issue_date <= :a AND due_date > :w AND due_date <= :a {filter}
+) GROUP BY customer_id ORDER BY customer_id
+"""
 _REC_SQL = """
 SELECT customer_id,
-  MAX(CASE WHEN due_date > :w THEN dpd END),
-  AVG(CASE WHEN due_date > :w THEN dpd END),
-  SUM(CASE WHEN due_date > :w AND dpd >= 30 THEN 1 ELSE 0 END),
   SUM(CASE WHEN settled THEN 0 ELSE amount - paid_part END),
   MAX(CASE WHEN NOT settled AND due_date <= :d90 THEN 1 ELSE 0 END),
   julianday(:a) - julianday(MIN(issue_date))
 FROM (
   SELECT customer_id, due_date, issue_date, amount,
     (paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount) AS settled,
-    CASE WHEN paid_date IS NOT NULL AND paid_date <= :a THEN paid_amount ELSE 0 END AS paid_part,
-    CASE WHEN due_date > :a OR due_date <= :w THEN NULL ELSE MAX(0, CAST(
-      julianday(CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
-                THEN paid_date ELSE :a END) - julianday(due_date) AS INTEGER)) END AS dpd
+    CASE WHEN paid_date IS NOT NULL AND paid_date <= :a THEN paid_amount ELSE 0 END AS paid_part
   FROM receivables WHERE issue_date <= :a {filter}
 ) GROUP BY customer_id ORDER BY customer_id
 """
@@ -161,15 +169,22 @@ _CUST_SQL = """
 SELECT id, credit_limit, julianday(:a) - julianday(registered_date) FROM customers
 WHERE (registered_date IS NULL OR registered_date <= :a) {filter} ORDER BY id
 """
-# (query, its numeric output columns after customer_id); MAX(report_date) picks the latest
-# report's row for the other bureau columns (SQLite's bare columns with MAX)
-_PARTS: list[tuple[str, list[str]]] = [
-    (_REC_SQL, ["worst_dpd_12m", "avg_dpd_12m", "late_invoices_12m", "outstanding",
-                "in_default", "invoice_days"]),
-    (_TXN_SQL, ["txn_days", "orders_recent", "orders_prior"]),
-    (_FIN_SQL, ["revenue", "prev_revenue", "total_assets", "total_liabilities",
-                "current_assets", "current_liabilities"]),
-    (_BUR_SQL, ["bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor", "report_day"]),
+# (progress label, query, its numeric output columns after customer_id, the frame columns
+# that need it); MAX(report_date) picks the latest report's row for the other bureau columns
+# (SQLite's bare columns with MAX)
+_PARTS: list[tuple[str, str, list[str], set[str]]] = [
+    ("receivables", _REC_WINDOW_SQL, ["worst_dpd_12m", "avg_dpd_12m", "late_in_window"],
+     {"worst_dpd_12m", "avg_dpd_12m", "late_invoices_12m"}),
+    ("receivables", _REC_SQL, ["outstanding", "in_default", "invoice_days"],
+     {"late_invoices_12m", "utilisation", "tenure_months", "in_default"}),
+    ("txn", _TXN_SQL, ["txn_days", "orders_recent", "orders_prior"],
+     {"orders_12m", "tenure_months", "order_trend"}),
+    ("revenue", _FIN_SQL, ["revenue", "prev_revenue", "total_assets", "total_liabilities",
+                           "current_assets", "current_liabilities"],
+     {"net_assets", "debt_ratio", "current_ratio", "revenue_trend"}),
+    ("bureau", _BUR_SQL, ["bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor",
+                          "report_day"],
+     {"bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor"}),
 ]  # fmt: skip
 
 
@@ -188,7 +203,9 @@ def _numeric_rows(store: Store, sql: str, params: dict[str, Any], k: int) -> np.
         rows = cur.fetchmany(200_000)
         if not rows:
             break
-        flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * k)
+        flat = np.fromiter(
+            itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * k
+        )
         chunks.append(flat.reshape(len(rows), k))
     if not chunks:
         return np.empty((0, k))
@@ -212,8 +229,19 @@ def _params(as_of: date) -> dict[str, Any]:
     }
 
 
-def _frame(store: Store, params: dict[str, Any], where: str, say: Progress) -> pd.DataFrame:
-    """The factor frame of the customers that `where` (a filter on customer_id) selects."""
+def _frame(
+    store: Store,
+    params: dict[str, Any],
+    where: str,
+    say: Progress,
+    needed: frozenset[str] | None = None,
+) -> pd.DataFrame:
+    """The factor frame of the customers that `where` (a filter on customer_id) selects.
+
+    With `needed`, only the queries those columns need run; the other columns are missing
+    (NaN, None) for every customer.
+    """
+    want = set(FRAME_COLUMNS) if needed is None else set(needed)
     # a 256 MB page cache for this connection: the grouped scans re-read the same pages
     store.execute("PRAGMA cache_size = -262144")
     say("customers")
@@ -222,8 +250,12 @@ def _frame(store: Store, params: dict[str, Any], where: str, say: Progress) -> p
     )
     ids = cust[:, 0]
     col: dict[str, np.ndarray] = {"credit_limit": cust[:, 1], "age_days": cust[:, 2]}
-    for sql, names in _PARTS:
-        say(names[0].split("_")[0] if names[0] != "worst_dpd_12m" else "receivables")
+    for label, sql, names, users in _PARTS:
+        if not users & want:
+            for name in names:
+                col[name] = np.full(len(ids), np.nan)
+            continue
+        say(label)
         part = _numeric_rows(
             store, sql.format(filter=where, period_end=_PERIOD_END), params, len(names) + 1
         )
@@ -234,12 +266,19 @@ def _frame(store: Store, params: dict[str, Any], where: str, say: Progress) -> p
             values = np.full(len(ids), np.nan)
             values[pos[ok]] = part[ok, j + 1]
             col[name] = values
-    say("industry and region")
-    text = store.query_df(
-        "SELECT industry, region FROM customers WHERE (registered_date IS NULL OR "
-        f"registered_date <= :a) {where.replace('customer_id', 'id')} ORDER BY id",
-        params,
-    )
+    texts = [c for c in ("industry", "region") if c in want]
+    if texts:
+        say(" and ".join(texts))
+        text = store.query_df(
+            f"SELECT {', '.join(texts)} FROM customers WHERE (registered_date IS NULL OR "
+            f"registered_date <= :a) {where.replace('customer_id', 'id')} ORDER BY id",
+            params,
+        )
+    else:
+        text = pd.DataFrame(index=range(len(ids)))
+    for c in ("industry", "region"):
+        if c not in text:
+            text[c] = pd.Series([None] * len(ids), dtype=object)
     df = pd.DataFrame({"customer_id": ids.astype(np.int64)})
     df["credit_limit"] = col["credit_limit"]
     df["orders_12m"] = np.nan_to_num(col["orders_recent"]) + np.nan_to_num(col["orders_prior"])
@@ -252,7 +291,7 @@ def _frame(store: Store, params: dict[str, Any], where: str, say: Progress) -> p
     df["years_in_business"] = np.round(col["age_days"] / 365.25, 2)
     df["worst_dpd_12m"] = col["worst_dpd_12m"]
     df["avg_dpd_12m"] = np.round(col["avg_dpd_12m"], 2)
-    late = col["late_invoices_12m"]
+    late = col["late_in_window"]
     # a customer with invoices but none due in the window has a clean 12 months (0, not missing)
     df["late_invoices_12m"] = np.where(np.isnan(late) & ~np.isnan(col["invoice_days"]), 0, late)
     df["utilisation"] = np.round(_ratio(np.nan_to_num(col["outstanding"]), col["credit_limit"]), 4)
@@ -269,7 +308,7 @@ def _frame(store: Store, params: dict[str, Any], where: str, say: Progress) -> p
     df["bankruptcy"] = col["bankruptcy"]
     df["dishonest_debtor"] = col["dishonest_debtor"]
     df["in_default"] = np.nan_to_num(col["in_default"]).astype(int)
-    return df[[*CONTEXT_COLUMNS, *STORE_FACTORS, "in_default"]]
+    return df[FRAME_COLUMNS]
 
 
 def build_factors(
@@ -278,8 +317,12 @@ def build_factors(
     *,
     customer: str | None = None,
     progress: Progress | None = None,
+    needed: frozenset[str] | None = None,
 ) -> pd.DataFrame:
     """One row per customer known at the as-of date: context columns + every store factor.
+
+    `needed` (column names) skips the queries no needed column uses; the other columns are then
+    missing for every customer.
 
     One grouped query per table (each ordered by customer), aligned on the customers in numpy;
     NULLs travel as a sentinel so the numbers go straight into arrays, with no Python object
@@ -294,7 +337,7 @@ def build_factors(
             raise InputError(f"no customer {customer!r}")
         params["cid"] = int(cid)
         where = "AND customer_id = :cid"
-    df = _frame(store, params, where, say)
+    df = _frame(store, params, where, say, needed)
     if customer is not None and df.empty:
         raise InputError(f"no customer {customer!r} known at {as_of.isoformat()}")
     return df
@@ -304,10 +347,12 @@ def build_factors(
 
 #: below this many customers a second process costs more than it saves
 PARALLEL_MIN_CUSTOMERS = 50_000
-#: share of the customers read here; the rest is read by the second process meanwhile. Here
-#: also scores and writes, so it reads the smaller part (on an idle 2-core machine at 1,000,000
-#: customers both finish their reading at about the same time).
-LOCAL_SHARE = 0.4
+#: share of the customers (by id range) read here; the second process reads the rest meanwhile,
+#: in CHUNKS parts sent one by one. This process also writes every row, so it reads the smaller
+#: share: on an idle 2-core machine at 1,000,000 customers both processes are then busy until
+#: about the same time.
+LOCAL_SHARE = 0.35
+CHUNKS = 3
 
 
 def _can_fork() -> bool:
@@ -332,8 +377,18 @@ def _unpack(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _read_range(store: Store, params: dict[str, Any], sender: Any) -> None:
-    """In the forked process: read the upper range on a connection of its own, send it back.
+_RANGE = "AND customer_id > :lo AND customer_id <= :hi"
+
+
+def _read_ranges(
+    store: Store,
+    params: dict[str, Any],
+    bounds: list[int],
+    needed: frozenset[str] | None,
+    then: Callable[[pd.DataFrame], Any] | None,
+    sender: Any,
+) -> None:
+    """In the forked process: read each id range on a connection of its own, send it back.
 
     The master key is in this process's memory by inheritance (fork): it never touches a pipe,
     a file, argv or the environment. The parent's connection is left alone.
@@ -343,10 +398,13 @@ def _read_range(store: Store, params: dict[str, Any], sender: Any) -> None:
             store.path, store.master_key, store.keyfile, store.user, store.role, migrate=False
         )
         try:
-            frame = _frame(other, params, "AND customer_id > :split", lambda _m: None)
+            for lo, hi in itertools.pairwise(bounds):
+                part = {**params, "lo": lo, "hi": hi}
+                frame = _frame(other, part, _RANGE, lambda _m: None, needed)
+                sender.send(("ok", _pack(frame) if then is None else then(frame)))
         finally:
             other.close()
-        sender.send(("ok", _pack(frame)))
+        sender.send(("end", None))
     except BaseException as exc:  # reported to the parent, which raises it
         error = exc if isinstance(exc, RiskError) else InputError(f"reading factors: {exc}")
         sender.send(("error", error))
@@ -356,48 +414,61 @@ def _read_range(store: Store, params: dict[str, Any], sender: Any) -> None:
 
 @contextmanager
 def factor_parts(
-    store: Store, as_of: date, *, progress: Progress | None = None
-) -> Iterator[Iterator[pd.DataFrame]]:
+    store: Store,
+    as_of: date,
+    *,
+    progress: Progress | None = None,
+    needed: frozenset[str] | None = None,
+    then: Callable[[pd.DataFrame], Any] | None = None,
+) -> Iterator[Iterator[Any]]:
     """The frame of `build_factors(store, as_of)` as consecutive parts in customer order.
 
     On a large store with two or more CPUs a forked process reads the upper customers on its
-    own connection while this one reads the lower ones; this process can score and write its
-    part before the other arrives. The rows, and their order, equal `build_factors`.
+    own connection while this one reads the lower ones. The rows, and their order, equal
+    `build_factors(store, as_of, needed=needed)`. With `then`, each part arrives as
+    `then(part)`, computed in the process that read it (so row-wise work such as scoring is
+    shared too).
     """
     say = progress or (lambda _m: None)
+    apply = then or (lambda frame: frame)
     params = _params(as_of)
     count = int(store.scalar("SELECT count(*) FROM customers"))
     if count < PARALLEL_MIN_CUSTOMERS or not _can_fork():
-        yield iter([_frame(store, params, "", say)])
+        yield iter([apply(_frame(store, params, "", say, needed))])
         return
-    params["split"] = int(
-        store.scalar(
-            "SELECT id FROM customers ORDER BY id LIMIT 1 OFFSET ?", (int(count * LOCAL_SHARE),)
-        )
-    )
+    lo, hi = (int(v) for v in store.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone())
+    span = hi - lo + 1
+    split = lo - 1 + round(span * LOCAL_SHARE)
+    bounds = [split + round((hi - split) * k / CHUNKS) for k in range(CHUNKS + 1)]
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_read_range, args=(store, params, sender), daemon=True)
+    worker = ctx.Process(
+        target=_read_ranges, args=(store, params, bounds, needed, then, sender), daemon=True
+    )
     worker.start()
     sender.close()
+    finished = False
 
-    received = False
-
-    def parts() -> Iterator[pd.DataFrame]:
-        nonlocal received
-        yield _frame(store, params, "AND customer_id <= :split", say)
-        say("waiting for the second reader")
-        status, payload = receiver.recv()
-        received = True
-        if status != "ok":
-            raise payload
-        yield _unpack(payload)
+    def parts() -> Iterator[Any]:
+        nonlocal finished
+        mine = {**params, "lo": lo - 1, "hi": split}
+        yield apply(_frame(store, mine, _RANGE, say, needed))
+        while True:
+            say("waiting for the second reader")
+            status, payload = receiver.recv()
+            if status == "end":
+                finished = True
+                return
+            if status != "ok":
+                finished = True
+                raise payload
+            yield _unpack(payload) if then is None else payload
 
     try:
         yield parts()
     finally:
         receiver.close()
-        if not received:  # stopped early (an error here): the other part is not wanted
+        if not finished:  # stopped early (an error here): the rest is not wanted
             worker.terminate()
         worker.join()
 

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -325,36 +326,53 @@ def run(
 ) -> dict[str, Any]:
     """Score customers from the store and keep the run (one transaction).
 
-    The factors arrive in parts in customer order (on a large store the second part is read by
-    a second process meanwhile); each part is scored and written as it arrives, inside the one
+    The customers arrive in parts in customer order (on a large store most are read and scored
+    by a second process meanwhile); each part is written as it arrives, inside the one
     transaction, and the run's totals are filled in at the end.
     """
     model = get_model(store, ref)
     if as_of is None:
         as_of = store_factors.latest_activity(store) or date.today()
     say = progress or (lambda _m: None)
+    columns = {*store_factors.CONTEXT_COLUMNS, *store_factors.STORE_FACTORS, "in_default"}
+    missing = [f.name for f in model.card.factors if f.name not in columns]
+    # unseen categories as an error count all customers at once: score them in one go
+    whole = missing or any(
+        f.type == "categorical" and f.unseen_category == "error" for f in model.card.factors
+    )
+    score = partial(_score_part, model, cfg)
+    # only what the model, its overrides and the limit policy read
+    limits = ["customer_id", "credit_limit", "orders_12m", "net_assets"]
+    overrides = [o.factor for o in model.card.overrides]
+    needed = frozenset([*model.card.factor_names, *overrides, *limits])
     with ExitStack() as stack:
         if customer is not None:
-            frame = store_factors.build_factors(store, as_of, customer=customer, progress=say)
-            parts: Iterator[pd.DataFrame] = iter([frame])
-        else:
-            parts = stack.enter_context(store_factors.factor_parts(store, as_of, progress=say))
-        first = next(parts)
-        if first.empty:  # only when every part is empty, as before
-            first = pd.concat([first, *parts], ignore_index=True)
-        if first.empty:
-            raise InputError("no customers to score")
-        missing = [f.name for f in model.card.factors if f.name not in first.columns]
-        if missing:
-            raise InputError(
-                f"{model.label} uses factors the store does not provide ({', '.join(missing)}); "
-                "it was trained on a file: use `riskcli score apply`"
+            frame = store_factors.build_factors(
+                store, as_of, customer=customer, progress=say, needed=needed
             )
-        if any(
-            f.type == "categorical" and f.unseen_category == "error" for f in model.card.factors
-        ):
-            # its error counts the unseen values of all customers: score them in one go
-            first = pd.concat([first, *parts], ignore_index=True)
+            parts: Iterator[Any] = iter([frame if whole else score(frame)])
+        else:
+            parts = stack.enter_context(
+                store_factors.factor_parts(
+                    store, as_of, progress=say, needed=needed, then=None if whole else score
+                )
+            )
+        first = next(parts)
+        if whole:
+            frame = pd.concat([first, *parts], ignore_index=True)
+            if frame.empty:
+                raise InputError("no customers to score")
+            if missing:
+                raise InputError(
+                    f"{model.label} uses factors the store does not provide "
+                    f"({', '.join(missing)}); it was trained on a file: use `riskcli score apply`"
+                )
+            first = score(frame)
+        elif first.customers == 0:  # only when every part is empty, as before
+            rest = list(parts)
+            if not any(p.customers for p in rest):
+                raise InputError("no customers to score")
+            parts = iter(rest)
         params = json.dumps({"customer": customer, "limits": cfg.limits.model_dump(mode="json")})
         with store.transaction():
             cur = store.execute(
@@ -364,8 +382,10 @@ def run(
             )
             run_id = int(cur.lastrowid)
             totals = _Totals()
-            for frame in chain([first], parts):
-                _score_part(store, model, cfg, run_id, frame, totals, say)
+            for part in chain([first], parts):
+                say("writing")
+                part.write(store, run_id)
+                totals.add(part)
             counts = totals.grades
             stats = {
                 "grades": {g.grade: int(counts.get(g.grade, 0)) for g in model.card.grades},
@@ -388,6 +408,47 @@ def run(
     }
 
 
+class _ScoredPart:
+    """The score rows of some customers, ready to write (small enough to cross a pipe)."""
+
+    def __init__(self, **columns: Any) -> None:
+        self.customer_id: np.ndarray = columns["customer_id"]
+        self.score: np.ndarray = columns["score"]
+        self.pd: np.ndarray = columns["pd"]
+        self.grade: np.ndarray = columns["grade"]
+        self.reasons: list[list[Any]] = columns["reasons"]
+        self.blobs: list[bytes] = columns["blobs"]
+        self.recommended: np.ndarray = columns["recommended"]
+        self.current: np.ndarray = columns["current"]
+        self.over: np.ndarray = columns["over"]
+        self.overrides: int = columns["overrides"]
+
+    @property
+    def customers(self) -> int:
+        return len(self.customer_id)
+
+    def write(self, store: Store, run_id: int) -> None:
+        rows = zip(
+            [run_id] * self.customers,
+            self.customer_id.tolist(),
+            self.score.tolist(),
+            self.pd.tolist(),
+            self.grade.tolist(),
+            *self.reasons,
+            self.blobs,
+            self.recommended.tolist(),
+            self.current.tolist(),
+            self.over.tolist(),
+            strict=True,
+        )
+        store.executemany(
+            "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, "
+            "reason3, reason4, bins, recommended_limit, current_limit, over_limit) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
 class _Totals:
     """What a score run records about all its parts."""
 
@@ -398,20 +459,16 @@ class _Totals:
         self.overrides = 0
         self.scores: list[np.ndarray] = []
 
+    def add(self, part: _ScoredPart) -> None:
+        self.customers += part.customers
+        self.grades.update(part.grade.tolist())
+        self.over_limit += int(part.over.sum())
+        self.overrides += part.overrides
+        self.scores.append(part.score)
 
-def _score_part(
-    store: Store,
-    model: ModelRecord,
-    cfg: ScoringConfig,
-    run_id: int,
-    frame: pd.DataFrame,
-    totals: _Totals,
-    say: Progress,
-) -> None:
-    """Score one part of the customers and write its rows (inside the run's transaction)."""
-    if frame.empty:
-        return
-    say("scoring")
+
+def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> _ScoredPart:
+    """Score, PD, grade, reasons and limits of some customers (row by row independent)."""
     bins = np.empty((len(frame), len(model.card.factors)), dtype=np.int64)
     from riskcli.services.scoring.engine import bin_index
 
@@ -428,38 +485,22 @@ def _score_part(
         pd.to_numeric(frame["net_assets"], errors="coerce").to_numpy(dtype=np.float64),
         cfg.limits,
     )
-    over = (current > recommended).astype(np.int64)
-    packed = bins.astype(np.uint8)
-    blobs = [row.tobytes() for row in packed]
     reasons = np.asarray(s.reasons, dtype=object)
     n_reasons = reasons.shape[1]
-    # the store keeps the top four
-    cols = [reasons[:, j].tolist() if j < n_reasons else [None] * len(frame) for j in range(4)]
-    score = np.asarray(s.score, dtype=np.float64)
-    totals.customers += len(frame)
-    totals.grades.update(grade.tolist())
-    totals.over_limit += int(over.sum())
-    totals.overrides += int(np.sum(np.asarray(s.override, dtype=object) != None))  # noqa: E711
-    totals.scores.append(score)
-    say("writing")
-    rows = zip(
-        [run_id] * len(frame),
-        frame["customer_id"].astype(int).tolist(),
-        score.tolist(),
-        np.round(np.asarray(s.pd, dtype=np.float64), 6).tolist(),
-        grade.tolist(),
-        *cols,
-        blobs,
-        recommended.tolist(),
-        current.tolist(),
-        over.tolist(),
-        strict=True,
-    )
-    store.executemany(
-        "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, "
-        "reason3, reason4, bins, recommended_limit, current_limit, over_limit) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+    return _ScoredPart(
+        customer_id=frame["customer_id"].to_numpy(dtype=np.int64),
+        score=np.asarray(s.score, dtype=np.float64),
+        pd=np.round(np.asarray(s.pd, dtype=np.float64), 6),
+        grade=grade,
+        # the store keeps the top four
+        reasons=[
+            reasons[:, j].tolist() if j < n_reasons else [None] * len(frame) for j in range(4)
+        ],
+        blobs=[row.tobytes() for row in bins.astype(np.uint8)],
+        recommended=recommended,
+        current=current,
+        over=(current > recommended).astype(np.int64),
+        overrides=int(np.sum(np.asarray(s.override, dtype=object) != None)),  # noqa: E711
     )
 
 

@@ -170,3 +170,61 @@ def test_ack_and_resolve_errors(store: Store) -> None:
     alert_service.resolve(store, alert_id, note=None, user="alice")
     with pytest.raises(InputError, match=f"alert {alert_id} is already resolved"):
         alert_service.acknowledge(store, alert_id, note=None, user="alice")
+
+
+def seed_all_sources(store: Store) -> None:
+    """Rows in every table the side reader loads, so the parallel load has work on both sides."""
+    seed(store)
+    with store.transaction():
+        store.execute(
+            "INSERT INTO transactions (external_id, customer_id, kind, date, amount) "
+            "VALUES ('T1', 1, 'order', '2026-06-01', 10000)"
+        )
+        store.execute(
+            "INSERT INTO credit_reports (customer_id, provider, report_date, score, lawsuit) "
+            "VALUES (2, 'acme-bureau', '2026-06-01', 610.5, 1)"
+        )
+        store.execute(
+            "INSERT INTO interactions (external_id, customer_id, kind, date, satisfaction) "
+            "VALUES ('I1', 2, 'complaint', '2026-06-05', NULL)"
+        )
+
+
+def test_load_reads_on_two_connections_of_one_snapshot(store: Store) -> None:
+    seed_all_sources(store)
+    result = run(store, "2026-06-10")
+    assert result.timings["cpu:load_side"] >= 0  # the side reader ran
+    assert {
+        (r, c) for r, c in zip(result.alerts["rule"], result.alerts["customer"], strict=True)
+    } == {
+        ("payment_overdue", "C001"),
+        ("thirdparty_adverse_flag", "C002"),
+        ("relationship_complaint", "C002"),
+    }
+
+
+def test_load_falls_back_to_one_connection_while_another_process_writes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two readers need the write lock for a moment to share a snapshot; when another
+    writer holds it the run reads on its own connection and still writes the same alerts."""
+    import threading
+
+    from riskcli.storage.store import connect_raw
+
+    seed_all_sources(store)
+    monkeypatch.setattr(engine, "PIN_WAIT_MS", 50)
+    other = connect_raw(store.path, store.master_key, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, lambda: other.execute("ROLLBACK"))
+    release.start()
+    try:
+        result = run(store, "2026-06-10")
+    finally:
+        release.join()
+        other.close()
+    assert "cpu:load_side" not in result.timings
+    assert sorted(result.alerts["rule"]) == [
+        "payment_overdue", "relationship_complaint", "thirdparty_adverse_flag"
+    ]  # fmt: skip
+    assert store.scalar("SELECT count(*) FROM alerts WHERE status = 'open'") == 3

@@ -52,10 +52,16 @@ def sqlcipher_version() -> str:
         conn.close()
 
 
-def connect_raw(path: Path, master_key: bytes) -> Any:
-    """A connection to an encrypted file keyed with the raw master key (no PBKDF2)."""
+def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True) -> Any:
+    """A connection to an encrypted file keyed with the raw master key (no PBKDF2).
+    `check_same_thread=False` lets another thread use it (monitoring's parallel load)."""
     _silence_cipher_log()
-    conn = sqlcipher3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlcipher3.connect(
+        str(path),
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=check_same_thread,
+    )
     conn.execute(f"PRAGMA key = \"x'{master_key.hex()}'\"")
     return conn
 

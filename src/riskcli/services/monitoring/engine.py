@@ -38,12 +38,16 @@ from riskcli.services.monitoring.frames import (
 )
 from riskcli.services.monitoring.lock import LockInfo, run_lock
 from riskcli.services.monitoring.rules import RULES, RULES_BY_ID, Rule
-from riskcli.storage.store import Store
+from riskcli.storage.store import DatabaseError, Store, connect_raw
 
 MONITOR_USER = "monitor"
 #: test hook: path of a marker file; the run creates it inside its write transaction, then
 #: sleeps so that a test can kill the process midway (never set in production)
 PAUSE_ENV = "RISKCLI_MONITOR_TEST_PAUSE"
+
+#: how long the load waits for the write lock that pins its two readers to one snapshot
+#: before it falls back to reading on the store's own connection alone
+PIN_WAIT_MS = 2_000
 
 ProgressFn = Callable[[int], None]
 
@@ -132,6 +136,61 @@ def _page_cache(store: Store, mib: int) -> Iterator[None]:
         yield
     finally:
         store.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def _pinned_readers(store: Store, cache_mb: int) -> tuple[Store, Store] | None:
+    """Two new connections in read transactions on one and the same snapshot, or None when
+    that cannot be had at once (another process is writing).
+
+    While the store's own connection holds the write lock (BEGIN IMMEDIATE, nothing written)
+    no commit can land, so both readers start their snapshot at the same point; the lock is
+    released before any reading starts."""
+    readers: list[Store] = []
+    try:
+        for _ in range(2):
+            conn = connect_raw(store.path, store.master_key, check_same_thread=False)
+            readers.append(
+                Store(store.path, conn, store.keyfile, store.user, store.role, store.master_key)
+            )
+            conn.execute(f"PRAGMA cache_size = -{int(cache_mb) * 1024}")
+            conn.execute("PRAGMA temp_store = MEMORY")
+        previous = int(store.scalar("PRAGMA busy_timeout"))
+        store.execute(f"PRAGMA busy_timeout = {PIN_WAIT_MS}")
+        try:
+            store.execute("BEGIN IMMEDIATE")
+        finally:
+            store.execute(f"PRAGMA busy_timeout = {previous}")
+        try:
+            for reader in readers:
+                reader.execute("BEGIN")
+                reader.scalar("SELECT count(*) FROM sqlite_master")
+        finally:
+            store.execute("ROLLBACK")
+    except DatabaseError:
+        for reader in readers:
+            reader.close()
+        return None
+    return readers[0], readers[1]
+
+
+@contextmanager
+def _read_snapshot(store: Store, cache_mb: int) -> Iterator[tuple[Store, Store | None]]:
+    """(reader, side reader) on one snapshot for the load phase; when another process holds
+    the write lock, the store's own connection in a read transaction and no side reader."""
+    readers = _pinned_readers(store, cache_mb)
+    if readers is None:
+        store.execute("BEGIN")
+        try:
+            yield store, None
+        finally:
+            store.execute("COMMIT")
+        return
+    try:
+        yield readers
+    finally:
+        for reader in readers:
+            reader.execute("ROLLBACK")
+            reader.close()
 
 
 def _now() -> str:
@@ -376,14 +435,13 @@ def run_monitor(
         plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
         t0, c0 = time.perf_counter(), time.process_time()
         # one read snapshot for every table, without holding the write lock while reading
-        store.execute("BEGIN")
-        try:
-            frames = loader.load(store, plan, wanted)
-            customers = int(store.scalar("SELECT count(*) FROM customers"))
-        finally:
-            store.execute("COMMIT")
+        with _read_snapshot(store, config.cache_mb) as (reader, side):
+            frames = loader.load(reader, plan, wanted, side=side)
+            customers = int(reader.scalar("SELECT count(*) FROM customers"))
         timings["load"] = time.perf_counter() - t0
         timings["cpu:load"] = time.process_time() - c0
+        if "cpu:load_side" in frames.facts:  # of which the side reader's thread
+            timings["cpu:load_side"] = float(frames.facts["cpu:load_side"])
         t0, c0 = time.perf_counter(), time.process_time()
         cands, ran, skipped = evaluate(frames, rules, config, progress=progress, timings=timings)
         timings["rules"] = time.perf_counter() - t0

@@ -269,3 +269,19 @@ def test_needed_columns_equal_the_full_frame(book: Store) -> None:
     pd.testing.assert_frame_equal(part[sorted(needed)], full[sorted(needed)])
     assert part["bureau_score"].isna().all() and part["region"].isna().all()
     assert full["bureau_score"].notna().any() and full["region"].notna().all()
+
+
+def test_missing_reasons_are_null_and_bins_a_blob(book: Store) -> None:
+    svc.setup_expert(book, FAST)
+    run_id = svc.run(book, FAST)["run"]
+    types = book.query(
+        "SELECT typeof(reason1) AS r1, typeof(reason4) AS r4, typeof(bins) AS b, "
+        "COUNT(*) AS n FROM scores WHERE run_id = ? GROUP BY 1, 2, 3",
+        (run_id,),
+    )
+    assert {(t["r1"], t["r4"], t["b"]) for t in types} <= {("text", "text", "blob"),
+                                                            ("text", "null", "blob"),
+                                                            ("null", "null", "blob")}  # fmt: skip
+    assert any(t["r4"] == "null" for t in types)
+    zero = "SELECT COUNT(*) FROM scores WHERE ? IN (reason1, reason2, reason3, reason4)"
+    assert book.scalar(zero, (0,)) == 0 and book.scalar(zero, ("0",)) == 0

@@ -416,8 +416,8 @@ class _ScoredPart:
         self.score: np.ndarray = columns["score"]
         self.pd: np.ndarray = columns["pd"]
         self.grade: np.ndarray = columns["grade"]
-        self.reasons: list[list[Any]] = columns["reasons"]
-        self.blobs: list[bytes] = columns["blobs"]
+        self.reasons: list[list[Any]] = columns["reasons"]  # 0 where none
+        self.blobs: list[bytearray] = columns["blobs"]
         self.recommended: np.ndarray = columns["recommended"]
         self.current: np.ndarray = columns["current"]
         self.over: np.ndarray = columns["over"]
@@ -441,10 +441,14 @@ class _ScoredPart:
             self.over.tolist(),
             strict=True,
         )
+        # the sqlite3 module binds int, float, str and bytearray directly but sends None and
+        # bytes through its adapter lookup (about 1 us each): a missing reason travels as 0 and
+        # becomes NULL in SQL (NULLIF(text, 0) is the text), the bins as a bytearray (a BLOB)
         store.executemany(
             "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, "
             "reason3, reason4, bins, recommended_limit, current_limit, over_limit) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), "
+            "?, ?, ?, ?)",
             rows,
         )
 
@@ -467,6 +471,15 @@ class _Totals:
         self.scores.append(part.score)
 
 
+def _zero_for_none(reasons: np.ndarray, j: int) -> list[Any]:
+    if j >= reasons.shape[1]:
+        return [0] * len(reasons)
+    column = reasons[:, j].copy()
+    column[column == None] = 0  # noqa: E711
+    out: list[Any] = column.tolist()
+    return out
+
+
 def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> _ScoredPart:
     """Score, PD, grade, reasons and limits of some customers (row by row independent)."""
     bins = np.empty((len(frame), len(model.card.factors)), dtype=np.int64)
@@ -486,17 +499,13 @@ def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> 
         cfg.limits,
     )
     reasons = np.asarray(s.reasons, dtype=object)
-    n_reasons = reasons.shape[1]
     return _ScoredPart(
         customer_id=frame["customer_id"].to_numpy(dtype=np.int64),
         score=np.asarray(s.score, dtype=np.float64),
         pd=np.round(np.asarray(s.pd, dtype=np.float64), 6),
         grade=grade,
-        # the store keeps the top four
-        reasons=[
-            reasons[:, j].tolist() if j < n_reasons else [None] * len(frame) for j in range(4)
-        ],
-        blobs=[row.tobytes() for row in bins.astype(np.uint8)],
+        reasons=[_zero_for_none(reasons, j) for j in range(4)],  # the store keeps the top four
+        blobs=[bytearray(row) for row in bins.astype(np.uint8)],
         recommended=recommended,
         current=current,
         over=(current > recommended).astype(np.int64),

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from riskcli.domain.errors import InputError, UsageError
@@ -228,3 +229,17 @@ def test_load_falls_back_to_one_connection_while_another_process_writes(
         "payment_overdue", "relationship_complaint", "thirdparty_adverse_flag"
     ]  # fmt: skip
     assert store.scalar("SELECT count(*) FROM alerts WHERE status = 'open'") == 3
+
+
+def test_external_ids_read_the_same_one_by_one_or_all_at_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(store)
+    few = engine.external_ids(store, [2, 1, 99])
+    monkeypatch.setattr(engine, "FEW_CUSTOMERS", 0)
+    many = engine.external_ids(store, [2, 1, 99])
+    for ids in (few, many):
+        assert ids.get(1) == "C001" and ids.get(2) == "C002"
+        assert pd.isna(ids.get(99, None))
+    alerts = run(store, "2026-06-10").alerts
+    assert list(alerts["customer"]) == ["C001"]

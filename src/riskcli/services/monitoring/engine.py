@@ -295,10 +295,9 @@ WHERE condition_active = 1 AND last_run_id != :run
 """
 # `pos` is the candidate's row in the run's candidate frame (which holds what was written)
 OUTPUT_SQL = """
-SELECT c.pos, a.id, e.event AS change, a.status, cu.external_id AS customer
+SELECT c.pos, a.id, e.event AS change, a.status
 FROM alert_events e JOIN alerts a ON a.id = e.alert_id
 JOIN temp.mon_cand c ON c.key = a.dedup_key
-LEFT JOIN customers cu ON cu.id = a.customer_id
 WHERE e.run_id = ? AND e.event IN ('opened', 'escalated', 'reopened')
 """
 OUTPUT_COLUMNS = ["id", "change", "severity", "rule", "customer", "subject", "title", "action",
@@ -387,15 +386,46 @@ def output_alerts(store: Store, run_id: int, cands: pd.DataFrame) -> pd.DataFram
     rows = store.execute(OUTPUT_SQL, (run_id,)).fetchall()
     if not rows:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    pos, ids, change, status, customer = zip(*rows, strict=True)
+    pos, ids, change, status = zip(*rows, strict=True)
     frame = cands.iloc[list(pos)].reset_index(drop=True)
     frame["id"] = np.array(ids, dtype=np.int64)
     frame["change"] = pd.Series(change, dtype="str").replace({"opened": "new"})
     frame["status"] = pd.Series(status, dtype="str")
-    frame["customer"] = pd.Series(customer, dtype="str")
+    known = external_ids(store, frame["customer_id"].dropna().unique())
+    frame["customer"] = frame["customer_id"].map(known).astype("str")
     frame = frame.sort_values(["rank", "id"], ascending=[False, True], kind="stable")
     out: pd.DataFrame = frame[OUTPUT_COLUMNS].reset_index(drop=True)
     return out
+
+
+#: above this many customers `external_ids` reads them all from the external_id index
+#: (one packed string) instead of looking each one up
+FEW_CUSTOMERS = 10_000
+_SEP = "\x1f"
+
+
+def external_ids(store: Store, customer_ids: Any) -> pd.Series:
+    """customer id -> external id for the given customers (internal ids)."""
+    wanted = [int(i) for i in customer_ids]
+    if not wanted:
+        return pd.Series(dtype="str")
+    if len(wanted) <= FEW_CUSTOMERS:
+        rows = store.execute(
+            "SELECT id, external_id FROM customers WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(wanted),),
+        ).fetchall()
+        return pd.Series({int(i): str(e) for i, e in rows}, dtype="str")
+    # every customer, from the covering external_id index: one scan inside SQLite, one split
+    ids_text, names_text = store.execute(
+        "SELECT group_concat(id, ','), group_concat(external_id, char(31)) FROM customers"
+    ).fetchone()
+    ids = np.fromstring(ids_text or "", dtype=np.int64, sep=",")
+    names = names_text.split(_SEP) if names_text else []
+    if len(names) != len(ids):  # an external id holding the separator: read them plainly
+        rows = store.execute("SELECT id, external_id FROM customers").fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        names = [str(r[1]) for r in rows]
+    return pd.Series(names, index=ids, dtype="str").reindex(wanted)
 
 
 def parse_evidence(alerts: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,7 @@ INTERACTION_KINDS = ("call", "email", "visit", "survey", "complaint")
 CORE = {"customers", "receivables", "transactions", "credit_reports", "contracts", "interactions"}
 #: read on the side connection when there is one: nearly all their work is inside SQLite
 #: (`_packed_ints`), so it overlaps the Python-bound reading of the rest
-SIDE = {"transactions", "customers", "credit_reports", "interactions"}
+SIDE = {"transactions", "customers", "interactions"}
 
 
 @dataclass(frozen=True)

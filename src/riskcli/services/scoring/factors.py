@@ -358,7 +358,7 @@ PARALLEL_MIN_CUSTOMERS = 50_000
 #: in CHUNKS parts sent one by one. This process also writes every row, so it reads the smaller
 #: share: on an idle 2-core machine at 1,000,000 customers both processes are then busy until
 #: about the same time.
-LOCAL_SHARE = 0.35
+LOCAL_SHARE = 0.4
 CHUNKS = 4
 
 

@@ -128,7 +128,7 @@ def train_speed(n: int, repeats: int) -> dict[str, Any]:
     }
 
 
-def _run_child(db: str, phase: str) -> dict[str, Any]:
+def _run_child(db: str, phase: str, src: str | None = None) -> dict[str, Any]:
     """One timed step in a fresh process, so its peak memory is its own."""
     code = f"""
 import json, os, resource, time
@@ -154,8 +154,11 @@ print(json.dumps({{"seconds": dt, "cpu_seconds": cpu, "customers": n,
                   "second_process_peak_rss_mb": kids.ru_maxrss / 1024,
                   "load_average": os.getloadavg()}}))
 """
+    env = dict(os.environ)
+    if src:  # another riskcli source tree (e.g. the previous commit's `src`) comes first
+        env["PYTHONPATH"] = src
     res = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=os.environ
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
     )
     if res.returncode != 0:
         raise SystemExit(f"the {phase} step failed:\n{res.stderr}")
@@ -198,7 +201,7 @@ def _forget_runs(db: str) -> None:
     store.close()
 
 
-def run_speed(n: int, repeats: int) -> dict[str, Any]:
+def run_speed(n: int, repeats: int, baseline_src: str | None = None) -> dict[str, Any]:
     from riskcli.services.scoring.registry import get_model
     from riskcli.storage.store import open_store
 
@@ -206,19 +209,38 @@ def run_speed(n: int, repeats: int) -> dict[str, Any]:
     store = open_store(Path(db), "bench", b"bench")
     model_factors = len(get_model(store, None).card.factors)
     store.close()
-    runs, floor = [], []
-    for _ in range(repeats):  # alternate, so both see the same load
+
+    def cpu_both(r: dict[str, Any]) -> float:
+        return float(r["cpu_seconds"] + r["second_process_cpu_seconds"])
+
+    runs, floor, before = [], [], []
+    for _ in range(repeats):  # alternate, so all see the same load
         _forget_runs(db)
         runs.append(_run_child(db, "run"))
         floor.append(_run_child(db, "factors"))
+        if baseline_src:
+            _forget_runs(db)
+            before.append(_run_child(db, "run", baseline_src))
     _forget_runs(db)
+    baseline: dict[str, Any] = {}
+    if before:
+        old = statistics.median(r["seconds"] for r in before)
+        old_cpu = statistics.median(map(cpu_both, before))
+        baseline = {
+            "baseline_src": baseline_src,
+            "baseline_run_median_s": round(old, 2),
+            "baseline_runs": [round(r["seconds"], 2) for r in before],
+            "baseline_run_median_cpu_s": round(old_cpu, 2),
+            "baseline_peak_rss_mb": round(max(r["peak_rss_mb"] for r in before)),
+            "ratio_run_to_baseline": round(statistics.median(r["seconds"] for r in runs) / old, 2),
+            "ratio_run_cpu_both_to_baseline_cpu": round(
+                statistics.median(map(cpu_both, runs)) / old_cpu, 2
+            ),
+        }
     med = statistics.median(r["seconds"] for r in runs)
     base = statistics.median(r["seconds"] for r in floor)
     cpu = statistics.median(r["cpu_seconds"] for r in runs)
     base_cpu = statistics.median(r["cpu_seconds"] for r in floor)
-
-    def cpu_both(r: dict[str, Any]) -> float:
-        return float(r["cpu_seconds"] + r["second_process_cpu_seconds"])
 
     return {
         "customers": n,
@@ -238,6 +260,7 @@ def run_speed(n: int, repeats: int) -> dict[str, Any]:
         "factor_queries_only_median_cpu_s": round(base_cpu, 2),
         "ratio_run_to_factor_queries": round(med / base, 2),
         "ratio_run_to_factor_queries_cpu": round(cpu / base_cpu, 2),
+        **baseline,
     }
 
 
@@ -249,6 +272,12 @@ def main() -> None:
         "--customers", type=int, default=None, help="store size for `run` (default 1,000,000)"
     )
     ap.add_argument("--repeats", type=int, default=3, help="timed runs of each kind")
+    ap.add_argument(
+        "--baseline-src",
+        default=None,
+        help="a riskcli `src` folder (e.g. from `git archive`) whose `score run` is timed "
+        "alternately with this one's, as the baseline",
+    )
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     q = args.quick
@@ -262,7 +291,7 @@ def main() -> None:
         print(json.dumps({"train": result["train"]}, indent=1), flush=True)
     if "run" not in skip:
         size = args.customers or (20_000 if q else 1_000_000)
-        result["run"] = run_speed(size, args.repeats)
+        result["run"] = run_speed(size, args.repeats, args.baseline_src)
         print(json.dumps({"run": result["run"]}, indent=1), flush=True)
     print(json.dumps({"load_average_at_end": os.getloadavg()}))
 

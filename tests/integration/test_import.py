@@ -245,6 +245,37 @@ def test_duplicate_keys_inside_a_file_across_chunks(store: Store, tmp_path: Path
     assert ("duplicate key (first on line 4)", (11,)) in reasons
 
 
+def test_duplicate_keys_across_chunks_on_an_upsert(store: Store, tmp_path: Path) -> None:
+    """A table that is not empty takes the upsert path: the same reasons, nothing left behind."""
+    run(store, "customers", customers_csv(tmp_path))
+    first = [{"txn_id": "T0", "customer_id": "007", "kind": "order", "date": "2024-03-05",
+              "amount": "5"}]  # fmt: skip
+    run(store, "transactions", write_csv(tmp_path / "t0.csv", first))
+    rows = [{"txn_id": f"T{i % 7}", "customer_id": "007", "kind": "order", "date": "2024-03-05",
+             "amount": str(10 + i)} for i in range(10)]  # fmt: skip
+    path = write_csv(tmp_path / "t.csv", rows)
+    before = store.tables()
+    f = run(store, "transactions", path, max_rejects=100, chunk_rows=3).files[0]
+    assert (f.inserted, f.updated, f.rejected, f.duplicate_keys) == (6, 1, 3, 3)
+    reasons = {(p.reason, tuple(p.lines)) for p in f.problems}
+    assert ("duplicate key (first on line 2)", (9,)) in reasons
+    assert ("duplicate key (first on line 4)", (11,)) in reasons
+    # the first occurrence won: T0 holds line 2's amount, not line 9's
+    assert store.scalar("SELECT amount FROM transactions WHERE external_id = 'T0'") == 1000
+    assert store.tables() == before
+
+
+def test_foreign_keys_stay_enforced_after_an_import(store: Store, tmp_path: Path) -> None:
+    run(store, "customers", customers_csv(tmp_path))
+    rows = [{"txn_id": "T1", "customer_id": "ZZ", "kind": "order", "date": "2024-03-05",
+             "amount": "5"}]  # fmt: skip
+    with pytest.raises(ImportAborted):
+        run(store, "transactions", write_csv(tmp_path / "t.csv", rows))
+    assert store.scalar("PRAGMA foreign_keys") == 1
+    run(store, "transactions", write_csv(tmp_path / "t.csv", rows), max_rejects=1)
+    assert store.scalar("PRAGMA foreign_keys") == 1
+
+
 def test_probable_duplicate_customers_reported(store: Store, tmp_path: Path) -> None:
     rows = [dict(CUSTOMERS[0]), dict(CUSTOMERS[0], customer_id="C9", national_id="")]
     result = run(store, "customers", write_csv(tmp_path / "c.csv", rows))

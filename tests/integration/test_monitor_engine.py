@@ -243,3 +243,26 @@ def test_external_ids_read_the_same_one_by_one_or_all_at_once(
         assert pd.isna(ids.get(99, None))
     alerts = run(store, "2026-06-10").alerts
     assert list(alerts["customer"]) == ["C001"]
+
+
+def test_text_holding_the_pack_separator_is_read_plainly(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text columns are fetched joined by the unit separator; a value holding it falls back
+    to the plain fetch and gives the same alert."""
+    from riskcli.services.monitoring import load as loader
+
+    plain: list[str] = []
+    fetch = loader._frame
+    monkeypatch.setattr(loader, "_frame", lambda s, sql, *a: plain.append(sql) or fetch(s, sql, *a))
+    seed(store)
+    odd = "INV-2\x1fB"
+    with store.transaction():
+        store.execute(
+            "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
+            "VALUES (?, 2, '2026-05-01', '2026-06-01', 7000)",
+            (odd,),
+        )
+    result = run(store, "2026-06-10", only=["payment_overdue"])
+    assert sorted(result.alerts["subject"]) == ["INV-1", odd]
+    assert len(plain) == 1 and "FROM receivables" in plain[0]

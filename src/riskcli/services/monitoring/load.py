@@ -33,7 +33,7 @@ INTERACTION_KINDS = ("call", "email", "visit", "survey", "complaint")
 CORE = {"customers", "receivables", "transactions", "credit_reports", "contracts", "interactions"}
 #: read on the side connection when there is one: nearly all their work is inside SQLite
 #: (`_packed_ints`), so it overlaps the Python-bound reading of the rest
-SIDE = {"transactions", "customers", "interactions"}
+SIDE = {"transactions", "customers"}
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ NULL_INT = -(2**62)
 def _packed_ints(
     store: Any,
     exprs: list[str],
-    tail: str,
+    source: str,
+    where: str = "1",
     params: tuple[Any, ...] = (),
     *,
     key: str,
@@ -129,18 +130,59 @@ def _packed_ints(
 ) -> np.ndarray:
     """Integer columns as one int64 matrix without a Python object per value: SQLite joins
     each chunk of rows into one comma-separated string (inside `sqlite3_step`, so without the
-    GIL) and numpy parses it. `tail` is the FROM/WHERE part; rows are taken in ranges of
-    `key` (an indexed integer, e.g. the rowid) from `lo` to `hi`, `span` values at a time.
-    A NULL becomes `NULL_INT`."""
+    GIL) and numpy parses it. Rows come from `source` (a table or subquery) filtered by
+    `where`, in ranges of `key` (an indexed integer, e.g. the rowid) from `lo` to `hi`,
+    `span` values at a time. A NULL becomes `NULL_INT`."""
+    m, _ = _packed(store, exprs, [], source, where, params, key=key, lo=lo, hi=hi, span=span)
+    return m
+
+
+def _packed(
+    store: Any,
+    exprs: list[str],
+    texts: list[str],
+    source: str,
+    where: str,
+    params: tuple[Any, ...],
+    *,
+    key: str,
+    lo: int,
+    hi: int,
+    span: int = PACK_SPAN,
+) -> tuple[np.ndarray, list[list[str]]]:
+    """`_packed_ints` plus NOT NULL text columns, each joined by the unit separator into one
+    string per chunk (same row order) and split in Python. Raises `_Collision` when a text
+    holds the separator (the caller then reads plainly)."""
     cells = ", ".join(f"coalesce({e}, {NULL_INT})" for e in exprs)
-    sql = f"SELECT group_concat(concat_ws(',', {cells}), ',') {tail} AND {key} >= ? AND {key} < ?"
-    parts: list[np.ndarray] = []
-    for start in range(lo, hi + 1, span):
-        text = store.execute(sql, (*params, start, start + span)).fetchone()[0]
-        if text:
-            parts.append(np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, len(exprs)))
+    aggs = [f"group_concat(concat_ws(',', {cells}), ',')"]
+    aggs += [f"group_concat(coalesce({t}, ''), char(31))" for t in texts]
+    sql = (
+        f"SELECT count(*), {', '.join(aggs)} FROM {source} "
+        f"WHERE ({where}) AND {key} >= ? AND {key} < ?"
+    )
     width = len(exprs)
-    return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
+    parts: list[np.ndarray] = []
+    columns: list[list[str]] = [[] for _ in texts]
+    for start in range(lo, hi + 1, span):
+        count, numbers, *joined = store.execute(sql, (*params, start, start + span)).fetchone()
+        if not count:
+            continue
+        parts.append(np.fromstring(numbers, dtype=np.int64, sep=",").reshape(-1, width))
+        for column, text in zip(columns, joined, strict=True):
+            values = text.split(SEP)
+            if len(values) != count:
+                raise _Collision
+            column.extend(values)
+    m = np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
+    return m, columns
+
+
+#: joins the text values of a chunk in `_packed` (the ASCII unit separator, char(31))
+SEP = "\x1f"
+
+
+class _Collision(Exception):
+    """A text value holds the separator `_packed` joins with."""
 
 
 def _id_range(store: Any, table: str, column: str = "id") -> tuple[int, int]:
@@ -186,7 +228,7 @@ def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
     since, as_of = iso_date(plan.tx_since), iso_date(plan.as_of)
     lo, hi = _id_range(store, "transactions")
     recent = _packed_ints(
-        store, cols, "FROM transactions WHERE date > ? AND date <= ?", (since, as_of),
+        store, cols, "transactions", "date > ? AND date <= ?", (since, as_of),
         key="id", lo=lo, hi=hi,
     )  # fmt: skip
     if plan.anomaly_since is None or not plan.anomaly_kinds:
@@ -200,8 +242,8 @@ def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
     history = _packed_ints(
         store,
         cols,
-        "FROM transactions WHERE customer_id IN temp.mon_tx_customers "
-        f"AND date <= ? AND kind IN ({marks})",
+        "transactions",
+        f"customer_id IN temp.mon_tx_customers AND date <= ? AND kind IN ({marks})",
         (since, *plan.anomaly_kinds),
         key="customer_id",
         lo=int(active.min()) if len(active) else 0,
@@ -245,31 +287,90 @@ def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> N
     if "customers" in wanted:
         frames.frames["customers"] = load_customers(store)
     if "receivables" in wanted:
-        frames.frames["receivables"] = _days(
-            _frame(
-                store,
-                f"SELECT invoice_number, customer_id, {day_sql('issue_date')}, "
-                f"{day_sql('due_date')}, amount, paid_amount, {day_sql('paid_date')} "
-                "FROM receivables WHERE amount > paid_amount OR paid_date > ?",
-                ["invoice_number", "customer_id", "issue_date", "due_date", "amount",
-                 "paid_amount", "paid_date"],
-                (iso_date(plan.paid_since),),
-            ),
-            "issue_date",
-            "due_date",
-        )  # fmt: skip
+        frames.frames["receivables"] = load_receivables(store, plan)
     if "transactions" in wanted:
         frames.frames["transactions"] = load_transactions(store, plan)
     if "credit_reports" in wanted:
         frames.frames["credit_reports"] = load_credit_reports(store)
     if "contracts" in wanted:
-        frames.frames["contracts"] = _frame(
-            store,
-            f"SELECT contract_number, customer_id, {day_sql('end_date')}, status FROM contracts",
-            ["contract_number", "customer_id", "end_date", "status"],
-        )
+        frames.frames["contracts"] = load_contracts(store)
     if "interactions" in wanted:
         frames.frames["interactions"] = load_interactions(store, plan)
+
+
+def _nullable_days(column: np.ndarray) -> np.ndarray:
+    """Day numbers from `_packed` as the plain fetch gives them: int64 when none is NULL,
+    else float64 with NaN."""
+    missing = column == NULL_INT
+    if not missing.any():
+        return column
+    out = column.astype(np.float64)
+    out[missing] = np.nan
+    return out
+
+
+def load_receivables(store: Any, plan: LoadPlan) -> pd.DataFrame:
+    """Unpaid invoices and those settled inside the growth window."""
+    columns = ["invoice_number", "customer_id", "issue_date", "due_date", "amount",
+               "paid_amount", "paid_date"]  # fmt: skip
+    days = [day_sql("issue_date"), day_sql("due_date"), day_sql("paid_date")]
+    where = "amount > paid_amount OR paid_date > ?"
+    params = (iso_date(plan.paid_since),)
+    lo, hi = _id_range(store, "receivables")
+    try:
+        m, (numbers,) = _packed(
+            store, ["customer_id", *days, "amount", "paid_amount"], ["invoice_number"],
+            "receivables", where, params, key="id", lo=lo, hi=hi,
+        )  # fmt: skip
+    except _Collision:
+        plain = _frame(
+            store,
+            f"SELECT invoice_number, customer_id, {', '.join(days[:2])}, amount, paid_amount, "
+            f"{days[2]} FROM receivables WHERE {where}",
+            columns,
+            params,
+        )
+        return _days(plain, "issue_date", "due_date")
+    frame = pd.DataFrame(
+        {
+            "invoice_number": pd.Series(numbers, dtype="str"),
+            "customer_id": m[:, 0],
+            "issue_date": m[:, 1],
+            "due_date": m[:, 2],
+            "amount": m[:, 4],
+            "paid_amount": m[:, 5],
+            "paid_date": _nullable_days(m[:, 3]),
+        }
+    )
+    for column in ("issue_date", "due_date"):  # NOT NULL dates: as `_days` gives them
+        if (frame[column] == NULL_INT).any():
+            frame[column] = frame[column].astype("Int64").mask(frame[column] == NULL_INT)
+    return frame
+
+
+def load_contracts(store: Any) -> pd.DataFrame:
+    """Every contract's number, customer, end date and status."""
+    columns = ["contract_number", "customer_id", "end_date", "status"]
+    lo, hi = _id_range(store, "contracts")
+    try:
+        m, (numbers, statuses) = _packed(
+            store, ["customer_id", day_sql("end_date")], ["contract_number", "status"],
+            "contracts", "1", (), key="id", lo=lo, hi=hi,
+        )  # fmt: skip
+    except _Collision:
+        return _frame(
+            store,
+            f"SELECT contract_number, customer_id, {day_sql('end_date')}, status FROM contracts",
+            columns,
+        )
+    return pd.DataFrame(
+        {
+            "contract_number": pd.Series(numbers, dtype="str"),
+            "customer_id": m[:, 0],
+            "end_date": _nullable_days(m[:, 1]),
+            "status": pd.Series(statuses, dtype="str"),
+        }
+    )
 
 
 def _labels(store: Any, table: str, column: str) -> tuple[list[str], str]:
@@ -304,7 +405,7 @@ def load_customers(store: Any) -> pd.DataFrame:
     regions, region_sql = _labels(store, "customers", "region")
     lo, hi = _id_range(store, "customers")
     m = _packed_ints(
-        store, ["id", "credit_limit", industry_sql, region_sql], "FROM customers WHERE 1",
+        store, ["id", "credit_limit", industry_sql, region_sql], "customers",
         key="id", lo=lo, hi=hi,
     )  # fmt: skip
     return pd.DataFrame(
@@ -328,7 +429,8 @@ def load_credit_reports(store: Any) -> pd.DataFrame:
     m = _packed_ints(
         store,
         ["customer_id", f"CASE provider {whens} ELSE -1 END", day_sql("report_date"), *flags],
-        "FROM credit_reports WHERE 1",
+        "credit_reports",
+        "1",
         tuple(providers),
         key="id", lo=lo, hi=hi,
     )  # fmt: skip
@@ -356,7 +458,8 @@ def load_interactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
         store,
         ["id", "customer_id", _kind_sql("kind", INTERACTION_KINDS), day_sql("date"),
          "satisfaction"],
-        "FROM interactions WHERE date > ? AND date <= ?",
+        "interactions",
+        "date > ? AND date <= ?",
         (iso_date(plan.contact_since), as_of),
         key="id", lo=lo, hi=hi,
     )  # fmt: skip
@@ -364,8 +467,9 @@ def load_interactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
     latest = _packed_ints(
         store,
         ["-1", "customer_id", "-1", day_sql("last"), "NULL"],
-        "FROM (SELECT customer_id, max(date) AS last FROM interactions WHERE date <= ? "
-        "GROUP BY customer_id) WHERE 1",
+        "(SELECT customer_id, max(date) AS last FROM interactions WHERE date <= ? "
+        "GROUP BY customer_id)",
+        "1",
         (as_of,),
         key="customer_id", lo=lo, hi=hi,
     )  # fmt: skip

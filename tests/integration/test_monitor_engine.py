@@ -266,3 +266,26 @@ def test_text_holding_the_pack_separator_is_read_plainly(
     result = run(store, "2026-06-10", only=["payment_overdue"])
     assert sorted(result.alerts["subject"]) == ["INV-1", odd]
     assert len(plain) == 1 and "FROM receivables" in plain[0]
+
+
+def _alert_indexes(store: Store) -> set[str]:
+    rows = store.query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts'"
+    )
+    return {r["name"] for r in rows}
+
+
+def test_m031_gives_early_m030_stores_todays_alert_indexes(store: Store) -> None:
+    from riskcli.storage.migrations import m031_alert_indexes
+
+    today = _alert_indexes(store)
+    assert today == {"alerts_active_key", "alerts_quiet_key", "alerts_status", "alerts_customer"}
+    m031_alert_indexes.migrate(store.conn)  # nothing to do on a store made by today's m030
+    assert _alert_indexes(store) == today
+    with store.transaction():  # the index set of the first m030
+        store.execute("DROP INDEX alerts_quiet_key")
+        store.execute("CREATE INDEX alerts_key ON alerts(dedup_key, status)")
+        store.execute("CREATE INDEX alerts_rule ON alerts(rule, status)")
+    with store.transaction():
+        m031_alert_indexes.migrate(store.conn)
+    assert _alert_indexes(store) == today

@@ -336,10 +336,7 @@ class _FileImport:
         self.target = TARGETS[kind]
         self.sql = upsert_sql(kind)
         self.numeric = fields_kinds(kind)
-        # customer external id -> row id, filled as chunks need them (bounded by the store's
-        # customers, not by the file's size)
-        self.customer_ids: dict[str, int] = {}
-        self.all_customers_loaded = False
+        # the whole book (external id -> row id) once a chunk names much of it; else None
         self._index: pd.Index | None = None
         self._index_ids = np.empty(0, dtype=np.int64)
         self.first_load = False
@@ -437,31 +434,34 @@ class _FileImport:
         c.values["customer_id"] = ids
 
     def _customer_row_ids(self, uniques: np.ndarray) -> np.ndarray:
-        """Row ids of distinct external ids (-1 when unknown), from the cache or the store."""
-        if not self.all_customers_loaded:
-            wanted = [str(w) for w in uniques.tolist() if w not in self.customer_ids]
-            if len(wanted) > BULK_CUSTOMER_LOOKUP:
-                # most of the book is referenced: one scan of the unique index beats many probes
-                self.customer_ids.update(
-                    self.store.execute("SELECT external_id, id FROM customers").fetchall()
-                )
-                self.all_customers_loaded = True
-            elif wanted:
-                self.customer_ids.update(
-                    self.store.execute(
-                        "SELECT external_id, id FROM customers WHERE external_id IN "
-                        "(SELECT value FROM json_each(?))",
-                        (json.dumps(wanted, ensure_ascii=False),),
-                    ).fetchall()
-                )
-        if self.all_customers_loaded:
-            if self._index is None:  # a C hash table over the whole book, built once
-                self._index = pd.Index(list(self.customer_ids), dtype=object)
-                self._index_ids = np.fromiter(self.customer_ids.values(), dtype=np.int64)
-            pos = self._index.get_indexer(pd.Index(uniques, dtype=object))
-            return np.where(pos >= 0, self._index_ids[pos], -1)
-        get = self.customer_ids.get
-        return np.array([get(u, -1) for u in uniques.tolist()], dtype=np.int64)
+        """Row ids of a chunk's distinct external ids (-1 when unknown).
+
+        Each chunk asks the store for its own customers, so nothing grows with the file. Once a
+        chunk names more than BULK_CUSTOMER_LOOKUP customers (a file not in customer order), one
+        scan of the unique index reads the whole book into a hash index, kept for the rest of the
+        file: bounded by the store's book, not by the file.
+        """
+        if self._index is None and len(uniques) > BULK_CUSTOMER_LOOKUP:
+            self._index, self._index_ids = self._customers("SELECT external_id, id FROM customers")
+        if self._index is not None:
+            index, ids = self._index, self._index_ids
+        else:
+            wanted = json.dumps([str(u) for u in uniques.tolist()], ensure_ascii=False)
+            index, ids = self._customers(
+                "SELECT external_id, id FROM customers WHERE external_id IN "
+                "(SELECT value FROM json_each(?))",
+                (wanted,),
+            )
+        pos = index.get_indexer(pd.Index(uniques, dtype=object))
+        found = np.full(len(uniques), -1, dtype=np.int64)
+        found[pos >= 0] = ids[pos[pos >= 0]]
+        return found
+
+    def _customers(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[pd.Index, np.ndarray]:
+        """(external ids as a hash index, their row ids) from a query."""
+        rows = self.store.execute(sql, params).fetchall()
+        ext = pd.Index([r[0] for r in rows], dtype=object)
+        return ext, np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
 
     def _derive_keys(self, c: Checked) -> None:
         """Interactions without an id get one from customer, kind, date and note."""

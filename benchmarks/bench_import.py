@@ -6,10 +6,14 @@ phase in its own child process so its peak memory (ru_maxrss) is its own. The ba
 the same go, inserts the same CSV rows with a plain `executemany` into the same SQLCipher engine
 in one transaction (no parsing beyond csv.reader, no validation; the table has the same unique
 key and index as riskcli's but no foreign key, because raw rows hold the customer's text id).
-A 250k-transaction import shows whether peak memory stays flat as the file grows.
+Imports of a quarter of the file (~250k rows) and of the file twice over (~2M rows, the copy's
+ids prefixed) show whether peak memory stays flat as the file grows. `--date-order` also imports
+the transactions sorted by date (customers in random order, as a ledger export comes), riskcli
+and raw, in the same go.
 
-    python benchmarks/bench_import.py            # full size (~2-4 minutes)
-    python benchmarks/bench_import.py --quick    # 20k customers, ~100k transactions
+    python benchmarks/bench_import.py                 # full size (~4-6 minutes)
+    python benchmarks/bench_import.py --quick         # 20k customers, ~100k transactions
+    python benchmarks/bench_import.py --date-order    # plus the date-ordered file
 """
 
 from __future__ import annotations
@@ -110,11 +114,34 @@ def head_file(src: Path, dst: Path, rows: int) -> None:
             out.write(line)
 
 
+def double_file(src: Path, dst: Path) -> None:
+    """The rows twice: the second copy's transaction ids get an "X" prefix (still unique)."""
+    with src.open("rb") as f:
+        header, *body = f.readlines()
+    with dst.open("wb") as out:
+        out.write(header)
+        out.writelines(body)
+        out.writelines(b"X" + line for line in body)
+
+
+def date_ordered_file(src: Path, dst: Path) -> None:
+    """The rows sorted by date (stable): customers then come in random order."""
+    with src.open("rb") as f:
+        header, *body = f.readlines()
+    body.sort(key=lambda line: line.split(b",")[3])
+    with dst.open("wb") as out:
+        out.write(header)
+        out.writelines(body)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20k customers, ~100k transactions")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--date-order", action="store_true", help="also import the file sorted by date"
+    )
     args = parser.parse_args()
     customers = 20_000 if args.quick else 200_000
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
@@ -126,16 +153,22 @@ def main() -> None:
         cust, txn = work / "data" / "customers.csv", work / "data" / "transactions.csv"
         quarter = work / "data" / "transactions_quarter.csv"
         head_file(txn, quarter, counts["transactions"] // 4)
+        double = work / "data" / "transactions_double.csv"
+        double_file(txn, double)
+        plan: list[tuple[str, list[tuple[str, Path]]]] = [
+            ("riskcli", [("customers", cust), ("transactions", txn), ("transactions-again", txn)]),
+            ("raw", [("raw-customers", cust), ("raw-transactions", txn)]),
+            ("riskcli-quarter", [("customers", cust), ("transactions", quarter)]),
+            ("riskcli-double", [("customers", cust), ("transactions", double)]),
+        ]
+        if args.date_order:
+            by_date = work / "data" / "transactions_by_date.csv"
+            date_ordered_file(txn, by_date)
+            plan.append(("riskcli-by-date", [("customers", cust), ("transactions", by_date)]))
+            plan.append(("raw-by-date", [("raw-customers", cust), ("raw-transactions", by_date)]))
         results: dict[str, list[dict[str, Any]]] = {}
         for run in range(args.runs):
-            for label, steps in (
-                (
-                    "riskcli",
-                    [("customers", cust), ("transactions", txn), ("transactions-again", txn)],
-                ),
-                ("raw", [("raw-customers", cust), ("raw-transactions", txn)]),
-                ("riskcli-quarter", [("customers", cust), ("transactions", quarter)]),
-            ):
+            for label, steps in plan:
                 db = work / f"{label}-{run}.db"
                 for mode, path in steps:
                     data = child(mode, db, path)
@@ -152,7 +185,7 @@ def main() -> None:
 
 def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> None:
     def med(key: str, field: str) -> float:
-        return statistics.median(r[field] for r in results[key])
+        return float(statistics.median(r[field] for r in results[key]))
 
     lines = [
         "| phase | rows | riskcli s | riskcli rows/s | raw s | raw rows/s | riskcli/raw "
@@ -198,18 +231,50 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
         f"{rows / med(again, 'seconds'):,.0f} | | | | {rows / med(again, 'cpu'):,.0f} | | | "
         f"{med(again, 'peak_mib'):.0f} | |"
     )
-    q = "riskcli-quarter:transactions"
-    summary["quarter_transactions"] = {
-        "rows": results[q][0]["rows"],
-        "rows_per_s": results[q][0]["rows"] / med(q, "seconds"),
-        "peak_mib": med(q, "peak_mib"),
-    }
     lines.append("")
-    lines.append(
-        f"Memory vs file size (transactions): {results[q][0]['rows']:,} rows peak "
-        f"{med(q, 'peak_mib'):.0f} MiB; {summary['transactions']['rows']:,} rows peak "
-        f"{summary['transactions']['riskcli_peak_mib']:.0f} MiB. Medians of {args.runs} runs."
-    )
+    lines.append("| transactions file | rows | riskcli s | CPU s | CPU rows/s | peak MiB |")
+    lines.append("|---|---|---|---|---|---|")
+    for label, name in (
+        ("riskcli-quarter", "first quarter"),
+        ("riskcli", "whole"),
+        ("riskcli-double", "twice over"),
+    ):
+        key = f"{label}:transactions"
+        rows = results[key][0]["rows"]
+        summary[f"{label}_transactions"] = {
+            "rows": rows,
+            "seconds": med(key, "seconds"),
+            "cpu": med(key, "cpu"),
+            "rows_per_s": rows / med(key, "seconds"),
+            "cpu_rows_per_s": rows / med(key, "cpu"),
+            "peak_mib": med(key, "peak_mib"),
+        }
+        lines.append(
+            f"| {name} | {rows:,} | {med(key, 'seconds'):.2f} | {med(key, 'cpu'):.2f} | "
+            f"{rows / med(key, 'cpu'):,.0f} | {med(key, 'peak_mib'):.0f} |"
+        )
+    if "riskcli-by-date:transactions" in results:
+        ours, raw = "riskcli-by-date:transactions", "raw-by-date:transactions"
+        rows = results[ours][0]["rows"]
+        s_ours, s_raw = med(ours, "seconds"), med(raw, "seconds")
+        c_ours, c_raw = med(ours, "cpu"), med(raw, "cpu")
+        summary["by_date_transactions"] = {
+            "rows": rows,
+            "riskcli_seconds": s_ours,
+            "raw_seconds": s_raw,
+            "ratio": s_ours / s_raw,
+            "riskcli_cpu_rows_per_s": rows / c_ours,
+            "raw_cpu_rows_per_s": rows / c_raw,
+            "cpu_ratio": c_ours / c_raw,
+            "riskcli_peak_mib": med(ours, "peak_mib"),
+        }
+        lines.append(
+            f"| date order (riskcli / raw) | {rows:,} | {s_ours:.2f} / {s_raw:.2f} | "
+            f"{c_ours:.2f} / {c_raw:.2f} | {rows / c_ours:,.0f} / {rows / c_raw:,.0f} "
+            f"(CPU ratio {c_ours / c_raw:.2f}x) | {med(ours, 'peak_mib'):.0f} |"
+        )
+    lines.append("")
+    lines.append(f"Medians of {args.runs} runs.")
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "runs": results}, indent=2))

@@ -97,13 +97,26 @@ def child(mode: str, db: Path, path: Path) -> dict[str, Any]:
     return data
 
 
-def generate(out: Path, customers: int, per_customer: float) -> dict[str, int]:
-    from riskcli.services.synthetic import SyntheticConfig, generate
+GENERATE = r"""
+import json, sys
+from pathlib import Path
+from riskcli.services.synthetic import SyntheticConfig, generate
+customers, per_customer = int(sys.argv[2]), float(sys.argv[3])
+config = SyntheticConfig(customers=customers, transactions_per_customer=per_customer, seed=1)
+print(json.dumps(generate(Path(sys.argv[1]), config).rows))
+"""
 
-    summary = generate(
-        out, SyntheticConfig(customers=customers, transactions_per_customer=per_customer, seed=1)
+
+def generate(out: Path, customers: int, per_customer: float) -> dict[str, int]:
+    """The synthetic files, made in a child process (see `double_file` on why)."""
+    done = subprocess.run(
+        [sys.executable, "-c", GENERATE, str(out), str(customers), str(per_customer)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    return summary.rows
+    rows: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+    return rows
 
 
 def head_file(src: Path, dst: Path, rows: int) -> None:
@@ -115,23 +128,36 @@ def head_file(src: Path, dst: Path, rows: int) -> None:
 
 
 def double_file(src: Path, dst: Path) -> None:
-    """The rows twice: the second copy's transaction ids get an "X" prefix (still unique)."""
-    with src.open("rb") as f:
-        header, *body = f.readlines()
+    """The rows twice: the second copy's transaction ids get an "X" prefix (still unique).
+
+    Streamed, so this process stays small: a child's ru_maxrss starts from its parent's size at
+    fork, so a big parent would inflate every child's peak memory.
+    """
     with dst.open("wb") as out:
-        out.write(header)
-        out.writelines(body)
-        out.writelines(b"X" + line for line in body)
+        for prefix in (b"", b"X"):
+            with src.open("rb") as f:
+                header = f.readline()
+                if not prefix:
+                    out.write(header)
+                for line in f:
+                    out.write(prefix + line)
+
+
+DATE_SORT = r"""
+import sys
+with open(sys.argv[1], "rb") as f:
+    header, *body = f.readlines()
+body.sort(key=lambda line: line.split(b",")[3])
+with open(sys.argv[2], "wb") as out:
+    out.write(header)
+    out.writelines(body)
+"""
 
 
 def date_ordered_file(src: Path, dst: Path) -> None:
-    """The rows sorted by date (stable): customers then come in random order."""
-    with src.open("rb") as f:
-        header, *body = f.readlines()
-    body.sort(key=lambda line: line.split(b",")[3])
-    with dst.open("wb") as out:
-        out.write(header)
-        out.writelines(body)
+    """The rows sorted by date (stable), so customers come in random order; sorted in a child
+    process (it holds the whole file) for the reason given in `double_file`."""
+    subprocess.run([sys.executable, "-c", DATE_SORT, str(src), str(dst)], check=True)
 
 
 def main() -> None:

@@ -257,12 +257,15 @@ def _frame(
     )
     ids = cust[:, 0]
     col: dict[str, np.ndarray] = {"credit_limit": cust[:, 1], "age_days": cust[:, 2]}
+    said = ""
     for label, sql, names, users in _PARTS:
         if not users & want:
             for name in names:
                 col[name] = np.full(len(ids), np.nan)
             continue
-        say(label)
+        if label != said:
+            say(label)
+            said = label
         part = _numeric_rows(
             store, sql.format(filter=where, period_end=_PERIOD_END), params, len(names) + 1
         )
@@ -460,8 +463,8 @@ def factor_parts(
         nonlocal finished
         mine = {**params, "lo": lo - 1, "hi": split}
         yield apply(_frame(store, mine, _RANGE, say, needed))
+        say("the rest from the second process")
         while True:
-            say("waiting for the second reader")
             status, payload = receiver.recv()
             if status == "end":
                 finished = True

@@ -382,8 +382,8 @@ def run(
             )
             run_id = int(cur.lastrowid)
             totals = _Totals()
+            say("writing")
             for part in chain([first], parts):
-                say("writing")
                 part.write(store, run_id)
                 totals.add(part)
             counts = totals.grades

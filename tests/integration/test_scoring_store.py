@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from datetime import date
 
 import numpy as np
@@ -285,3 +286,15 @@ def test_missing_reasons_are_null_and_bins_a_blob(book: Store) -> None:
     assert any(t["r4"] == "null" for t in types)
     zero = "SELECT COUNT(*) FROM scores WHERE ? IN (reason1, reason2, reason3, reason4)"
     assert book.scalar(zero, (0,)) == 0 and book.scalar(zero, ("0",)) == 0
+
+
+@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+def test_a_second_reader_that_dies_stores_nothing(
+    book: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc.setup_expert(book, FAST)
+    monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(F, "_read_ranges", lambda *args: os._exit(3))  # killed, as by the OOM
+    with pytest.raises(InputError, match=r"second scoring process stopped \(exit code 3\)"):
+        svc.run(book, FAST)
+    assert _count(book, "score_runs") == 0 and _count(book, "scores") == 0

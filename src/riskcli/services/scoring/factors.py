@@ -32,7 +32,7 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from typing import Any
 
@@ -417,9 +417,11 @@ def _read_ranges(
         sender.send(("end", None))
     except BaseException as exc:  # reported to the parent, which raises it
         error = exc if isinstance(exc, RiskError) else InputError(f"reading factors: {exc}")
-        sender.send(("error", error))
+        with suppress(BaseException):  # the parent may have stopped listening (its own error)
+            sender.send(("error", error))
     finally:
-        sender.close()
+        with suppress(BaseException):
+            sender.close()
 
 
 @contextmanager
@@ -465,7 +467,15 @@ def factor_parts(
         yield apply(_frame(store, mine, _RANGE, say, needed))
         say("the rest from the second process")
         while True:
-            status, payload = receiver.recv()
+            try:
+                status, payload = receiver.recv()
+            except EOFError:  # it died without a word (killed, out of memory)
+                finished = True
+                worker.join()
+                raise InputError(
+                    f"the second scoring process stopped (exit code {worker.exitcode}); "
+                    "nothing was stored"
+                ) from None
             if status == "end":
                 finished = True
                 return

@@ -473,8 +473,7 @@ def factor_parts(
                 finished = True
                 worker.join()
                 raise InputError(
-                    f"the second scoring process stopped (exit code {worker.exitcode}); "
-                    "nothing was stored"
+                    f"the second scoring process stopped (exit code {worker.exitcode})"
                 ) from None
             if status == "end":
                 finished = True

@@ -344,6 +344,9 @@ class _FileImport:
         # (one run per chunk unless rows were rejected), so a duplicate can name its first line
         self._run_rowids: list[np.ndarray] = []
         self._run_lines: list[np.ndarray] = []
+        # upsert: the first chunk's keys wait here until a second chunk needs the scratch table
+        self._pending: tuple[np.ndarray, np.ndarray] | None = None
+        self._scratch = False
         self.problems: Counter[tuple[str, str]] = Counter()
         self.samples: dict[tuple[str, str], list[int]] = {}
         self.res = FileResult(kind, src.name, src.sha256, src.fmt, src.encoding)
@@ -356,9 +359,6 @@ class _FileImport:
         self.first_load = before == 0
         if self.first_load:
             self.sql = insert_sql(self.kind)
-        else:
-            self.store.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
-            self.store.execute(f"CREATE TABLE {SCRATCH} (h INTEGER PRIMARY KEY, line INTEGER)")
         changes = 0
         valid = 0
         reported = 0
@@ -381,7 +381,8 @@ class _FileImport:
         if self.first_load:
             self.res.inserted = changes
         else:
-            self.store.execute(f"DROP TABLE {SCRATCH}")
+            if self._scratch:
+                self.store.execute(f"DROP TABLE {SCRATCH}")
             after = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
             self.res.inserted = after - before
         self.res.updated = changes - self.res.inserted
@@ -566,17 +567,32 @@ class _FileImport:
         run = np.searchsorted(starts, rowids, side="right") - 1
         return np.asarray(first_lines[run] + (rowids - starts[run]), dtype=np.int64)
 
+    def _record(self, h: np.ndarray, lines: np.ndarray) -> Any:
+        """INSERT OR IGNORE key hashes and their lines into the scratch table (in key order:
+        B-tree inserts in order are cheaper); the cursor's rowcount says how many were new."""
+        order = np.argsort(h, kind="stable")
+        return self.store.executemany(
+            f"INSERT OR IGNORE INTO {SCRATCH} (h, line) VALUES (?, ?)",
+            zip(h.view(np.int64)[order].tolist(), lines[order].tolist(), strict=True),
+        )
+
     def _seen_before(self, h: np.ndarray, lines: np.ndarray) -> np.ndarray:
         """Record distinct key hashes with their lines in the scratch table; for each, the line
-        an earlier chunk recorded it from, or -1."""
-        order = np.argsort(h, kind="stable")  # B-tree inserts in key order are cheaper
-        signed = h.view(np.int64)
-        cur = self.store.executemany(
-            f"INSERT OR IGNORE INTO {SCRATCH} (h, line) VALUES (?, ?)",
-            zip(signed[order].tolist(), lines[order].tolist(), strict=True),
-        )
+        an earlier chunk recorded it from, or -1. A file of one chunk never needs the table."""
         earlier = np.full(len(h), -1, dtype=np.int64)
+        if not self._scratch and self._pending is None:  # the first chunk: nothing before it
+            self._pending = (h.copy(), lines.copy())
+            return earlier
+        if not self._scratch:
+            self.store.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+            self.store.execute(f"CREATE TABLE {SCRATCH} (h INTEGER PRIMARY KEY, line INTEGER)")
+            self._scratch = True
+            if self._pending is not None:
+                self._record(*self._pending)
+                self._pending = None
+        cur = self._record(h, lines)
         if int(cur.rowcount) < len(h):
+            signed = h.view(np.int64)
             found = self.store.execute(
                 f"SELECT s.h, s.line FROM json_each(?) AS j JOIN {SCRATCH} AS s ON s.h = j.value",
                 (json.dumps(signed.tolist()),),

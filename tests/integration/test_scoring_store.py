@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
 import os
 from datetime import date
 
@@ -204,6 +205,17 @@ def test_store_model_scores_equal_sql_export(book: Store) -> None:
 # ---- two readers: the same run as one process ---------------------------------------------
 
 
+NEEDS_FORK = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork"
+)
+
+
+@pytest.fixture(autouse=True)
+def _fork_on_any_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process is tested on a one-CPU machine too (where run() would not fork)."""
+    monkeypatch.setattr(F, "_can_fork", lambda: "fork" in multiprocessing.get_all_start_methods())
+
+
 def _run_rows(store: Store, run_id: int) -> list[dict[str, object]]:
     return store.query(
         "SELECT customer_id, score, pd, grade, reason1, reason2, reason3, reason4, bins, "
@@ -213,7 +225,7 @@ def _run_rows(store: Store, run_id: int) -> list[dict[str, object]]:
     )
 
 
-@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+@NEEDS_FORK
 def test_two_readers_give_the_frame_of_one(book: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
     with F.factor_parts(book, AS_OF) as parts:
@@ -225,7 +237,7 @@ def test_two_readers_give_the_frame_of_one(book: Store, monkeypatch: pytest.Monk
     pd.testing.assert_frame_equal(together, F.build_factors(book, AS_OF))
 
 
-@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+@NEEDS_FORK
 @pytest.mark.parametrize("kind", ["trained", "expert"])
 def test_two_readers_score_every_customer_as_one(
     book: Store, monkeypatch: pytest.MonkeyPatch, kind: str
@@ -246,7 +258,7 @@ def test_two_readers_score_every_customer_as_one(
     assert json.loads(runs[0]["stats"])["overrides"] > 0 or kind == "trained"
 
 
-@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+@NEEDS_FORK
 def test_a_failing_second_reader_stores_nothing(
     book: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -288,7 +300,7 @@ def test_missing_reasons_are_null_and_bins_a_blob(book: Store) -> None:
     assert book.scalar(zero, (0,)) == 0 and book.scalar(zero, ("0",)) == 0
 
 
-@pytest.mark.skipif(not F._can_fork(), reason="needs fork and two CPUs")
+@NEEDS_FORK
 def test_a_second_reader_that_dies_stores_nothing(
     book: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -445,7 +445,10 @@ def factor_parts(
     apply = then or (lambda frame: frame)
     params = _params(as_of)
     count = int(store.scalar("SELECT count(*) FROM customers"))
-    if count < PARALLEL_MIN_CUSTOMERS or not _can_fork():
+    # Fork only from an idle connection: the child then inherits no SQLite lock bookkeeping
+    # beyond the shared locks this process really holds for the child's whole life (it waits
+    # for the child below), and it never touches this connection, only one of its own.
+    if count < PARALLEL_MIN_CUSTOMERS or store.conn.in_transaction or not _can_fork():
         yield iter([apply(_frame(store, params, "", say, needed))])
         return
     lo, hi = (int(v) for v in store.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone())

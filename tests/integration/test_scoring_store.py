@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import multiprocessing
 import os
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +21,7 @@ from riskcli.services.scoring import registry
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig, load_scoring_config
 from riskcli.services.scoring.sample import populate_store
-from riskcli.storage.store import Store
+from riskcli.storage.store import Store, open_with_key
 
 AS_OF = date(2025, 9, 30)
 FAST = ScoringConfig(folds=2)
@@ -230,7 +233,7 @@ def test_two_readers_give_the_frame_of_one(book: Store, monkeypatch: pytest.Monk
     monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
     with F.factor_parts(book, AS_OF) as parts:
         frames = list(parts)
-    assert len(frames) == 1 + F.CHUNKS and all(len(f) > 300 for f in frames)
+    assert len(frames) == 1 + F.CHUNKS and all(len(f) > 200 for f in frames)
     for before, after in itertools.pairwise(frames):
         assert before["customer_id"].max() < after["customer_id"].min()
     together = pd.concat(frames, ignore_index=True)
@@ -310,3 +313,53 @@ def test_a_second_reader_that_dies_stores_nothing(
     with pytest.raises(InputError, match=r"second scoring process stopped \(exit code 3\)"):
         svc.run(book, FAST)
     assert _count(book, "score_runs") == 0 and _count(book, "scores") == 0
+
+
+def _commit_elsewhere_while_reading(book: Store, monkeypatch: pytest.MonkeyPatch, sql: str) -> None:
+    """Another connection runs `sql` (and commits) after the run has read its factors."""
+    original = F.factor_parts
+
+    @contextlib.contextmanager
+    def parts_then_commit(*args: Any, **kwargs: Any) -> Iterator[Iterator[Any]]:
+        with original(*args, **kwargs) as parts:
+            materialised = list(parts)
+            other = open_with_key(
+                book.path, book.master_key, book.keyfile, book.user, book.role, migrate=False
+            )
+            other.execute("PRAGMA foreign_keys = OFF")
+            other.execute(sql)
+            other.close()
+            yield iter(materialised)
+
+    monkeypatch.setattr(svc.store_factors, "factor_parts", parts_then_commit)
+
+
+def test_a_run_keeps_foreign_keys_on_afterwards(book: Store) -> None:
+    svc.setup_expert(book, FAST)
+    svc.run(book, FAST)
+    assert book.scalar("PRAGMA foreign_keys") == 1
+
+
+def test_a_commit_elsewhere_during_the_run_is_checked_and_harmless(
+    book: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc.setup_expert(book, FAST)
+    _commit_elsewhere_while_reading(
+        book, monkeypatch, "UPDATE customers SET industry = industry WHERE id = 1"
+    )
+    result = svc.run(book, FAST)
+    assert result["customers"] == _count(book, "customers") == _count(book, "scores")
+
+
+def test_a_customer_removed_during_the_run_stores_nothing(
+    book: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc.setup_expert(book, FAST)
+    _commit_elsewhere_while_reading(
+        book, monkeypatch, "DELETE FROM customers WHERE id = (SELECT max(id) FROM customers)"
+    )
+    with pytest.raises(InputError, match="removed while the score run read"):
+        svc.run(book, FAST)
+    assert _count(book, "score_runs") == 0
+    assert _count(book, "scores") == 0
+    assert book.scalar("PRAGMA foreign_keys") == 1

@@ -31,6 +31,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date, timedelta
@@ -362,7 +364,7 @@ PARALLEL_MIN_CUSTOMERS = 50_000
 #: share: on an idle 2-core machine at 1,000,000 customers both processes are then busy until
 #: about the same time.
 LOCAL_SHARE = 0.4
-CHUNKS = 4
+CHUNKS = 6
 
 
 def _can_fork() -> bool:
@@ -462,6 +464,14 @@ def factor_parts(
     )
     worker.start()
     sender.close()
+    # A thread drains the pipe as parts arrive: a part is larger than the pipe's buffer, so
+    # without it the second process would wait in `send` until this one had finished its own
+    # share, and the two would take turns instead of running side by side.
+    arrived: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    drainer = threading.Thread(
+        target=_drain, args=(receiver, arrived), name="score-parts", daemon=True
+    )
+    drainer.start()
     finished = False
 
     def parts() -> Iterator[Any]:
@@ -470,9 +480,8 @@ def factor_parts(
         yield apply(_frame(store, mine, _RANGE, say, needed))
         say("the rest from the second process")
         while True:
-            try:
-                status, payload = receiver.recv()
-            except EOFError:  # it died without a word (killed, out of memory)
+            status, payload = arrived.get()
+            if status == "eof":  # it died without a word (killed, out of memory)
                 finished = True
                 worker.join()
                 raise InputError(
@@ -489,10 +498,27 @@ def factor_parts(
     try:
         yield parts()
     finally:
-        receiver.close()
         if not finished:  # stopped early (an error here): the rest is not wanted
             worker.terminate()
         worker.join()
+        drainer.join()  # the pipe's far end is closed now: the thread has seen the end
+        receiver.close()
+
+
+def _drain(receiver: Any, arrived: queue.SimpleQueue[tuple[str, Any]]) -> None:
+    """Move every message from the pipe to `arrived` until the end, an error, or EOF."""
+    while True:
+        try:
+            message = receiver.recv()
+        except (EOFError, OSError):
+            arrived.put(("eof", None))
+            return
+        except Exception as exc:  # a message that does not unpickle: report, never hang
+            arrived.put(("error", InputError(f"reading factors: {exc}")))
+            return
+        arrived.put(message)
+        if message[0] != "ok":
+            return
 
 
 def build_outcome(store: Store, as_of: date, horizon_days: int) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from riskcli.services.backup.manifest import (
     seal,
 )
 from riskcli.services.backup.records import Progress, now_utc, record_event
+from riskcli.services.processes import pid_alive
 from riskcli.storage import backup_io
 from riskcli.storage.backup_io import crashpoint
 from riskcli.storage.keyslots import keys_path, subkey
@@ -75,22 +76,12 @@ def _ensure_folder(folder: Path) -> None:
         raise InputError(f"backup folder {folder} exists and is not a folder")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_partials(folder: Path) -> list[Path]:
     """Remove leftovers of interrupted runs whose process is gone; return what was removed."""
     removed = []
     for path in files.stale_partials(folder, older_than_s=-1, now=time.time()):
         pid_text = path.name.rsplit(".", 2)[-2] if path.name.count(".") >= 2 else ""
-        if pid_text.isdigit() and _pid_alive(int(pid_text)):
+        if pid_text.isdigit() and pid_alive(int(pid_text)):
             continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

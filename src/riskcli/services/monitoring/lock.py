@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from riskcli.domain.errors import InputError
+from riskcli.services.processes import pid_alive
 
 
 class MonitorLocked(InputError):
@@ -39,18 +40,6 @@ class LockInfo:
 
 def lock_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".monitor.lock")
-
-
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read_holder(fd: int) -> dict[str, Any] | None:

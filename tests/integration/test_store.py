@@ -146,3 +146,16 @@ def test_only_the_right_secret_unlocks(
     if other != secret:
         with pytest.raises(AccessError):
             open_store(path, "u", other)
+
+
+def test_references_checked_relaxes_foreign_keys_for_the_block_only(tmp_path: Path) -> None:
+    store = create_store(tmp_path / "fk.db", "alice", b"a long passphrase")
+    with store.references_checked():
+        assert store.scalar("PRAGMA foreign_keys") == 0
+    assert store.scalar("PRAGMA foreign_keys") == 1
+    with pytest.raises(RuntimeError), store.references_checked():
+        raise RuntimeError("the bulk write failed")
+    assert store.scalar("PRAGMA foreign_keys") == 1
+    with store.transaction(), store.references_checked():  # a caller's transaction: stays on
+        assert store.scalar("PRAGMA foreign_keys") == 1
+    store.close()

@@ -118,6 +118,23 @@ class Store:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    @contextmanager
+    def references_checked(self) -> Iterator[Store]:
+        """Foreign-key enforcement off until the block ends, on again after it.
+
+        For a bulk writer that has itself checked every reference it writes (the per-row probe
+        would only repeat that check, at random pages of the referenced table). SQLite ignores
+        the pragma inside a transaction, so within a caller's open transaction this does
+        nothing and enforcement stays on."""
+        relax = not self.conn.in_transaction and self.scalar("PRAGMA foreign_keys") == 1
+        if relax:
+            self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield self
+        finally:
+            if relax:
+                self.conn.execute("PRAGMA foreign_keys = ON")
+
     # ---- queries --------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         return self.conn.execute(sql, params)

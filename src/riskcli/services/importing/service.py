@@ -239,13 +239,9 @@ def import_files(
     # Every customer id written is looked up in `customers` inside this very transaction (the
     # write lock is held, so none can vanish), which is what the foreign key would re-check per
     # row: a random read of the wide customers table that tripled the insert cost of a file in
-    # date order. The connection's setting is restored afterwards; the pragma only takes effect
-    # outside a transaction, so a caller's open transaction keeps enforcement on.
-    relax_fk = not store.conn.in_transaction and store.scalar("PRAGMA foreign_keys") == 1
-    if relax_fk:
-        store.execute("PRAGMA foreign_keys = OFF")
+    # date order.
     try:
-        with store.transaction():
+        with store.references_checked(), store.transaction():
             for src in sources:
                 job = _FileImport(store, kind, src, mapping or {}, rejects, chunk_rows)
                 result.files.append(job.run(progress))
@@ -266,8 +262,6 @@ def import_files(
                 fr.batch_id = _record_batch(store, kind, fr)
     finally:
         rejects.close()
-        if relax_fk:
-            store.execute("PRAGMA foreign_keys = ON")
     return result
 
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import date
 from functools import partial
 from itertools import chain
@@ -376,8 +376,11 @@ def run(
                 raise InputError("no customers to score")
             parts = iter(rest)
         params = json.dumps({"customer": customer, "limits": cfg.limits.model_dump(mode="json")})
-        stack.enter_context(_trusted_customer_ids(store))
-        with store.transaction():
+        # Every customer id written was read from `customers` by this run and riskcli never
+        # deletes a customer; when another connection committed anything since the reading
+        # began, the rows are checked below. The per-row probe cost 1-3 s of the single
+        # writer's CPU at 1,000,000 customers.
+        with store.references_checked(), store.transaction():
             cur = store.execute(
                 "INSERT INTO score_runs (model_id, created_at, created_by, as_of, customers, "
                 "params, stats) VALUES (?, ?, ?, ?, 0, ?, '{}')",
@@ -411,25 +414,6 @@ def run(
         "over_limit": stats["over_limit"],
         "overrides": stats["overrides"],
     }
-
-
-@contextmanager
-def _trusted_customer_ids(store: Store) -> Iterator[None]:
-    """Foreign keys off for the score run's write transaction (on again after it).
-
-    Every customer id written was read from `customers` by this run; riskcli never deletes a
-    customer, and the run checks (`_check_customers_still_there`) whenever another connection
-    committed anything since it started reading. The per-row probe into the wide customers
-    table cost 1-3 s of the single writer's CPU at 1,000,000 customers. Inside a caller's open
-    transaction the pragma cannot change and foreign keys stay on."""
-    relax = not store.conn.in_transaction and store.scalar("PRAGMA foreign_keys") == 1
-    if relax:
-        store.execute("PRAGMA foreign_keys = OFF")
-    try:
-        yield
-    finally:
-        if relax:
-            store.execute("PRAGMA foreign_keys = ON")
 
 
 def _check_customers_still_there(store: Store, run_id: int) -> None:

@@ -213,6 +213,19 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
     def med(key: str, field: str) -> float:
         return float(statistics.median(r[field] for r in results[key]))
 
+    def phase(key: str) -> dict[str, float]:
+        """One riskcli phase's medians: rows, seconds, CPU, rates and peak memory."""
+        rows = results[key][0]["rows"]
+        seconds, cpu = med(key, "seconds"), med(key, "cpu")
+        return {
+            "rows": rows,
+            "seconds": seconds,
+            "cpu": cpu,
+            "rows_per_s": rows / seconds,
+            "cpu_rows_per_s": rows / cpu,
+            "peak_mib": med(key, "peak_mib"),
+        }
+
     lines = [
         "| phase | rows | riskcli s | riskcli rows/s | raw s | raw rows/s | riskcli/raw "
         "| riskcli CPU rows/s | raw CPU rows/s | CPU ratio | riskcli peak MiB | raw peak MiB |",
@@ -243,19 +256,11 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
             f"{rows / c_raw:,.0f} | {c_ours / c_raw:.2f}x | {med(ours, 'peak_mib'):.0f} | "
             f"{med(raw, 'peak_mib'):.0f} |"
         )
-    again = "riskcli:transactions-again"
-    rows = results[again][0]["rows"]
-    summary["reimport_transactions"] = {
-        "rows": rows,
-        "seconds": med(again, "seconds"),
-        "rows_per_s": rows / med(again, "seconds"),
-        "cpu_rows_per_s": rows / med(again, "cpu"),
-        "peak_mib": med(again, "peak_mib"),
-    }
+    again = summary["reimport_transactions"] = phase("riskcli:transactions-again")
     lines.append(
-        f"| transactions re-import (all unchanged) | {rows:,} | {med(again, 'seconds'):.2f} | "
-        f"{rows / med(again, 'seconds'):,.0f} | | | | {rows / med(again, 'cpu'):,.0f} | | | "
-        f"{med(again, 'peak_mib'):.0f} | |"
+        f"| transactions re-import (all unchanged) | {again['rows']:,} | {again['seconds']:.2f} | "
+        f"{again['rows_per_s']:,.0f} | | | | {again['cpu_rows_per_s']:,.0f} | | | "
+        f"{again['peak_mib']:.0f} | |"
     )
     lines.append("")
     lines.append("| transactions file | rows | riskcli s | CPU s | CPU rows/s | peak MiB |")
@@ -265,19 +270,10 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
         ("riskcli", "whole"),
         ("riskcli-double", "twice over"),
     ):
-        key = f"{label}:transactions"
-        rows = results[key][0]["rows"]
-        summary[f"{label}_transactions"] = {
-            "rows": rows,
-            "seconds": med(key, "seconds"),
-            "cpu": med(key, "cpu"),
-            "rows_per_s": rows / med(key, "seconds"),
-            "cpu_rows_per_s": rows / med(key, "cpu"),
-            "peak_mib": med(key, "peak_mib"),
-        }
+        one = summary[f"{label}_transactions"] = phase(f"{label}:transactions")
         lines.append(
-            f"| {name} | {rows:,} | {med(key, 'seconds'):.2f} | {med(key, 'cpu'):.2f} | "
-            f"{rows / med(key, 'cpu'):,.0f} | {med(key, 'peak_mib'):.0f} |"
+            f"| {name} | {one['rows']:,} | {one['seconds']:.2f} | {one['cpu']:.2f} | "
+            f"{one['cpu_rows_per_s']:,.0f} | {one['peak_mib']:.0f} |"
         )
     if "riskcli-by-date:transactions" in results:
         ours, raw = "riskcli-by-date:transactions", "raw-by-date:transactions"

@@ -37,6 +37,11 @@ def _count(store: Store, table: str) -> int:
     return int(store.scalar(f"SELECT COUNT(*) FROM {table}"))
 
 
+def _nothing_stored(store: Store) -> bool:
+    """No score run and no score row in the store."""
+    return _count(store, "score_runs") == 0 and _count(store, "scores") == 0
+
+
 def test_migration_allows_only_one_champion(store: Store) -> None:
     assert {"score_models", "score_runs", "scores"} <= set(store.tables())
     row = ("m", "trained", "x", "champion", "u", "t", "{}", "f", "{}", "{}", "{}")
@@ -161,7 +166,7 @@ def test_unknown_model_is_an_error_and_nothing_is_stored(book: Store) -> None:
         svc.run(book, FAST, ref="42")
     with pytest.raises(InputError, match="no champion model"):
         svc.run(book, FAST)
-    assert _count(book, "score_runs") == 0 and _count(book, "scores") == 0
+    assert _nothing_stored(book)
 
 
 def test_too_few_bads_points_to_expert_and_stores_nothing(book: Store) -> None:
@@ -274,7 +279,7 @@ def test_a_failing_second_reader_stores_nothing(
     monkeypatch.setattr(F, "open_with_key", refuse)  # only the forked reader opens a store
     with pytest.raises(InputError, match="the second reader cannot open the store"):
         svc.run(book, FAST)
-    assert _count(book, "score_runs") == 0 and _count(book, "scores") == 0
+    assert _nothing_stored(book)
 
 
 def test_needed_columns_equal_the_full_frame(book: Store) -> None:
@@ -312,7 +317,7 @@ def test_a_second_reader_that_dies_stores_nothing(
     monkeypatch.setattr(F, "_read_ranges", lambda *args: os._exit(3))  # killed, as by the OOM
     with pytest.raises(InputError, match=r"second scoring process stopped \(exit code 3\)"):
         svc.run(book, FAST)
-    assert _count(book, "score_runs") == 0 and _count(book, "scores") == 0
+    assert _nothing_stored(book)
 
 
 def _commit_elsewhere_while_reading(book: Store, monkeypatch: pytest.MonkeyPatch, sql: str) -> None:
@@ -360,6 +365,5 @@ def test_a_customer_removed_during_the_run_stores_nothing(
     )
     with pytest.raises(InputError, match="removed while the score run read"):
         svc.run(book, FAST)
-    assert _count(book, "score_runs") == 0
-    assert _count(book, "scores") == 0
+    assert _nothing_stored(book)
     assert book.scalar("PRAGMA foreign_keys") == 1

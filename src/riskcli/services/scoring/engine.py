@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, IntegrityError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -882,7 +882,8 @@ class Scored(BaseModel):
     score: Any  # FloatArray n
     pd: Any  # FloatArray n
     grade: Any  # object array n
-    reasons: Any  # object array n x r (None where fewer reasons)
+    codes: Any  # CodeArray n x r: the reasons as codes (see ReasonTexts), NO_REASON after the last
+    reasons: Any  # object array n x r (None where fewer reasons); None unless texts were asked
     override: Any  # object array n (override reason or None)
 
 
@@ -899,7 +900,14 @@ def score_frame(card: Scorecard, data: pd.DataFrame) -> Scored:
     return score_bins(card, bins, data)
 
 
-def score_bins(card: Scorecard, bins: IntArray, data: pd.DataFrame | None = None) -> Scored:
+def score_bins(
+    card: Scorecard, bins: IntArray, data: pd.DataFrame | None = None, *, texts: bool = True
+) -> Scored:
+    """Points, score, PD, grade and reasons of binned rows; overrides read their factor in `data`.
+
+    The reasons are codes (`Scored.codes`); their texts (`Scored.reasons`) are looked up from
+    the codes unless `texts` is false.
+    """
     n, k = bins.shape
     tables = [np.array([b.points for b in f.bins], dtype=np.float64) for f in card.factors]
     points = np.empty((n, k), dtype=np.float64)
@@ -914,42 +922,165 @@ def score_bins(card: Scorecard, bins: IntArray, data: pd.DataFrame | None = None
     loss = best[None, :] - points
     r = min(card.reasons, k)
     order = np.argsort(-loss, axis=1, kind="stable")[:, :r]
-    texts: list[str] = []
-    offsets = [0]
-    for f in card.factors:
-        for b in f.bins:
-            texts.append(reason_text(f, b))
-        offsets.append(len(texts))
-    text_arr = np.array([*texts, None], dtype=object)
-    off = np.array(offsets[:-1], dtype=np.int64)
-    rows = np.arange(n)[:, None]
-    codes = off[order] + bins[rows, order]
-    lost = loss[rows, order] > 1e-9
-    codes[~lost] = len(texts)
-    reasons = text_arr[codes]
+    lost = np.take_along_axis(loss, order, axis=1) > 1e-9
+    # the factors that lose no points come last in `order`: NO_REASON only ever trails
+    codes: CodeArray = np.where(lost, order, NO_REASON).astype(np.int16)
     override = np.full(n, None, dtype=object)
     if card.overrides and data is not None:
-        for o in card.overrides:
+        first = np.full(n, NO_REASON, dtype=np.int16)
+        for i, o in enumerate(card.overrides):
             if o.factor not in data.columns:
                 continue
             x = _numeric(data[o.factor], o.factor, strict=False)
             hit = (x == o.equals) & (override == None)  # noqa: E711
             override[hit] = o.reason
             grade[hit] = o.grade
+            first[hit] = override_code(i)
         hit_any = override != None  # noqa: E711
         if hit_any.any():
             # the override is the first reason
-            reasons = reasons.copy()
-            reasons[hit_any, 1:] = reasons[hit_any, :-1]
-            reasons[hit_any, 0] = override[hit_any]
+            codes[hit_any, 1:] = codes[hit_any, :-1]
+            codes[hit_any, 0] = first[hit_any]
+    reasons = ReasonTexts(card).matrix(bins, codes) if texts else None
     return Scored(
-        bins=bins, points=points, score=score, pd=pd_, grade=grade, reasons=reasons,
+        bins=bins, points=points, score=score, pd=pd_, grade=grade, codes=codes, reasons=reasons,
         override=override,
     )  # fmt: skip
 
 
 def reason_text(factor: Factor, b: Bin) -> str:
     return f"{factor.description or factor.name}: {b.label}"
+
+
+# --------------------------------------------------------------------------------------------
+# Reason codes
+# --------------------------------------------------------------------------------------------
+
+CodeArray = npt.NDArray[np.int16]
+
+#: `Scored.codes` holds factor j as j, override i as -1 - i, and NO_REASON after the last reason.
+NO_REASON = -0x8000
+#: A stored score keeps at most this many reasons, one byte each: the code modulo 256, so factor
+#: j is the byte j (< 0xF0) and override i the byte 0xFF - i (migration m060).
+STORED_REASONS = 4
+MAX_FACTOR_CODES = 0xF0
+MAX_OVERRIDE_CODES = 14
+
+
+def override_code(i: int) -> int:
+    return -1 - i
+
+
+def check_reason_codes(card: Scorecard) -> None:
+    """A model whose reasons fit the stored one-byte codes, or a clear error."""
+    if len(card.factors) >= MAX_FACTOR_CODES:
+        raise InputError(
+            f"the model has {len(card.factors)} factors; a stored score run takes at most "
+            f"{MAX_FACTOR_CODES - 1} (its reasons are one byte each)"
+        )
+    if len(card.overrides) > MAX_OVERRIDE_CODES:
+        raise InputError(
+            f"the model has {len(card.overrides)} overrides; a stored score run takes at most "
+            f"{MAX_OVERRIDE_CODES} (its reasons are one byte each)"
+        )
+
+
+def reason_blobs(codes: CodeArray) -> list[bytearray]:
+    """Each row's first STORED_REASONS codes as bytes, without the NO_REASON markers.
+
+    A bytearray because the sqlite3 module binds it as a BLOB directly (bytes would go through
+    its adapter lookup); an empty one is an empty BLOB, not NULL.
+    """
+    head = codes[:, :STORED_REASONS]
+    n, r = head.shape
+    count = (head != NO_REASON).sum(axis=1).tolist()
+    buf = head.astype(np.uint8).tobytes()  # wraps modulo 256: override i becomes 0xFF - i
+    return [bytearray(buf[s : s + c]) for s, c in zip(range(0, n * r, r), count, strict=True)]
+
+
+def codes_of_bytes(values: npt.NDArray[np.int16]) -> CodeArray:
+    """Stored bytes back to codes (-1 marks no byte, i.e. no reason)."""
+    out: CodeArray = np.where(
+        values < 0, NO_REASON, np.where(values < MAX_FACTOR_CODES, values, values - 0x100)
+    ).astype(np.int16)
+    return out
+
+
+class ReasonTexts:
+    """The reason texts of one model, looked up by reason code (build it once per model)."""
+
+    def __init__(self, card: Scorecard) -> None:
+        texts = [reason_text(f, b) for f in card.factors for b in f.bins]
+        sizes = [len(f.bins) for f in card.factors]
+        self._sizes = np.array(sizes, dtype=np.int64)
+        self._offsets = np.cumsum([0, *sizes[:-1]], dtype=np.int64)
+        self._overrides = len(card.overrides)
+        self._first_override = len(texts)
+        self._table = np.array([*texts, *(o.reason for o in card.overrides), None], dtype=object)
+
+    def matrix(
+        self, bins: npt.NDArray[np.integer[Any]], codes: CodeArray
+    ) -> npt.NDArray[np.object_]:
+        """The texts of n rows' codes (n x r; None for NO_REASON) given their bins (n x k)."""
+        index = np.full(codes.shape, len(self._table) - 1, dtype=np.int64)
+        factor = codes >= 0
+        if factor.any():
+            rows, cols = np.nonzero(factor)
+            j = codes[rows, cols].astype(np.int64)
+            if int(j.max()) >= len(self._sizes):
+                raise IntegrityError("a stored score names a reason its model does not have")
+            b = np.asarray(bins[rows, j], dtype=np.int64)
+            if bool((b >= self._sizes[j]).any()):
+                raise IntegrityError("a stored score names a bin its model does not have")
+            index[rows, cols] = self._offsets[j] + b
+        overridden = (codes < 0) & (codes != NO_REASON)
+        if overridden.any():
+            i = -1 - codes[overridden].astype(np.int64)
+            if int(i.max()) >= self._overrides:
+                raise IntegrityError("a stored score names an override its model does not have")
+            index[overridden] = self._first_override + i
+        out: npt.NDArray[np.object_] = self._table[index]
+        return out
+
+    def stored(self, bins: bytes, reasons: bytes | None, legacy: Sequence[Any] = ()) -> list[str]:
+        """The reason texts of one stored score, most points lost first.
+
+        `reasons` is the score's code blob; NULL (None) for a score stored before reason codes
+        (m060), whose texts are `legacy` (its reason1..reason4).
+        """
+        if reasons is None:
+            return [str(t) for t in legacy if t]
+        if not reasons:
+            return []
+        row = np.frombuffer(bytes(bins), dtype=np.uint8)[None, :]
+        codes = codes_of_bytes(np.frombuffer(bytes(reasons), dtype=np.uint8).astype(np.int16))
+        return [str(t) for t in self.matrix(row, codes[None, :])[0]]
+
+    def first_stored(
+        self, bins: Sequence[bytes], first: Sequence[bytes | None], legacy: Sequence[Any]
+    ) -> list[str | None]:
+        """The first reason text of many stored scores of this model (vectorised).
+
+        `first` holds the first byte of each score's code blob (`substr(reasons, 1, 1)`): empty
+        when it has no reason, NULL for a score from before reason codes, whose text is
+        `legacy` (reason1).
+        """
+        n = len(bins)
+        if n == 0:
+            return []
+        byte = np.fromiter(
+            (-2 if c is None else c[0] if c else -1 for c in first), dtype=np.int16, count=n
+        )
+        flat = np.frombuffer(b"".join(bins), dtype=np.uint8)
+        if flat.size != n * len(self._sizes):
+            raise IntegrityError("stored scores do not have one bin per factor of their model")
+        codes = codes_of_bytes(np.where(byte == -2, -1, byte).astype(np.int16))
+        texts = self.matrix(flat.reshape(n, len(self._sizes)), codes[:, None])[:, 0]
+        old = byte == -2
+        if old.any():
+            texts[old] = np.asarray(legacy, dtype=object)[old]
+        out: list[str | None] = texts.tolist()
+        return out
 
 
 def points_table(card: Scorecard) -> list[dict[str, Any]]:

@@ -111,7 +111,7 @@ def test_train_run_show_explain_list(book: Store) -> None:
     assert all((r["current_limit"] > r["recommended_limit"]) == bool(r["over_limit"]) for r in rows)
     assert {r["grade"] for r in rows} <= {"A", "B", "C", "D", "E"}
     worst = min(rows, key=lambda r: r["score"])
-    assert worst["grade"] == "E" and worst["reason1"]
+    assert worst["grade"] == "E" and worst["reasons"] and worst["reason1"] is None
     shown = svc.show(book, "C0000001")
     assert shown[0]["run"] == result["run"]
     head, factors = svc.explain(book, "C0000001")
@@ -137,12 +137,15 @@ def test_expert_overrides_force_the_worst_grade(book: Store) -> None:
     assert model.kind == "expert" and model.status == "champion"
     svc.run(book, FAST)
     flagged = book.query(
-        "SELECT s.grade, s.reason1 FROM scores s JOIN credit_reports r "
-        "ON r.customer_id = s.customer_id WHERE r.bankruptcy = 1"
+        "SELECT c.external_id, s.grade, s.reasons FROM scores s JOIN credit_reports r "
+        "ON r.customer_id = s.customer_id JOIN customers c ON c.id = s.customer_id "
+        "WHERE r.bankruptcy = 1"
     )
     assert flagged
     assert all(r["grade"] == "E" for r in flagged)
-    assert all(r["reason1"] == "bankruptcy on a third-party report" for r in flagged)
+    assert all(r["reasons"][0] == 0xFF for r in flagged)  # override 0, the bankruptcy flag
+    first = {r["customer"]: r["reason1"] for r in svc.list_scores(book, grade="E")}
+    assert all(first[r["external_id"]] == "bankruptcy on a third-party report" for r in flagged)
 
 
 def test_registry_promote_retire(book: Store) -> None:
@@ -226,7 +229,7 @@ def _fork_on_any_machine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _run_rows(store: Store, run_id: int) -> list[dict[str, object]]:
     return store.query(
-        "SELECT customer_id, score, pd, grade, reason1, reason2, reason3, reason4, bins, "
+        "SELECT customer_id, score, pd, grade, reasons, bins, "
         "recommended_limit, current_limit, over_limit FROM scores WHERE run_id = ? "
         "ORDER BY customer_id",
         (run_id,),
@@ -292,20 +295,18 @@ def test_needed_columns_equal_the_full_frame(book: Store) -> None:
     assert full["bureau_score"].notna().any() and full["region"].notna().all()
 
 
-def test_missing_reasons_are_null_and_bins_a_blob(book: Store) -> None:
+def test_reasons_are_a_blob_of_codes_and_bins_a_blob(book: Store) -> None:
     svc.setup_expert(book, FAST)
     run_id = svc.run(book, FAST)["run"]
     types = book.query(
-        "SELECT typeof(reason1) AS r1, typeof(reason4) AS r4, typeof(bins) AS b, "
-        "COUNT(*) AS n FROM scores WHERE run_id = ? GROUP BY 1, 2, 3",
+        "SELECT typeof(reasons) AS r, length(reasons) AS n, typeof(bins) AS b, "
+        "typeof(reason1) || typeof(reason2) || typeof(reason3) || typeof(reason4) AS texts "
+        "FROM scores WHERE run_id = ? GROUP BY 1, 2, 3, 4",
         (run_id,),
     )
-    assert {(t["r1"], t["r4"], t["b"]) for t in types} <= {("text", "text", "blob"),
-                                                            ("text", "null", "blob"),
-                                                            ("null", "null", "blob")}  # fmt: skip
-    assert any(t["r4"] == "null" for t in types)
-    zero = "SELECT COUNT(*) FROM scores WHERE ? IN (reason1, reason2, reason3, reason4)"
-    assert book.scalar(zero, (0,)) == 0 and book.scalar(zero, ("0",)) == 0
+    assert {(t["r"], t["b"], t["texts"]) for t in types} == {("blob", "blob", "null" * 4)}
+    assert {t["n"] for t in types} <= {0, 1, 2, 3, 4}
+    assert any(t["n"] < 4 for t in types)  # fewer reasons: a shorter blob, no marker stored
 
 
 @NEEDS_FORK

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from riskcli.domain.errors import InputError
+from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.storage.store import Store
 
 CUSTOMER_COLUMNS = "id, external_id, name, kind, industry, region, credit_limit, status"
@@ -222,17 +223,26 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     if runs is None or runs.empty:
         return None
     frame = store.query_df(
-        "SELECT run_id, score, pd, grade, reason1, reason2, reason3, reason4, "
-        "recommended_limit, current_limit FROM scores WHERE customer_id = ? ORDER BY run_id",
+        "SELECT s.run_id, s.score, s.pd, s.grade, r.model_id, s.bins, s.reasons AS codes, "
+        "s.reason1, s.reason2, s.reason3, s.reason4, s.recommended_limit, s.current_limit "
+        "FROM scores s JOIN score_runs r ON r.id = s.run_id WHERE s.customer_id = ? "
+        "ORDER BY s.run_id",
         (cid,),
     )
     frame = frame.merge(runs[["run_id", "as_of"]], on="run_id", how="left")
     keep = frame["as_of"].map(lambda d: d is not None and d <= on).astype(bool)
     frame = frame.loc[keep].reset_index(drop=True)
-    reasons = frame[["reason1", "reason2", "reason3", "reason4"]]
+    stored = StoredReasons(store)
+    legacy = zip(*(frame[f"reason{i}"].tolist() for i in range(1, 5)), strict=True)
     frame["reasons"] = [
-        "; ".join(str(r) for r in row if isinstance(r, str) and r)
-        for row in reasons.itertuples(index=False)
+        "; ".join(stored.texts(int(model), bins, codes, old))
+        for model, bins, codes, old in zip(
+            frame["model_id"].tolist(),
+            frame["bins"].tolist(),
+            frame["codes"].tolist(),
+            legacy,
+            strict=True,
+        )
     ]
     for col in ("recommended_limit", "current_limit"):
         frame[col] = frame[col].fillna(0).astype("int64").map(_money).to_numpy()
@@ -242,12 +252,17 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
 
 def score_reasons(store: Store, cid: int, run_id: int) -> list[str]:
     """The reason texts of one customer's score in one run, most points lost first."""
-    row = store.query(
-        "SELECT reason1, reason2, reason3, reason4 FROM scores "
-        "WHERE run_id = ? AND customer_id = ?",
+    rows = store.query(
+        "SELECT r.model_id, s.bins, s.reasons, s.reason1, s.reason2, s.reason3, s.reason4 "
+        "FROM scores s JOIN score_runs r ON r.id = s.run_id "
+        "WHERE s.run_id = ? AND s.customer_id = ?",
         (run_id, cid),
     )
-    return [str(r) for r in (row[0].values() if row else ()) if r]
+    if not rows:
+        return []
+    row = rows[0]
+    legacy = [row[f"reason{i}"] for i in range(1, 5)]
+    return StoredReasons(store).texts(row["model_id"], row["bins"], row["reasons"], legacy)
 
 
 def _money(cents: int) -> Decimal:

@@ -1048,8 +1048,8 @@ class ReasonTexts:
         `reasons` is the score's code blob; NULL (None) for a score stored before reason codes
         (m060), whose texts are `legacy` (its reason1..reason4).
         """
-        if reasons is None:
-            return [str(t) for t in legacy if t]
+        if not isinstance(reasons, bytes | bytearray):  # NULL, or NaN from a DataFrame
+            return [t for t in legacy if isinstance(t, str) and t]
         if not reasons:
             return []
         row = np.frombuffer(bytes(bins), dtype=np.uint8)[None, :]
@@ -1068,8 +1068,11 @@ class ReasonTexts:
         n = len(bins)
         if n == 0:
             return []
+        # -2: NULL (or NaN from a DataFrame), a score from before codes; -1: no reason
         byte = np.fromiter(
-            (-2 if c is None else c[0] if c else -1 for c in first), dtype=np.int16, count=n
+            (-2 if not isinstance(c, bytes) else c[0] if c else -1 for c in first),
+            dtype=np.int16,
+            count=n,
         )
         flat = np.frombuffer(b"".join(bins), dtype=np.uint8)
         if flat.size != n * len(self._sizes):

@@ -25,14 +25,17 @@ from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import pick_factors, read_table
 from riskcli.services.scoring.engine import (
     Scorecard,
+    check_reason_codes,
     parse_target,
     points_table,
+    reason_blobs,
     score_bins,
     score_frame,
 )
 from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
 from riskcli.services.scoring.export_sql import Quote, export_sql
 from riskcli.services.scoring.limits import recommend
+from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate
 from riskcli.storage.store import Store
@@ -437,7 +440,7 @@ class _ScoredPart:
         self.score: np.ndarray = columns["score"]
         self.pd: np.ndarray = columns["pd"]
         self.grade: np.ndarray = columns["grade"]
-        self.reasons: list[list[Any]] = columns["reasons"]  # 0 where none
+        self.reasons: list[bytearray] = columns["reasons"]  # codes, see m060
         self.blobs: list[bytearray] = columns["blobs"]
         self.recommended: np.ndarray = columns["recommended"]
         self.current: np.ndarray = columns["current"]
@@ -455,21 +458,19 @@ class _ScoredPart:
             self.score.tolist(),
             self.pd.tolist(),
             self.grade.tolist(),
-            *self.reasons,
             self.blobs,
+            self.reasons,
             self.recommended.tolist(),
             self.current.tolist(),
             self.over.tolist(),
             strict=True,
         )
         # the sqlite3 module binds int, float, str and bytearray directly but sends None and
-        # bytes through its adapter lookup (about 1 us each): a missing reason travels as 0 and
-        # becomes NULL in SQL (NULLIF(text, 0) is the text), the bins as a bytearray (a BLOB)
+        # bytes through its adapter lookup (about 1 us each): the bins and the reason codes go
+        # as bytearrays (BLOBs); reason1..reason4 (texts, before m060) stay NULL
         store.executemany(
-            "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, "
-            "reason3, reason4, bins, recommended_limit, current_limit, over_limit) "
-            "VALUES (?, ?, ?, ?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), "
-            "?, ?, ?, ?)",
+            "INSERT INTO scores (run_id, customer_id, score, pd, grade, bins, reasons, "
+            "recommended_limit, current_limit, over_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -492,17 +493,9 @@ class _Totals:
         self.scores.append(part.score)
 
 
-def _zero_for_none(reasons: np.ndarray, j: int) -> list[Any]:
-    if j >= reasons.shape[1]:
-        return [0] * len(reasons)
-    column = reasons[:, j].copy()
-    column[column == None] = 0  # noqa: E711
-    out: list[Any] = column.tolist()
-    return out
-
-
 def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> _ScoredPart:
-    """Score, PD, grade, reasons and limits of some customers (row by row independent)."""
+    """Score, PD, grade, reason codes and limits of some customers (row by row independent)."""
+    check_reason_codes(model.card)
     bins = np.empty((len(frame), len(model.card.factors)), dtype=np.int64)
     from riskcli.services.scoring.engine import bin_index
 
@@ -510,7 +503,7 @@ def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> 
         bins[:, j] = bin_index(f, frame[f.name])
     if bins.size and bins.max() > 255:
         raise InputError("a factor has more than 255 bins")
-    s = score_bins(model.card, bins, frame)
+    s = score_bins(model.card, bins, frame, texts=False)
     grade = np.asarray(s.grade, dtype=object)
     current = pd.to_numeric(frame["credit_limit"], errors="coerce").fillna(0).to_numpy(np.int64)
     recommended = recommend(
@@ -519,13 +512,12 @@ def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> 
         pd.to_numeric(frame["net_assets"], errors="coerce").to_numpy(dtype=np.float64),
         cfg.limits,
     )
-    reasons = np.asarray(s.reasons, dtype=object)
     return _ScoredPart(
         customer_id=frame["customer_id"].to_numpy(dtype=np.int64),
         score=np.asarray(s.score, dtype=np.float64),
         pd=np.round(np.asarray(s.pd, dtype=np.float64), 6),
         grade=grade,
-        reasons=[_zero_for_none(reasons, j) for j in range(4)],  # the store keeps the top four
+        reasons=reason_blobs(s.codes),  # the store keeps the top four
         blobs=[bytearray(row) for row in bins.astype(np.uint8)],
         recommended=recommended,
         current=current,
@@ -554,8 +546,9 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
     """A customer's scores, newest first."""
     rows = store.query(
         "SELECT r.id AS run, r.as_of, m.name || ' v' || m.version AS model, s.score, s.pd, "
-        "s.grade, s.reason1, s.reason2, s.reason3, s.reason4, s.recommended_limit, "
-        "s.current_limit, s.over_limit FROM scores s JOIN score_runs r ON r.id = s.run_id "
+        "s.grade, r.model_id, s.bins, s.reasons AS codes, s.reason1, s.reason2, s.reason3, "
+        "s.reason4, s.recommended_limit, s.current_limit, s.over_limit "
+        "FROM scores s JOIN score_runs r ON r.id = s.run_id "
         "JOIN score_models m ON m.id = r.model_id JOIN customers c ON c.id = s.customer_id "
         "WHERE c.external_id = ? ORDER BY r.id DESC LIMIT ?",
         (customer, history),
@@ -565,8 +558,11 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
         if not known:
             raise InputError(f"no customer {customer!r}")
         raise InputError(f"customer {customer!r} has no score yet: run `riskcli score run`")
+    stored = StoredReasons(store)
     for r in rows:
-        r["reasons"] = "; ".join(x for x in (r.pop(f"reason{i}") for i in range(1, 5)) if x)
+        legacy = [r.pop(f"reason{i}") for i in range(1, 5)]
+        texts = stored.texts(r.pop("model_id"), r.pop("bins"), r.pop("codes"), legacy)
+        r["reasons"] = "; ".join(texts)
         r["recommended_limit"] = _money(r["recommended_limit"])
         r["current_limit"] = _money(r["current_limit"])
         r["over_limit"] = bool(r["over_limit"])
@@ -621,7 +617,8 @@ def list_scores(
     run = latest_run(store)
     sql = (
         "SELECT c.external_id AS customer, s.score, s.pd, s.grade, s.reason1, "
-        "s.recommended_limit, s.current_limit, s.over_limit FROM scores s "
+        "s.recommended_limit, s.current_limit, s.over_limit, s.bins, "
+        "substr(s.reasons, 1, 1) AS first_code FROM scores s "
         "JOIN customers c ON c.id = s.customer_id WHERE s.run_id = ?"
     )
     params: list[Any] = [run["id"]]
@@ -635,6 +632,10 @@ def list_scores(
         sql += " LIMIT ?"
         params.append(limit)
     frame = store.query_df(sql, params)
+    texts = StoredReasons(store).of_model(int(run["model_id"]))
+    frame["reason1"] = texts.first_stored(
+        frame.pop("bins").tolist(), frame.pop("first_code").tolist(), frame["reason1"].tolist()
+    )
     for col in ("recommended_limit", "current_limit"):
         frame[col] = (frame[col].astype("int64") / 100).round(2)
     frame["over_limit"] = frame["over_limit"].astype(bool)

@@ -14,14 +14,20 @@ from hypothesis import strategies as st
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring.engine import (
+    NO_REASON,
     BinningParams,
+    ReasonTexts,
     Scorecard,
     ScorecardParams,
     bin_categorical,
     bin_numeric,
+    check_reason_codes,
     fit_scorecard,
     grade_of,
     parse_target,
+    reason_blobs,
+    reason_text,
+    score_bins,
     score_frame,
 )
 from riskcli.services.scoring.sample import credit_frame
@@ -178,6 +184,31 @@ def test_reasons_are_the_factors_costing_most_points(fitted: Scorecard) -> None:
         else:
             assert s.reasons[i][0] is None
     assert s.reasons.shape[1] == 4
+
+
+def test_reason_codes_give_the_texts_and_store_as_bytes(fitted: Scorecard) -> None:
+    frame, _, _ = credit_frame(300, seed=7)
+    s = score_frame(fitted, frame)
+    assert s.codes.shape == s.reasons.shape and s.codes.dtype == np.int16
+    texts = ReasonTexts(fitted)
+    for i in range(300):
+        row = s.codes[i]
+        named = [int(j) for j in row if j != NO_REASON]
+        assert row.tolist() == [*named, *[NO_REASON] * (len(row) - len(named))]  # trailing
+        want = [reason_text(fitted.factors[j], fitted.factors[j].bins[s.bins[i, j]]) for j in named]
+        assert s.reasons[i].tolist() == [*want, *[None] * (len(row) - len(want))]
+        stored = bytes(s.bins[i].astype(np.uint8))
+        assert reason_blobs(s.codes[i : i + 1]) == [bytearray(named)]
+        assert texts.stored(stored, bytes(named)) == want
+    assert texts.stored(b"", None, ["old text", None, "", None]) == ["old text"]
+    assert score_bins(fitted, s.bins, frame, texts=False).reasons is None
+
+
+def test_models_beyond_one_byte_codes_are_refused(fitted: Scorecard) -> None:
+    check_reason_codes(fitted)
+    many = fitted.model_copy(update={"factors": fitted.factors * 240})
+    with pytest.raises(InputError, match=r"has \d+ factors; a stored score run takes at most 239"):
+        check_reason_codes(many)
 
 
 def test_unseen_category_gets_worst_points_by_default(fitted: Scorecard) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import score_frame
+from riskcli.services.scoring.engine import reason_blobs, score_frame
 from riskcli.services.scoring.expert import default_expert, expert_scorecard
 from riskcli.services.scoring.limits import LimitPolicy, recommend
 
@@ -56,6 +56,11 @@ def test_expert_points_missing_values_and_overrides() -> None:
     )
     assert s.score[0] == missing_points
     assert s.grade[1] == "E" and s.reasons[1][0] == "on the dishonest-debtor list"
+    assert s.codes[1][0] == -2 and s.reasons[1][1:].tolist() == s.reasons[0][:-1].tolist()
+    blobs = reason_blobs(s.codes)
+    assert len(blobs[0]) == len(blobs[1]) == 4
+    assert blobs[1] == bytearray([0xFE]) + blobs[0][:3]  # override 1 first, then the factors
+    assert list(blobs[0]) == s.codes[0].tolist()  # factor j is the byte j
     dpd = card.factors[names.index("worst_dpd_12m")]
     assert dpd.monotonic == "asc"  # points fall as days past due rise
 

@@ -4,8 +4,10 @@
 with its parameters, a fingerprint of its training data, headline metrics and the full
 validation report. Exactly one model at a time may be the champion (a partial unique index).
 `score_runs` are history (never updated); `scores` hold one row per customer per run with the
-score, PD, grade, up to four reason texts, the bin of each factor (one byte per factor, for
-`score explain`), and the recommended and current credit limits in integer cents.
+score, PD, grade, up to four reason texts (rows written since m060_score_reason_codes keep their
+reasons as codes in `scores.reasons` instead and leave these NULL), the bin of each factor (one
+byte per factor, for `score explain`), and the recommended and current credit limits in integer
+cents.
 """
 
 from __future__ import annotations

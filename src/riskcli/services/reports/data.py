@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.storage.store import Store
 
 CUSTOMER_COLUMNS = "id, external_id, name, kind, industry, region, credit_limit, status"
@@ -232,6 +231,8 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     frame = frame.merge(runs[["run_id", "as_of"]], on="run_id", how="left")
     keep = frame["as_of"].map(lambda d: d is not None and d <= on).astype(bool)
     frame = frame.loc[keep].reset_index(drop=True)
+    from riskcli.services.scoring.reasons import StoredReasons  # the scorecard engine: on use
+
     stored = StoredReasons(store)
     legacy = zip(*(frame[f"reason{i}"].tolist() for i in range(1, 5)), strict=True)
     frame["reasons"] = [
@@ -260,6 +261,8 @@ def score_reasons(store: Store, cid: int, run_id: int) -> list[str]:
     )
     if not rows:
         return []
+    from riskcli.services.scoring.reasons import StoredReasons  # the scorecard engine: on use
+
     row = rows[0]
     legacy = [row[f"reason{i}"] for i in range(1, 5)]
     return StoredReasons(store).texts(row["model_id"], row["bins"], row["reasons"], legacy)

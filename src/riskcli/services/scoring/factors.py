@@ -33,7 +33,7 @@ import multiprocessing
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from typing import Any
@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import InputError, RiskError
+from riskcli.storage.migrations import m061_activity_through as activity
 from riskcli.storage.store import Store, open_with_key
 
 FACTOR_DESCRIPTIONS: dict[str, str] = {
@@ -97,12 +98,24 @@ def parse_horizon(text: str) -> int:
 
 
 def latest_activity(store: Store) -> date | None:
-    # one pass over receivables for both dates (it was two)
-    value = store.scalar(
-        "WITH r AS MATERIALIZED (SELECT MAX(issue_date) AS i, MAX(paid_date) AS p "
-        "FROM receivables) SELECT MAX(d) FROM (SELECT MAX(date) AS d FROM transactions "
-        "UNION ALL SELECT i FROM r UNION ALL SELECT p FROM r)"
-    )
+    """The latest transaction, invoice or payment date in the store (None when there is none).
+
+    Remembered in `meta` (migration m061): only the rows inserted since it was remembered are
+    read, by row id, and then it is remembered again, in a transaction of its own so no write
+    slips in between. When a change removed it (see m061) the whole tables are scanned once.
+    """
+    value = store.meta(activity.KEY)
+    marks = store.meta(activity.MARKS)
+    if value is not None and marks is not None:
+        t, r = (int(x) for x in marks.split(","))
+        now = [int(row[0]) for row in store.execute(activity.MARKS_SQL)]
+        if now == [t, r]:  # nothing inserted since
+            return date.fromisoformat(value[:10]) if value else None
+    if store.conn.in_transaction:
+        value = activity.remember(store.conn)
+    else:
+        with store.transaction():
+            value = activity.remember(store.conn)
     return date.fromisoformat(value[:10]) if value else None
 
 
@@ -124,13 +137,15 @@ END"""
 # receivables in two passes, so a model that needs only one of them reads half: the 12-month
 # window of due dates (days past due), and every invoice issued by the as-of date
 _REC_WINDOW_SQL = """
-SELECT customer_id, MAX(dpd), AVG(dpd), SUM(CASE WHEN dpd >= 30 THEN 1 ELSE 0 END)
+SELECT customer_id, MAX(dpd), AVG(dpd), SUM(dpd >= 30)
 FROM (
-  SELECT customer_id, MAX(0, CAST(
-      julianday(CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
-                THEN paid_date ELSE :a END) - julianday(due_date) AS INTEGER)) AS dpd
-  FROM receivables WHERE issue_date <= :a AND due_date > :w AND due_date <= :a {filter}
-) GROUP BY customer_id ORDER BY customer_id
+  SELECT customer_id, CASE WHEN d <= due_date THEN 0
+      ELSE CAST(julianday(d) - julianday(due_date) AS INTEGER) END AS dpd
+  FROM (SELECT customer_id, due_date,
+      CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
+        THEN paid_date ELSE :a END AS d
+    FROM receivables WHERE issue_date <= :a AND due_date > :w AND due_date <= :a {filter})
+) GROUP BY customer_id
 """
 _REC_SQL = """
 SELECT customer_id,
@@ -158,24 +173,24 @@ SELECT customer_id, julianday(:a) - julianday(MIN(date))
 FROM transactions WHERE date <= :a {filter} GROUP BY customer_id ORDER BY customer_id
 """
 _FIN_SQL = """
-SELECT customer_id,
-  MAX(CASE WHEN rn = 1 THEN revenue END), MAX(CASE WHEN rn = 2 THEN revenue END),
-  MAX(CASE WHEN rn = 1 THEN total_assets END), MAX(CASE WHEN rn = 1 THEN total_liabilities END),
-  MAX(CASE WHEN rn = 1 THEN current_assets END), MAX(CASE WHEN rn = 1 THEN current_liabilities END)
-FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY pend DESC) AS rn
-  FROM (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
-          current_liabilities, {period_end} AS pend FROM financials WHERE 1 {filter})
-  WHERE pend IS NOT NULL AND pend <= :a
-) WHERE rn <= 2 GROUP BY customer_id ORDER BY customer_id
+WITH f AS (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
+    current_liabilities, {period_end} AS pend FROM financials WHERE 1 {filter})
+SELECT customer_id, revenue,
+  (SELECT revenue FROM (SELECT revenue, MAX(pend) FROM f g
+     WHERE g.customer_id = l.customer_id AND g.pend < l.latest)),
+  total_assets, total_liabilities, current_assets, current_liabilities
+FROM (SELECT *, MAX(pend) AS latest FROM f WHERE pend <= :a GROUP BY customer_id) l
 """
 _BUR_SQL = """
-SELECT customer_id, score, lawsuit + tax_violation + other_flag, bankruptcy, dishonest_debtor,
-  julianday(MAX(report_date))
-FROM credit_reports WHERE report_date <= :a {filter} GROUP BY customer_id ORDER BY customer_id
+SELECT customer_id, score, flags, bankruptcy, dishonest_debtor FROM (
+  SELECT customer_id, score, lawsuit + tax_violation + other_flag AS flags, bankruptcy,
+    dishonest_debtor, MAX(report_date)
+  FROM credit_reports WHERE report_date <= :a {filter} GROUP BY customer_id
+)
 """
 _CUST_SQL = """
-SELECT id, credit_limit, julianday(:a) - julianday(registered_date) FROM customers
+SELECT id, COALESCE(credit_limit, {missing!r}),
+  COALESCE(julianday(:a) - julianday(registered_date), {missing!r}) {texts} FROM customers
 WHERE (registered_date IS NULL OR registered_date <= :a) {filter} ORDER BY id
 """
 # (progress label, query, its numeric output columns after customer_id, the frame columns
@@ -191,8 +206,7 @@ _PARTS: list[tuple[str, str, list[str], set[str]]] = [
     ("revenue", _FIN_SQL, ["revenue", "prev_revenue", "total_assets", "total_liabilities",
                            "current_assets", "current_liabilities"],
      {"net_assets", "debt_ratio", "current_ratio", "revenue_trend"}),
-    ("bureau", _BUR_SQL, ["bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor",
-                          "report_day"],
+    ("bureau", _BUR_SQL, ["bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor"],
      {"bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor"}),
 ]  # fmt: skip
 
@@ -221,6 +235,30 @@ def _numeric_rows(store: Store, sql: str, params: dict[str, Any], k: int) -> np.
     out = np.concatenate(chunks)
     out[out == _MISSING] = np.nan
     return out
+
+
+def _customers(
+    store: Store, params: dict[str, Any], where: str, texts: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Ids, credit limits, days since registration and the wanted text columns, in id order:
+    one pass over `customers` (a wide table), the numbers as arrays, the texts as objects."""
+    sql = _CUST_SQL.format(
+        missing=_MISSING,
+        texts="".join(f", {c}" for c in texts),
+        filter=where.replace("customer_id", "id"),
+    )
+    cur = store.execute(sql, params)
+    numbers: list[np.ndarray] = [np.empty((0, 3))]
+    strings: list[list[Any]] = [[] for _ in texts]
+    while rows := cur.fetchmany(200_000):
+        flat = itertools.chain.from_iterable(r[:3] for r in rows)
+        numbers.append(np.fromiter(flat, np.float64, len(rows) * 3).reshape(len(rows), 3))
+        for j, strs in enumerate(strings):
+            strs.extend([r[3 + j] for r in rows])
+    matrix = np.concatenate(numbers)
+    matrix[matrix == _MISSING] = np.nan
+    text = {c: np.array(strings[j], dtype=object) for j, c in enumerate(texts)}
+    return matrix[:, 0], matrix[:, 1], matrix[:, 2], text
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -254,11 +292,9 @@ def _frame(
     # a 256 MB page cache for this connection: the grouped scans re-read the same pages
     store.execute("PRAGMA cache_size = -262144")
     say("customers")
-    cust = _numeric_rows(
-        store, _CUST_SQL.format(filter=where.replace("customer_id", "id")), params, 3
-    )
-    ids = cust[:, 0]
-    col: dict[str, np.ndarray] = {"credit_limit": cust[:, 1], "age_days": cust[:, 2]}
+    texts = [c for c in ("industry", "region") if c in want]
+    ids, credit_limit, age_days, text = _customers(store, params, where, texts)
+    col: dict[str, np.ndarray] = {"credit_limit": credit_limit, "age_days": age_days}
     said = ""
     for label, sql, names, users in _PARTS:
         if not users & want:
@@ -278,19 +314,6 @@ def _frame(
             values = np.full(len(ids), np.nan)
             values[pos[ok]] = part[ok, j + 1]
             col[name] = values
-    texts = [c for c in ("industry", "region") if c in want]
-    if texts:
-        say(" and ".join(texts))
-        text = store.query_df(
-            f"SELECT {', '.join(texts)} FROM customers WHERE (registered_date IS NULL OR "
-            f"registered_date <= :a) {where.replace('customer_id', 'id')} ORDER BY id",
-            params,
-        )
-    else:
-        text = pd.DataFrame(index=range(len(ids)))
-    for c in ("industry", "region"):
-        if c not in text:
-            text[c] = pd.Series([None] * len(ids), dtype=object)
     df = pd.DataFrame({"customer_id": ids.astype(np.int64)})
     df["credit_limit"] = col["credit_limit"]
     df["orders_12m"] = np.nan_to_num(col["orders_recent"]) + np.nan_to_num(col["orders_prior"])
@@ -313,8 +336,9 @@ def _frame(
     prior = np.nan_to_num(col["orders_prior"])
     trend = np.where(prior > 0, _ratio(recent, prior) - 1, np.where(recent > 0, 3.0, np.nan))
     df["order_trend"] = np.round(np.clip(trend, -1, 3), 4)
-    df["industry"] = text["industry"].astype(object).where(text["industry"].notna(), None)
-    df["region"] = text["region"].astype(object).where(text["region"].notna(), None)
+    for c in ("industry", "region"):
+        values = text[c] if c in text else np.full(len(ids), None, dtype=object)
+        df[c] = pd.Series(values, dtype=object)  # objects, None where missing (not str dtype)
     df["bureau_score"] = col["bureau_score"]
     df["adverse_flags"] = col["adverse_flags"]
     df["bankruptcy"] = col["bankruptcy"]

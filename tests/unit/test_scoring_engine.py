@@ -231,6 +231,19 @@ def test_unseen_category_error_mode_is_a_clear_error(
     new = pd.DataFrame({"industry": ["mining"], "worst_dpd_12m": [3.0]})
     with pytest.raises(InputError, match="not seen in training"):
         score_frame(card, new)
+    # the count of rows and the first row's value, whatever order the values come in
+    industry = next(f for f in card.factors if f.name == "industry")
+    seen = next(v for b in industry.bins if b.kind == "categories" for v in b.values)
+    new = pd.DataFrame(
+        {
+            "industry": [seen, " quarrying ", None, "mining", "quarrying", "", seen],
+            "worst_dpd_12m": [3.0] * 7,
+        }
+    )
+    with pytest.raises(
+        InputError, match=r"has 3 value\(s\) not seen in training, such as 'quarrying'"
+    ):
+        score_frame(card, new)
 
 
 def test_infinite_and_extreme_values_fall_in_outer_bins(fitted: Scorecard) -> None:

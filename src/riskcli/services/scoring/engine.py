@@ -259,8 +259,10 @@ def _category_text(series: pd.Series) -> pd.Series:
         return stripped.astype(object).where(keep.to_numpy(), None)
     obj = series.astype("object")
     if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):
-        text = obj.where(obj.isna(), obj.str.strip())
-        return text.where(text.notna() & (text != ""), None)
+        # strip each distinct value once (a factor column holds a few hundred at most)
+        codes, uniques = pd.factorize(obj)
+        table = np.array([*(u.strip() or None for u in uniques), None], dtype=object)
+        return pd.Series(table[codes], index=series.index, dtype=object)
 
     def conv(v: Any) -> str | None:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
@@ -625,19 +627,20 @@ def bin_index(factor: Factor, column: pd.Series) -> IntArray:
                 idx[x == b.code] = i
         idx[np.isnan(x)] = missing_idx
         return idx
-    text = _category_text(column)
     mapping = {v: i for i, b in enumerate(factor.bins) if b.kind == "categories" for v in b.values}
     other_idx = kinds.index("other")
-    mapped = text.map(mapping)
-    unseen = mapped.isna() & text.notna()
-    if factor.unseen_category == "error" and bool(unseen.any()):
-        example = str(text[unseen].iloc[0])[:40]
+    # each distinct value is looked up once; the missing ones (code -1) take the last entry
+    codes, uniques = pd.factorize(_category_text(column))
+    unseen = [k for k, u in enumerate(uniques) if u not in mapping]
+    if factor.unseen_category == "error" and unseen:
+        # uniques come in order of first appearance: the first unseen one is the first row's
+        example = str(uniques[unseen[0]])[:40]
         raise InputError(
-            f"factor {factor.name!r} has {int(unseen.sum())} value(s) not seen in training, "
-            f"such as {example!r}"
+            f"factor {factor.name!r} has {int(np.isin(codes, unseen).sum())} value(s) not seen "
+            f"in training, such as {example!r}"
         )
-    out: IntArray = np.array(mapped.fillna(other_idx).to_numpy(dtype=np.int64), copy=True)
-    out[text.isna().to_numpy()] = missing_idx
+    table = np.array([*(mapping.get(u, other_idx) for u in uniques), missing_idx], np.int64)
+    out: IntArray = table[codes]
     return out
 
 

@@ -224,8 +224,8 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     frame = store.query_df(
         "SELECT s.run_id, s.score, s.pd, s.grade, r.model_id, s.bins, s.reasons AS codes, "
         "s.reason1, s.reason2, s.reason3, s.reason4, s.recommended_limit, s.current_limit "
-        "FROM scores s JOIN score_runs r ON r.id = s.run_id WHERE s.customer_id = ? "
-        "ORDER BY s.run_id",
+        "FROM score_runs r CROSS JOIN scores s ON s.run_id = r.id AND s.customer_id = ? "
+        "ORDER BY s.run_id",  # run by run through the primary key: no index by customer (m062)
         (cid,),
     )
     frame = frame.merge(runs[["run_id", "as_of"]], on="run_id", how="left")

@@ -12,7 +12,8 @@ train    200,000 rows x 20 factors: the scorecard fit alone, and the full `score
 run      `score run` on 1,000,000 customers of an encrypted store (factors from the store,
          score, PD, grade, 4 reason codes, limits, written with executemany in one
          transaction); median of 3 runs, peak memory of the run in its own process, and the
-         ratio to the factor queries alone (the SQL floor of any scorer on this store).
+         ratio to the factor reading alone (what the run reads, in the same two processes,
+         without scoring and writing: the floor of any scorer reading this store).
 """
 
 from __future__ import annotations
@@ -142,8 +143,12 @@ c = time.process_time()
 if {phase!r} == "run":
     r = svc.run(s, ScoringConfig())
     n = r["customers"]
-else:
-    n = len(F.build_factors(s, F.latest_activity(s)))
+else:  # what the run reads, the same way (two processes), without scoring and writing
+    card = svc.get_model(s, None).card
+    needed = frozenset([*card.factor_names, *(o.factor for o in card.overrides),
+                        *F.CONTEXT_COLUMNS])
+    with F.factor_parts(s, F.latest_activity(s), needed=needed) as parts:
+        n = sum(len(p) for p in parts)
 dt = time.perf_counter() - t
 cpu = time.process_time() - c
 s.close()
@@ -240,7 +245,7 @@ def run_speed(n: int, repeats: int, baseline_src: str | None = None) -> dict[str
     med = statistics.median(r["seconds"] for r in runs)
     base = statistics.median(r["seconds"] for r in floor)
     cpu = statistics.median(r["cpu_seconds"] for r in runs)
-    base_cpu = statistics.median(r["cpu_seconds"] for r in floor)
+    base_cpu = statistics.median(map(cpu_both, floor))
 
     return {
         "customers": n,
@@ -256,10 +261,12 @@ def run_speed(n: int, repeats: int, baseline_src: str | None = None) -> dict[str
         "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs)),
         "second_process_peak_rss_mb": round(max(r["second_process_peak_rss_mb"] for r in runs)),
         "load_average_per_run": [[round(x, 1) for x in r["load_average"]] for r in runs],
-        "factor_queries_only_median_s": round(base, 2),
-        "factor_queries_only_median_cpu_s": round(base_cpu, 2),
-        "ratio_run_to_factor_queries": round(med / base, 2),
-        "ratio_run_to_factor_queries_cpu": round(cpu / base_cpu, 2),
+        "factor_reading_only_median_s": round(base, 2),
+        "factor_reading_only_median_cpu_both_processes_s": round(base_cpu, 2),
+        "ratio_run_to_factor_reading": round(med / base, 2),
+        "ratio_run_to_factor_reading_cpu_both": round(
+            statistics.median(map(cpu_both, runs)) / base_cpu, 2
+        ),
         **baseline,
     }
 

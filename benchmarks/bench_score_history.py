@@ -1,6 +1,7 @@
 """Does writing a score run get slower as runs are kept? With and without an index by customer.
 
-    python benchmarks/bench_score_history.py [--customers 100000] [--runs 100] [--every 10]
+    python benchmarks/bench_score_history.py [--quick] [--customers 100000] [--runs 120]
+                                             [--every 20]
 
 Two fresh encrypted stores with the real `scores` table: one as it is (primary key
 (run_id, customer_id) only, m062), one with the index by customer that m062 dropped put back.
@@ -72,10 +73,13 @@ def _one_run(store: Store, run_id: int, customers: int, rng: np.random.Generator
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="20,000 customers, 30 runs")
     ap.add_argument("--customers", type=int, default=100_000)
-    ap.add_argument("--runs", type=int, default=100)
-    ap.add_argument("--every", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=120)
+    ap.add_argument("--every", type=int, default=20)
     args = ap.parse_args()
+    if args.quick:
+        args.customers, args.runs, args.every = 20_000, 30, 10
     rng = np.random.default_rng(1)
     out: dict[str, Any] = {"customers": args.customers, "runs": args.runs}
     with tempfile.TemporaryDirectory(prefix="riskcli-bench-history-") as tmp:

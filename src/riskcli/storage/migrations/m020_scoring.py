@@ -7,7 +7,8 @@ validation report. Exactly one model at a time may be the champion (a partial un
 score, PD, grade, up to four reason texts (rows written since m060_score_reason_codes keep their
 reasons as codes in `scores.reasons` instead and leave these NULL), the bin of each factor (one
 byte per factor, for `score explain`), and the recommended and current credit limits in integer
-cents.
+cents. m062_scores_without_customer_index drops `scores_customer` (its cost grew with every
+run kept).
 """
 
 from __future__ import annotations

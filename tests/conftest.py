@@ -72,3 +72,15 @@ def cli() -> Callable[..., Any]:
         return runner.invoke(app, list(args), input=input, catch_exceptions=False, **kwargs)
 
     return invoke
+
+
+def create_store_at(path: Path, last_migration: str) -> Store:
+    """A new store whose schema stops at `last_migration` (as an older riskcli created it), to
+    test what the later migrations do when `open_store` applies them."""
+    from functools import partial
+
+    from riskcli.storage import migrations
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(migrations, "apply", partial(migrations.apply, upto=last_migration))
+        return create_store(path, USER, PASSPHRASE.encode())

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
 
-import pytest
-from tests.conftest import PASSPHRASE, USER
+from tests.conftest import PASSPHRASE, USER, create_store_at
 
 from riskcli.services.scoring import factors as F
 from riskcli.services.scoring.sample import populate_store
 from riskcli.storage import migrations
 from riskcli.storage.migrations import m061_activity_through as activity
-from riskcli.storage.store import Store, create_store, open_store
+from riskcli.storage.store import Store, open_store
 
 
 def _scanned(store: Store) -> date | None:
@@ -132,13 +130,9 @@ def test_random_writes_keep_it_equal_to_a_scan(store: Store) -> None:
     assert F.latest_activity(store) == _scanned(store)
 
 
-def test_the_migration_fills_it_on_a_store_of_the_previous_schema(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_migration_fills_it_on_a_store_of_the_previous_schema(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with monkeypatch.context() as m:
-        m.setattr(migrations, "apply", partial(migrations.apply, upto="m060_score_reason_codes"))
-        old = create_store(path, USER, PASSPHRASE.encode())
+    old = create_store_at(path, "m060_score_reason_codes")
     assert old.meta(activity.KEY) is None
     populate_store(old, 50, seed=2)
     expected = _scanned(old)

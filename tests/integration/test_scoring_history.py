@@ -9,14 +9,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from tests.conftest import PASSPHRASE, USER
+from tests.conftest import PASSPHRASE, USER, create_store_at
 
 from riskcli.services.reports import data as report_data
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.sample import populate_store
 from riskcli.storage import migrations
-from riskcli.storage.store import Store, create_store, open_store
+from riskcli.storage.store import Store, open_store
 
 FAST = ScoringConfig(folds=2)
 
@@ -69,13 +69,9 @@ def test_a_customers_history_is_read_through_the_primary_key(scored: Store) -> N
     assert history is not None and history["run_id"].tolist() == [1, 2, 3]
 
 
-def test_the_migration_drops_the_index_of_an_older_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_migration_drops_the_index_of_an_older_store(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with monkeypatch.context() as m:
-        m.setattr(migrations, "apply", partial(migrations.apply, upto="m061_activity_through"))
-        old = create_store(path, USER, PASSPHRASE.encode())
+    old = create_store_at(path, "m061_activity_through")
     assert "scores_customer" in _indexes(old)
     populate_store(old, 60, seed=2)
     svc.setup_expert(old, FAST)

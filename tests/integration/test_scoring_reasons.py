@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import PASSPHRASE, USER
+from tests.conftest import PASSPHRASE, USER, create_store_at
 
 from riskcli.domain.errors import InputError
 from riskcli.services.reports import data as report_data
@@ -19,7 +18,7 @@ from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.engine import ReasonTexts, score_bins, score_frame
 from riskcli.services.scoring.sample import populate_store
 from riskcli.storage import migrations
-from riskcli.storage.store import Store, create_store, open_store
+from riskcli.storage.store import Store, open_store
 
 FAST = ScoringConfig(folds=2)
 LEGACY = ("an old reason", "a second old reason", None, None)
@@ -133,13 +132,9 @@ def test_a_row_written_the_old_way_reads_back_its_texts(book: Store) -> None:
     assert svc.show(book, "C0000005")[0]["reasons"] == "; ".join(expected["C0000005"])
 
 
-def test_the_migration_applies_on_a_store_of_the_previous_schema(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_migration_applies_on_a_store_of_the_previous_schema(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with monkeypatch.context() as m:
-        m.setattr(migrations, "apply", partial(migrations.apply, upto="m051_erasure_guard"))
-        old = create_store(path, USER, PASSPHRASE.encode())
+    old = create_store_at(path, "m051_erasure_guard")
     assert migrations.applied(old.conn)[-1] == "m051_erasure_guard"
     assert "reasons" not in {r["name"] for r in old.query("PRAGMA table_info(scores)")}
     populate_store(old, 300, seed=3)

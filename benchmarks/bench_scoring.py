@@ -144,10 +144,9 @@ if {phase!r} == "run":
     r = svc.run(s, ScoringConfig())
     n = r["customers"]
 else:  # what the run reads, the same way (two processes), without scoring and writing
-    card = svc.get_model(s, None).card
-    needed = frozenset([*card.factor_names, *(o.factor for o in card.overrides),
-                        *F.CONTEXT_COLUMNS])
-    with F.factor_parts(s, F.latest_activity(s), needed=needed) as parts:
+    from riskcli.storage.activity import latest_activity  # this tree's code only
+    needed = svc.needed_columns(svc.get_model(s, None).card)
+    with F.factor_parts(s, latest_activity(s), needed=needed) as parts:
         n = sum(len(p) for p in parts)
 dt = time.perf_counter() - t
 cpu = time.process_time() - c

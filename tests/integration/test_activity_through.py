@@ -9,10 +9,8 @@ from pathlib import Path
 
 from tests.conftest import PASSPHRASE, USER, create_store_at
 
-from riskcli.services.scoring import factors as F
 from riskcli.services.scoring.sample import populate_store
-from riskcli.storage import migrations
-from riskcli.storage.migrations import m061_activity_through as activity
+from riskcli.storage import activity, migrations
 from riskcli.storage.store import Store, open_store
 
 
@@ -31,7 +29,7 @@ def _customer(store: Store, n: int) -> int:
 
 def test_a_new_store_has_no_activity_and_inserts_move_it_forward(store: Store) -> None:
     assert store.meta(activity.KEY) == ""
-    assert F.latest_activity(store) is None
+    assert activity.latest_activity(store) is None
     cid = _customer(store, 1)
     store.execute(
         "INSERT INTO transactions (external_id, customer_id, kind, date, amount) "
@@ -39,7 +37,7 @@ def test_a_new_store_has_no_activity_and_inserts_move_it_forward(store: Store) -
         (cid,),
     )
     assert store.meta(activity.KEY) == ""  # an insert costs nothing: the reader sees it
-    assert F.latest_activity(store) == date(2026, 3, 1)
+    assert activity.latest_activity(store) == date(2026, 3, 1)
     assert (store.meta(activity.KEY), store.meta(activity.MARKS)) == ("2026-03-01", "1,0")
     store.execute(
         "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount, "
@@ -47,10 +45,10 @@ def test_a_new_store_has_no_activity_and_inserts_move_it_forward(store: Store) -
         "'2026-04-02')",
         (cid,),
     )
-    assert F.latest_activity(store) == date(2026, 4, 2) == _scanned(store)
+    assert activity.latest_activity(store) == date(2026, 4, 2) == _scanned(store)
     store.execute("UPDATE receivables SET paid_date = '2026-05-05' WHERE invoice_number = 'I1'")
     assert store.meta(activity.KEY) == "2026-05-05"  # an update to a later date: the trigger
-    assert F.latest_activity(store) == date(2026, 5, 5)
+    assert activity.latest_activity(store) == date(2026, 5, 5)
 
 
 def test_moving_or_deleting_the_latest_row_is_found_by_one_scan(store: Store) -> None:
@@ -60,15 +58,15 @@ def test_moving_or_deleting_the_latest_row_is_found_by_one_scan(store: Store) ->
         "VALUES (?, ?, 'order', ?, 1)",
         [("T1", cid, "2026-01-10"), ("T2", cid, "2026-06-30"), ("T3", cid, "2026-03-03")],
     )
-    assert F.latest_activity(store) == date(2026, 6, 30)
+    assert activity.latest_activity(store) == date(2026, 6, 30)
     store.execute("UPDATE transactions SET date = '2026-02-01' WHERE external_id = 'T2'")
     assert store.meta(activity.KEY) is None  # removed, not guessed
-    assert F.latest_activity(store) == date(2026, 3, 3)
+    assert activity.latest_activity(store) == date(2026, 3, 3)
     assert store.meta(activity.KEY) == "2026-03-03"  # stored again by the scan
     store.execute("DELETE FROM transactions WHERE external_id = 'T1'")  # any delete
     assert store.meta(activity.KEY) is None
     with store.transaction():  # inside a caller's transaction too
-        assert F.latest_activity(store) == date(2026, 3, 3)
+        assert activity.latest_activity(store) == date(2026, 3, 3)
     assert store.meta(activity.KEY) == "2026-03-03"
     # a deleted last row id is given to the next row: the delete made the reader scan again
     store.execute("DELETE FROM transactions WHERE external_id = 'T3'")
@@ -77,7 +75,7 @@ def test_moving_or_deleting_the_latest_row_is_found_by_one_scan(store: Store) ->
         "VALUES ('T4', ?, 'order', '2025-12-01', 1)",
         (cid,),
     )
-    assert F.latest_activity(store) == date(2026, 2, 1)
+    assert activity.latest_activity(store) == date(2026, 2, 1)
 
 
 def test_random_writes_keep_it_equal_to_a_scan(store: Store) -> None:
@@ -126,8 +124,8 @@ def test_random_writes_keep_it_equal_to_a_scan(store: Store) -> None:
                 )
             )
         else:
-            assert F.latest_activity(store) == _scanned(store), step
-    assert F.latest_activity(store) == _scanned(store)
+            assert activity.latest_activity(store) == _scanned(store), step
+    assert activity.latest_activity(store) == _scanned(store)
 
 
 def test_the_migration_fills_it_on_a_store_of_the_previous_schema(tmp_path: Path) -> None:
@@ -144,4 +142,4 @@ def test_the_migration_fills_it_on_a_store_of_the_previous_schema(tmp_path: Path
         assert store.meta(activity.MARKS) == ",".join(
             str(store.scalar(f"SELECT MAX(id) FROM {t}")) for t in ("transactions", "receivables")
         )
-        assert F.latest_activity(store) == expected
+        assert activity.latest_activity(store) == expected

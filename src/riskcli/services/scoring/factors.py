@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import InputError, RiskError
-from riskcli.storage.migrations import m061_activity_through as activity
+from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store, open_with_key
 
 FACTOR_DESCRIPTIONS: dict[str, str] = {
@@ -96,28 +96,6 @@ def parse_horizon(text: str) -> int:
         return int(t)
     except ValueError:
         raise InputError(f"--horizon must look like 12m, 1y or 90d, not {text!r}") from None
-
-
-def latest_activity(store: Store) -> date | None:
-    """The latest transaction, invoice or payment date in the store (None when there is none).
-
-    Remembered in `meta` (migration m061): only the rows inserted since it was remembered are
-    read, by row id, and then it is remembered again, in a transaction of its own so no write
-    slips in between. When a change removed it (see m061) the whole tables are scanned once.
-    """
-    value = store.meta(activity.KEY)
-    marks = store.meta(activity.MARKS)
-    if value is not None and marks is not None:
-        t, r = (int(x) for x in marks.split(","))
-        now = [int(row[0]) for row in store.execute(activity.MARKS_SQL)]
-        if now == [t, r]:  # nothing inserted since
-            return date.fromisoformat(value[:10]) if value else None
-    if store.conn.in_transaction:
-        value = activity.remember(store.conn)
-    else:
-        with store.transaction():
-            value = activity.remember(store.conn)
-    return date.fromisoformat(value[:10]) if value else None
 
 
 def _iso(d: date) -> str:
@@ -190,8 +168,7 @@ SELECT customer_id, score, flags, bankruptcy, dishonest_debtor FROM (
 )
 """
 _CUST_SQL = """
-SELECT id, COALESCE(credit_limit, {missing!r}),
-  COALESCE(julianday(:a) - julianday(registered_date), {missing!r}) {texts} FROM customers
+SELECT id, credit_limit, julianday(:a) - julianday(registered_date) {texts} FROM customers
 WHERE (registered_date IS NULL OR registered_date <= :a) {filter} ORDER BY id
 """
 # (progress label, query, its numeric output columns after customer_id, the frame columns
@@ -212,52 +189,49 @@ _PARTS: list[tuple[str, str, list[str], set[str]]] = [
 ]  # fmt: skip
 
 
-def _wrapped(sql: str, k: int) -> str:
-    """Wrap a query so each of its k columns arrives as a number, NULL as the sentinel."""
-    cols = ", ".join(f"COALESCE(c{i}, {_MISSING!r})" for i in range(k))
-    names = ", ".join(f"c{i}" for i in range(k))
-    return f"WITH q({names}) AS ({sql}) SELECT {cols} FROM q"
+def _wrapped(sql: str, k: int, texts: int = 0) -> str:
+    """Wrap a query so each of its first k columns arrives as a number, NULL as the sentinel;
+    the `texts` columns after them pass as they are."""
+    names = [f"c{i}" for i in range(k + texts)]
+    cols = [f"COALESCE({c}, {_MISSING!r})" for c in names[:k]] + names[k:]
+    return f"WITH q({', '.join(names)}) AS ({sql}) SELECT {', '.join(cols)} FROM q"
+
+
+def _rows(
+    store: Store, sql: str, params: dict[str, Any], k: int, texts: int = 0
+) -> tuple[np.ndarray, list[list[Any]]]:
+    """A result's first k columns as a float matrix (NULL as NaN, no Python object kept per
+    cell), and its `texts` columns after them as lists."""
+    cur = store.execute(_wrapped(sql, k, texts), params)
+    chunks: list[np.ndarray] = [np.empty((0, k))]
+    strings: list[list[Any]] = [[] for _ in range(texts)]
+    while rows := cur.fetchmany(200_000):
+        numbers = (r[:k] for r in rows) if texts else rows
+        flat = np.fromiter(
+            itertools.chain.from_iterable(numbers), dtype=np.float64, count=len(rows) * k
+        )
+        chunks.append(flat.reshape(len(rows), k))
+        for j, column in enumerate(strings):
+            column.extend([r[k + j] for r in rows])
+    out = np.concatenate(chunks)
+    out[out == _MISSING] = np.nan
+    return out, strings
 
 
 def _numeric_rows(store: Store, sql: str, params: dict[str, Any], k: int) -> np.ndarray:
-    """A numeric result as a float matrix, NULL as NaN, without a Python object per cell."""
-    cur = store.execute(_wrapped(sql, k), params)
-    chunks: list[np.ndarray] = []
-    while True:
-        rows = cur.fetchmany(200_000)
-        if not rows:
-            break
-        flat = np.fromiter(
-            itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * k
-        )
-        chunks.append(flat.reshape(len(rows), k))
-    if not chunks:
-        return np.empty((0, k))
-    out = np.concatenate(chunks)
-    out[out == _MISSING] = np.nan
-    return out
+    """A numeric result as a float matrix, NULL as NaN."""
+    return _rows(store, sql, params, k)[0]
 
 
 def _customers(
     store: Store, params: dict[str, Any], where: str, texts: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Ids, credit limits, days since registration and the wanted text columns, in id order:
-    one pass over `customers` (a wide table), the numbers as arrays, the texts as objects."""
+    one pass over `customers` (a wide table)."""
     sql = _CUST_SQL.format(
-        missing=_MISSING,
-        texts="".join(f", {c}" for c in texts),
-        filter=where.replace("customer_id", "id"),
+        texts="".join(f", {c}" for c in texts), filter=where.replace("customer_id", "id")
     )
-    cur = store.execute(sql, params)
-    numbers: list[np.ndarray] = [np.empty((0, 3))]
-    strings: list[list[Any]] = [[] for _ in texts]
-    while rows := cur.fetchmany(200_000):
-        flat = itertools.chain.from_iterable(r[:3] for r in rows)
-        numbers.append(np.fromiter(flat, np.float64, len(rows) * 3).reshape(len(rows), 3))
-        for j, strs in enumerate(strings):
-            strs.extend([r[3 + j] for r in rows])
-    matrix = np.concatenate(numbers)
-    matrix[matrix == _MISSING] = np.nan
+    matrix, strings = _rows(store, sql, params, 3, len(texts))
     text = {c: np.array(strings[j], dtype=object) for j, c in enumerate(texts)}
     return matrix[:, 0], matrix[:, 1], matrix[:, 2], text
 
@@ -361,9 +335,9 @@ def build_factors(
     `needed` (column names) skips the queries no needed column uses; the other columns are then
     missing for every customer.
 
-    One grouped query per table (each ordered by customer), aligned on the customers in numpy;
-    NULLs travel as a sentinel so the numbers go straight into arrays, with no Python object
-    per cell and no per-customer Python.
+    One grouped query per table and need, aligned on the customers' ids in numpy (so its rows
+    may come in any order); NULLs travel as a sentinel so the numbers go straight into arrays,
+    with no Python object kept per cell and no per-customer Python.
     """
     say = progress or (lambda _m: None)
     params = _params(as_of)

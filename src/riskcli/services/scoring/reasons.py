@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from riskcli.domain.errors import IntegrityError
-from riskcli.services.scoring.engine import ReasonTexts, Scorecard
+from riskcli.services.scoring.engine import ReasonTexts
+from riskcli.services.scoring.registry import get_model
 from riskcli.storage.store import Store
 
 
@@ -20,11 +19,8 @@ class StoredReasons:
 
     def of_model(self, model_id: int) -> ReasonTexts:
         texts = self._models.get(model_id)
-        if texts is None:
-            model = self._store.scalar("SELECT model FROM score_models WHERE id = ?", (model_id,))
-            if model is None:
-                raise IntegrityError(f"score model {model_id} of a stored score run is missing")
-            texts = ReasonTexts(Scorecard.from_json_dict(json.loads(model)))
+        if texts is None:  # a run's model is never deleted (score_runs.model_id references it)
+            texts = ReasonTexts(get_model(self._store, model_id).card)
             self._models[model_id] = texts
         return texts
 

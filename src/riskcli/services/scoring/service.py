@@ -25,6 +25,7 @@ from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import pick_factors, read_table
 from riskcli.services.scoring.engine import (
     Scorecard,
+    bin_matrix,
     check_reason_codes,
     parse_target,
     points_table,
@@ -38,6 +39,7 @@ from riskcli.services.scoring.limits import recommend
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate
+from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store
 
 Progress = Callable[[str], None]
@@ -134,7 +136,7 @@ def train_from_store(
 ) -> ModelRecord:
     horizon_days = store_factors.parse_horizon(horizon or cfg.horizon)
     if as_of is None:
-        latest = store_factors.latest_activity(store)
+        latest = latest_activity(store)
         if latest is None:
             raise InputError("the store holds no transactions or receivables to train on")
         as_of = date.fromordinal(latest.toordinal() - horizon_days)
@@ -334,20 +336,17 @@ def run(
     transaction, and the run's totals are filled in at the end.
     """
     model = get_model(store, ref)
+    check_reason_codes(model.card)
     if as_of is None:
-        as_of = store_factors.latest_activity(store) or date.today()
+        as_of = latest_activity(store) or date.today()
     say = progress or (lambda _m: None)
-    columns = {*store_factors.CONTEXT_COLUMNS, *store_factors.STORE_FACTORS, "in_default"}
-    missing = [f.name for f in model.card.factors if f.name not in columns]
+    missing = [f.name for f in model.card.factors if f.name not in store_factors.FRAME_COLUMNS]
     # unseen categories as an error count all customers at once: score them in one go
     whole = missing or any(
         f.type == "categorical" and f.unseen_category == "error" for f in model.card.factors
     )
     score = partial(_score_part, model, cfg)
-    # only what the model, its overrides and the limit policy read
-    limits = ["customer_id", "credit_limit", "orders_12m", "net_assets"]
-    overrides = [o.factor for o in model.card.overrides]
-    needed = frozenset([*model.card.factor_names, *overrides, *limits])
+    needed = needed_columns(model.card)
     # any commit by another connection from here on changes this number (see the write below)
     version = int(store.scalar("PRAGMA data_version"))
     with ExitStack() as stack:
@@ -417,6 +416,13 @@ def run(
         "over_limit": stats["over_limit"],
         "overrides": stats["overrides"],
     }
+
+
+def needed_columns(card: Scorecard) -> frozenset[str]:
+    """The factor-frame columns a `score run` with this model reads: its factors, its overrides'
+    flags and the context the limit policy uses."""
+    overrides = [o.factor for o in card.overrides]
+    return frozenset([*card.factor_names, *overrides, *store_factors.CONTEXT_COLUMNS])
 
 
 def _check_customers_still_there(store: Store, run_id: int) -> None:
@@ -495,12 +501,7 @@ class _Totals:
 
 def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> _ScoredPart:
     """Score, PD, grade, reason codes and limits of some customers (row by row independent)."""
-    check_reason_codes(model.card)
-    bins = np.empty((len(frame), len(model.card.factors)), dtype=np.int64)
-    from riskcli.services.scoring.engine import bin_index
-
-    for j, f in enumerate(model.card.factors):
-        bins[:, j] = bin_index(f, frame[f.name])
+    bins = bin_matrix(model.card, frame)
     if bins.size and bins.max() > 255:
         raise InputError("a factor has more than 255 bins")
     s = score_bins(model.card, bins, frame, texts=False)

@@ -269,18 +269,32 @@ def test_two_readers_score_every_customer_as_one(
     assert json.loads(runs[0]["stats"])["overrides"] > 0 or kind == "trained"
 
 
+def _refuse_to_open(*args: object, **kwargs: object) -> Store:
+    raise InputError("the second reader cannot open the store")
+
+
 @NEEDS_FORK
-def test_a_failing_second_reader_stores_nothing(
-    book: Store, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "replacement", "error"),
+    [
+        # only the forked reader opens a store
+        ("open_with_key", _refuse_to_open, "the second reader cannot open the store"),
+        # killed, as by the OOM killer
+        (
+            "_read_ranges",
+            lambda *args: os._exit(3),
+            r"second scoring process stopped \(exit code 3\)",
+        ),
+    ],
+    ids=["fails", "dies"],
+)
+def test_a_second_reader_that_fails_or_dies_stores_nothing(
+    book: Store, monkeypatch: pytest.MonkeyPatch, name: str, replacement: Any, error: str
 ) -> None:
     svc.setup_expert(book, FAST)
     monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
-
-    def refuse(*args: object, **kwargs: object) -> Store:
-        raise InputError("the second reader cannot open the store")
-
-    monkeypatch.setattr(F, "open_with_key", refuse)  # only the forked reader opens a store
-    with pytest.raises(InputError, match="the second reader cannot open the store"):
+    monkeypatch.setattr(F, name, replacement)
+    with pytest.raises(InputError, match=error):
         svc.run(book, FAST)
     assert _nothing_stored(book)
 
@@ -307,18 +321,6 @@ def test_reasons_are_a_blob_of_codes_and_bins_a_blob(book: Store) -> None:
     assert {(t["r"], t["b"], t["texts"]) for t in types} == {("blob", "blob", "null" * 4)}
     assert {t["n"] for t in types} <= {0, 1, 2, 3, 4}
     assert any(t["n"] < 4 for t in types)  # fewer reasons: a shorter blob, no marker stored
-
-
-@NEEDS_FORK
-def test_a_second_reader_that_dies_stores_nothing(
-    book: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    svc.setup_expert(book, FAST)
-    monkeypatch.setattr(F, "PARALLEL_MIN_CUSTOMERS", 0)
-    monkeypatch.setattr(F, "_read_ranges", lambda *args: os._exit(3))  # killed, as by the OOM
-    with pytest.raises(InputError, match=r"second scoring process stopped \(exit code 3\)"):
-        svc.run(book, FAST)
-    assert _nothing_stored(book)
 
 
 def _commit_elsewhere_while_reading(book: Store, monkeypatch: pytest.MonkeyPatch, sql: str) -> None:

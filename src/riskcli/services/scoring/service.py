@@ -24,6 +24,8 @@ from riskcli.services.scoring import factors as store_factors
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import pick_factors, read_table
 from riskcli.services.scoring.engine import (
+    DEFAULT_CODE,
+    DEFAULT_GRADE,
     Scorecard,
     bin_matrix,
     check_reason_codes,
@@ -35,7 +37,7 @@ from riskcli.services.scoring.engine import (
 )
 from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
 from riskcli.services.scoring.export_sql import Quote, export_sql
-from riskcli.services.scoring.limits import recommend
+from riskcli.services.scoring.limits import recommend_limits
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate
@@ -141,14 +143,24 @@ def train_from_store(
             raise InputError("the store holds no transactions or receivables to train on")
         as_of = date.fromordinal(latest.toordinal() - horizon_days)
     frame, y, dates, notes = store_factors.training_frame(
-        store, as_of, horizon_days, snapshots=cfg.snapshots, progress=progress
+        store,
+        as_of,
+        horizon_days,
+        snapshots=cfg.snapshots,
+        progress=progress,
+        target=cfg.target,
+        policy=cfg.default_policy,
     )
     candidates = [c for c in store_factors.STORE_FACTORS if c not in store_factors.DEFAULT_EXCLUDE]
     dev = develop(
         frame[candidates],
         y,
         cfg.scorecard_params(),
-        target=f"90+ days past due within {horizon_days} days",
+        target=(
+            f"entered default within {horizon_days} days"
+            if cfg.target == "default"
+            else f"90+ days past due within {horizon_days} days"
+        ),
         dates=dates if cfg.snapshots > 1 else None,
         holdout=cfg.holdout,
         folds=cfg.folds,
@@ -269,7 +281,9 @@ def validate_on_store(
 ) -> tuple[ModelRecord, dict[str, Any]]:
     model = get_model(store, ref)
     days = store_factors.parse_horizon(horizon or cfg.horizon)
-    frame, y, _, notes = store_factors.training_frame(store, as_of, days)
+    frame, y, _, notes = store_factors.training_frame(
+        store, as_of, days, target=cfg.target, policy=cfg.default_policy
+    )
     return model, _evaluate_model(model, frame, y) | {"data": notes}
 
 
@@ -352,13 +366,23 @@ def run(
     with ExitStack() as stack:
         if customer is not None:
             frame = store_factors.build_factors(
-                store, as_of, customer=customer, progress=say, needed=needed
+                store,
+                as_of,
+                customer=customer,
+                progress=say,
+                needed=needed,
+                policy=cfg.default_policy,
             )
             parts: Iterator[Any] = iter([frame if whole else score(frame)])
         else:
             parts = stack.enter_context(
                 store_factors.factor_parts(
-                    store, as_of, progress=say, needed=needed, then=None if whole else score
+                    store,
+                    as_of,
+                    progress=say,
+                    needed=needed,
+                    then=None if whole else score,
+                    policy=cfg.default_policy,
                 )
             )
         first = next(parts)
@@ -422,7 +446,13 @@ def needed_columns(card: Scorecard) -> frozenset[str]:
     """The factor-frame columns a `score run` with this model reads: its factors, its overrides'
     flags and the context the limit policy uses."""
     overrides = [o.factor for o in card.overrides]
-    return frozenset([*card.factor_names, *overrides, *store_factors.CONTEXT_COLUMNS])
+    return frozenset(
+        [*card.factor_names, *overrides, *store_factors.CONTEXT_COLUMNS, *_POLICY_COLUMNS]
+    )
+
+
+#: what the default state, the limit policy and expected loss read beside the context
+_POLICY_COLUMNS = ("in_default", "industry", "tenure_months", "bureau_score")
 
 
 def _check_customers_still_there(store: Store, run_id: int) -> None:
@@ -452,6 +482,8 @@ class _ScoredPart:
         self.current: np.ndarray = columns["current"]
         self.over: np.ndarray = columns["over"]
         self.overrides: int = columns["overrides"]
+        self.exposure: np.ndarray = columns["exposure"]  # cents, EAD as of the run's date
+        self.expected_loss: np.ndarray = columns["expected_loss"]  # cents, PD x LGD x EAD
 
     @property
     def customers(self) -> int:
@@ -469,6 +501,8 @@ class _ScoredPart:
             self.recommended.tolist(),
             self.current.tolist(),
             self.over.tolist(),
+            self.exposure.tolist(),
+            self.expected_loss.tolist(),
             strict=True,
         )
         # the sqlite3 module binds int, float, str and bytearray directly but sends None and
@@ -476,7 +510,8 @@ class _ScoredPart:
         # as bytearrays (BLOBs); reason1..reason4 (texts, before m060) stay NULL
         store.executemany(
             "INSERT INTO scores (run_id, customer_id, score, pd, grade, bins, reasons, "
-            "recommended_limit, current_limit, over_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "recommended_limit, current_limit, over_limit, exposure, expected_loss) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -500,30 +535,43 @@ class _Totals:
 
 
 def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> _ScoredPart:
-    """Score, PD, grade, reason codes and limits of some customers (row by row independent)."""
+    """Score, PD, grade, reason codes and limits of some customers (row by row independent).
+
+    A customer in default (book.default_state) keeps the points of its factors but gets grade
+    DF, PD 1, the default as its first reason and a limit of 0.
+    """
     bins = bin_matrix(model.card, frame)
     if bins.size and bins.max() > 255:
         raise InputError("a factor has more than 255 bins")
     s = score_bins(model.card, bins, frame, texts=False)
     grade = np.asarray(s.grade, dtype=object)
+    pd_ = np.round(np.asarray(s.pd, dtype=np.float64), 6)
+    codes = s.codes
+    defaulted = frame["in_default"].to_numpy() > 0
+    if defaulted.any():
+        grade[defaulted] = DEFAULT_GRADE
+        pd_[defaulted] = 1.0
+        codes = codes.copy()
+        codes[defaulted, 1:] = codes[defaulted, :-1]
+        codes[defaulted, 0] = DEFAULT_CODE
     current = pd.to_numeric(frame["credit_limit"], errors="coerce").fillna(0).to_numpy(np.int64)
-    recommended = recommend(
-        grade,
-        frame["orders_12m"].to_numpy(dtype=np.float64),
-        pd.to_numeric(frame["net_assets"], errors="coerce").to_numpy(dtype=np.float64),
-        cfg.limits,
-    )
+    recommended = recommend_limits(frame, grade, cfg.limits)
+    exposure = np.nan_to_num(frame["exposure"].to_numpy(dtype=np.float64))
+    industry = frame["industry"].to_numpy(dtype=object)
+    lgd = cfg.loss.lgd_of(industry)
     return _ScoredPart(
         customer_id=frame["customer_id"].to_numpy(dtype=np.int64),
         score=np.asarray(s.score, dtype=np.float64),
-        pd=np.round(np.asarray(s.pd, dtype=np.float64), 6),
+        pd=pd_,
         grade=grade,
-        reasons=reason_blobs(s.codes),  # the store keeps the top four
+        reasons=reason_blobs(codes),  # the store keeps the top four
         blobs=[bytearray(row) for row in bins.astype(np.uint8)],
         recommended=recommended,
         current=current,
         over=(current > recommended).astype(np.int64),
         overrides=int(np.sum(np.asarray(s.override, dtype=object) != None)),  # noqa: E711
+        exposure=exposure.astype(np.int64),
+        expected_loss=np.round(exposure * pd_ * lgd).astype(np.int64),
     )
 
 

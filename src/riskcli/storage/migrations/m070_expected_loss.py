@@ -1,0 +1,12 @@
+"""Scores keep the exposure at default (EAD, outstanding receivables as of the run's date) and
+the expected loss PD x LGD x EAD, both in integer cents, so reports sum them without re-reading
+the book. Rows written before this migration have NULL in both (shown as unknown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def migrate(conn: Any) -> None:
+    conn.execute("ALTER TABLE scores ADD COLUMN exposure INTEGER")
+    conn.execute("ALTER TABLE scores ADD COLUMN expected_loss INTEGER")

@@ -419,8 +419,11 @@ def run(
                 part.write(store, run_id)
                 totals.add(part)
             counts = totals.grades
+            grades = [*(g.grade for g in model.card.grades), DEFAULT_GRADE]
             stats = {
-                "grades": {g.grade: int(counts.get(g.grade, 0)) for g in model.card.grades},
+                "grades": {g: int(counts.get(g, 0)) for g in grades},
+                "exposure": totals.exposure,
+                "expected_loss": totals.expected_loss,
                 "over_limit": totals.over_limit,
                 "mean_score": round(float(np.mean(np.concatenate(totals.scores))), 2),
                 "overrides": totals.overrides,
@@ -436,7 +439,8 @@ def run(
         "model": model.label,
         "as_of": as_of.isoformat(),
         "customers": totals.customers,
-        **{f"grade_{g.grade}": int(counts.get(g.grade, 0)) for g in model.card.grades},
+        **{f"grade_{g}": int(counts.get(g, 0)) for g in grades},
+        "expected_loss": f"{totals.expected_loss / 100:.2f}",
         "over_limit": stats["over_limit"],
         "overrides": stats["overrides"],
     }
@@ -525,8 +529,12 @@ class _Totals:
         self.over_limit = 0
         self.overrides = 0
         self.scores: list[np.ndarray] = []
+        self.exposure = 0
+        self.expected_loss = 0
 
     def add(self, part: _ScoredPart) -> None:
+        self.exposure += int(part.exposure.sum())
+        self.expected_loss += int(part.expected_loss.sum())
         self.customers += part.customers
         self.grades.update(part.grade.tolist())
         self.over_limit += int(part.over.sum())
@@ -708,16 +716,18 @@ def distribution(store: Store, *, width: int = 30, step: int = 20) -> dict[str, 
     total = max(sum(g["customers"] for g in grades), 1)
     biggest = max((g["customers"] for g in grades), default=1)
     rows = []
-    for g in model.card.grades:
-        n = int(by.get(g.grade, {}).get("customers", 0))
+    pd_bands = [(g.grade, g.description or f"PD < {g.max_pd:.0%}") for g in model.card.grades]
+    for grade, band in [*pd_bands, (DEFAULT_GRADE, "in default (PD 1)")]:
+        n = int(by.get(grade, {}).get("customers", 0))
+        g = by.get(grade, {})
         rows.append(
             {
-                "grade": g.grade,
-                "pd_band": g.description or f"PD < {g.max_pd:.0%}",
+                "grade": grade,
+                "pd_band": band,
                 "customers": n,
                 "share": f"{n / total:.1%}",
-                "mean_pd": round(float(by.get(g.grade, {}).get("mean_pd") or 0), 4),
-                "over_limit": int(by.get(g.grade, {}).get("over_limit") or 0),
+                "mean_pd": round(float(g.get("mean_pd") or 0), 4),
+                "over_limit": int(g.get("over_limit") or 0),
                 "histogram": "#" * round(width * n / biggest) if biggest else "",
             }
         )

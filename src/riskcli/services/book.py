@@ -446,3 +446,59 @@ def default_episodes(
 
 def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
+
+
+# ---- frames for the other services ------------------------------------------------------------
+
+_OPEN_INVOICES_SQL = f"""
+SELECT id AS receivable_id, invoice_number, customer_id, issue_date, due_date, amount,
+  {paid_by()} AS paid, {outstanding()} AS outstanding,
+  CASE WHEN due_date < :a THEN CAST(:ja - julianday(due_date) AS INTEGER) ELSE 0 END
+    AS days_past_due
+FROM receivables WHERE {ISSUED} AND {outstanding()} > 0 {{filter}}
+ORDER BY customer_id, due_date, invoice_number
+"""
+
+
+def open_invoices(store: Store, as_of: date, *, customer_pk: int | None = None) -> pd.DataFrame:
+    """Every invoice open on the as-of date (money in cents): receivable_id, invoice_number,
+    customer_id, issue_date, due_date, amount, paid (by D), outstanding, days_past_due."""
+    p = params(as_of)
+    where = ""
+    if customer_pk is not None:
+        p["cid"] = customer_pk
+        where = "AND customer_id = :cid"
+    return store.query_df(_OPEN_INVOICES_SQL.format(filter=where), p)
+
+
+def positions(
+    store: Store,
+    as_of: date,
+    policy: DefaultPolicy | None = None,
+    *,
+    customer_pk: int | None = None,
+) -> pd.DataFrame:
+    """Per customer with an invoice issued by the as-of date: customer_id, the POSITION_COLUMNS
+    (money in cents, days as numbers, NaN where none), terms (median), in_default and
+    default_amount (cents more than N days past due on D)."""
+    policy = policy or DefaultPolicy()
+    p = params(as_of, policy)
+    where = ""
+    if customer_pk is not None:
+        p["cid"] = customer_pk
+        where = "AND customer_id = :cid"
+    rows = store.execute(POSITIONS_SQL.format(filter=where), p).fetchall()
+    frame = pd.DataFrame(rows, columns=["customer_id", *POSITION_COLUMNS], dtype=np.float64)
+    frame["customer_id"] = frame["customer_id"].astype(np.int64)
+    ids = frame["customer_id"].to_numpy()
+    frame["terms"] = median_terms(
+        store, p, ids, frame["terms_min"].to_numpy(), frame["terms_max"].to_numpy()
+    )
+    state = default_state(store, as_of, policy, where=where, extra=p)
+    flags = pd.DataFrame(
+        {"customer_id": state.ids, "in_default": state.in_default, "default_amount": state.amount}
+    )
+    frame = frame.merge(flags, on="customer_id", how="left")
+    frame["in_default"] = frame["in_default"].fillna(False).astype(bool)
+    frame["default_amount"] = frame["default_amount"].fillna(0.0)
+    return frame

@@ -83,8 +83,9 @@ def truncate(source: Path, out: Path, day: date) -> Path:
 def load(cli: Callable[..., Any], db: Path, data: Path) -> None:
     assert cli("--db", str(db), "init").exit_code == 0
     for kind in KINDS:
-        result = cli("--db", str(db), "import", kind.replace("_", "-"), str(data / f"{kind}.csv"),
-                     "--max-rejects", "10", "--rejects", str(data / f"{kind}.rejects.csv"))  # fmt: skip
+        rejects = str(data / f"{kind}.rejects.csv")
+        command = ("import", kind.replace("_", "-"), str(data / f"{kind}.csv"))
+        result = cli("--db", str(db), *command, "--max-rejects", "10", "--rejects", rejects)
         assert result.exit_code == 0, result.output
 
 

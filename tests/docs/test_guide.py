@@ -73,7 +73,7 @@ def script(name: str, cmds: list[Command]) -> str:
     out = [
         "set -o pipefail",
         'check() { if [ "$1" -ne "$2" ]; then',
-        "  printf '\\n!! %s: exit %s, expected %s\\n' \"$3\" \"$1\" \"$2\"; exit 97; fi; }",
+        '  printf \'\\n!! %s: exit %s, expected %s\\n\' "$3" "$1" "$2"; exit 97; fi; }',
     ]
     for cmd in cmds:
         where = f"{name}:{cmd.line}"
@@ -129,9 +129,10 @@ def _book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example book in a store: imported, tiered, scored and scanned as of 2026-09-30."""
     work = tmp_path_factory.mktemp("book")
     shutil.copytree(ROOT / "examples", work / "examples")
-    setup = """```sh
+    kinds = "customers transactions receivables credit-reports contracts interactions financials"
+    setup = f"""```sh
 riskcli init
-for kind in customers transactions receivables credit-reports contracts interactions financials; do riskcli -q import "$kind" "examples/${kind//-/_}.csv" >/dev/null || exit 1; done
+for kind in {kinds}; do riskcli -q import "$kind" "examples/${{kind//-/_}}.csv" >/dev/null; done
 riskcli -q tier run --as-of 2026-09-30 >/dev/null
 riskcli -q score expert >/dev/null
 riskcli -q score run --as-of 2026-09-30 >/dev/null

@@ -1,7 +1,7 @@
 """Factors from the store as of a date, and the outcome from receivables.
 
-Every factor looks only at records dated on or before the as-of date (documented in the README,
-section `score`):
+Every factor looks only at records dated on or before the as-of date (documented in
+docs/scorecards.md):
 
 | factor | definition |
 |---|---|

@@ -3,7 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= $(shell mktemp -d -t riskcli-demo-XXXXXX)
-export NO_MKDOCS_2_WARNING := 1    # the Material theme's end-of-life banner on every build
+# Silences the Material theme's end-of-life banner on every build.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test lint docs bench format clean
 

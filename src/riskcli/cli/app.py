@@ -36,6 +36,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("riskcli.cli.doctor", "doctor_command", "command"),
     "report": ("riskcli.cli.report", "app", "group"),
     "generate": ("riskcli.cli.generate", "app", "group"),
+    "export": ("riskcli.cli.export", "app", "group"),
 }
 
 

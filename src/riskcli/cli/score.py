@@ -328,16 +328,42 @@ def export(
         str,
         typer.Option("--quote", help="Identifiers: none (portable), ansi or backtick."),
     ] = "none",
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="The whole scoring job as one query over the canonical tables."
+        ),
+    ] = False,
+    dialect: Annotated[
+        str, typer.Option("--dialect", help="With --full: duckdb, spark, postgres or sqlite.")
+    ] = "duckdb",
+    as_of: AsOfOpt = None,
+    as_of_param: Annotated[
+        bool, typer.Option("--as-of-param", help="With --full: the date as a parameter as_of.")
+    ] = False,
 ) -> None:
-    """The scorecard as one portable SQL expression, or as JSON.
+    """The scorecard as one portable SQL expression, or as JSON; with --full, the whole job
+    (factors, default state, score, PD, grade, reasons, limit, EL) as one query.
 
-    The SQL runs unchanged on SQLite, PostgreSQL, DuckDB and Spark SQL.
+    The expression runs unchanged on SQLite, PostgreSQL, DuckDB and Spark SQL.
     Example: riskcli score export champion --format sql > score.sql
+    Example: riskcli score export champion --format sql --full --dialect spark --as-of 2025-09-30
     """
     if quote not in ("none", "ansi", "backtick"):
         raise UsageError("--quote must be none, ansi or backtick")
+    if full and fmt != "sql":
+        raise UsageError("--full needs --format sql")
+    if not full and (as_of or as_of_param or dialect != "duckdb"):
+        raise UsageError("--dialect, --as-of and --as-of-param go with --full")
     with session(ctx, "score.read") as s:
-        sys.stdout.write(svc.export(s.store, model, fmt, quote))  # type: ignore[arg-type]
+        if full:
+            text = svc.export_full(
+                s.store, model, load_scoring_config(s.config), dialect=dialect,
+                as_of=option_date(as_of), as_of_param=as_of_param,
+            )  # fmt: skip
+        else:
+            text = svc.export(s.store, model, fmt, quote)  # type: ignore[arg-type]
+        sys.stdout.write(text)
 
 
 @models_app.command("list")

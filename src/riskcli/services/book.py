@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskcli.domain.errors import InputError
+from riskcli.services.sql_dialect import STORE, Dialect
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: a one-customer lookup needs neither
     import numpy as np
@@ -137,14 +138,23 @@ def outstanding(day: str = ":a") -> str:
 #: invoices known on the as-of date
 ISSUED = "issue_date <= :a"
 
+
 #: Period end of a financial statement (the import checked the format): YYYY -> Dec 31,
 #: YYYYQn -> quarter end, YYYY-MM -> month end
-PERIOD_END = """CASE length(period)
-  WHEN 4 THEN period || '-12-31'
-  WHEN 6 THEN substr(period, 1, 4) || CASE substr(period, 6, 1) WHEN '1' THEN '-03-31'
-    WHEN '2' THEN '-06-30' WHEN '3' THEN '-09-30' ELSE '-12-31' END
-  WHEN 7 THEN date(period || '-01', '+1 month', '-1 day')
+def period_end(d: Dialect = STORE) -> str:
+    """The end of a financial period given as text (the import checked the format)."""
+    quarter = (
+        "substr(period, 1, 4) || CASE substr(period, 6, 1) WHEN '1' THEN '-03-31'\n"
+        "    WHEN '2' THEN '-06-30' WHEN '3' THEN '-09-30' ELSE '-12-31' END"
+    )
+    return f"""CASE length(period)
+  WHEN 4 THEN {d.text_date("period || '-12-31'")}
+  WHEN 6 THEN {d.text_date(quarter)}
+  WHEN 7 THEN {d.month_end("period")}
 END"""
+
+
+PERIOD_END = period_end()
 
 #: Points (month-ends) at which the peak not-yet-due exposure is taken
 PEAK_POINTS = 12
@@ -168,30 +178,37 @@ def _not_due_at(k: int) -> str:
 #   invoice_days: days since the first invoice; invoicing_12m: invoiced in the 12 months
 #   terms min/max/avg: due - issue days over the invoices of the 12 months (all when none)
 #   peak_not_due: the largest not-yet-due exposure at D and the 11 month-ends before it
-POSITIONS_SQL = f"""
+def positions_sql(d: Dialect = STORE) -> str:
+    """The per-customer positions query in dialect `d` (see the comment above)."""
+    paid_late = d.greatest("0", f"CAST({d.day('paid_date')} - jd AS INTEGER)")
+    peaks = d.greatest(*(_not_due_at(k) for k in range(PEAK_POINTS)))
+    return f"""
 SELECT customer_id,
   SUM(o), SUM(CASE WHEN jd < :ja THEN o ELSE 0 END),
   MAX(CASE WHEN o > 0 AND jd < :ja THEN CAST(:ja - jd AS INTEGER) ELSE 0 END),
-  MAX(late), AVG(late), SUM(late >= 30),
-  :ja - julianday(MIN(issue_date)),
+  MAX(late), AVG(late), {d.count_true("late >= 30")},
+  :ja - {d.day("MIN(issue_date)")},
   SUM(CASE WHEN issue_date > :w THEN amount ELSE 0 END),
   MIN(terms), MAX(terms), AVG(terms),
-  max({", ".join(_not_due_at(k) for k in range(PEAK_POINTS))})
+  {peaks}
 FROM (
   SELECT customer_id, issue_date, due_date, amount, paid_amount, paid_date, o, jd,
     CASE WHEN due_date > :a THEN NULL
       WHEN o > 0 THEN CAST(:ja - jd AS INTEGER)
       WHEN due_date <= :w THEN NULL
       WHEN paid_date IS NULL THEN 0
-      ELSE max(0, CAST(julianday(paid_date) - jd AS INTEGER)) END AS late,
-    CASE WHEN issue_date > :w THEN CAST(jd - julianday(issue_date) AS INTEGER) END AS terms
+      ELSE {paid_late} END AS late,
+    CASE WHEN issue_date > :w THEN CAST(jd - {d.day("issue_date")} AS INTEGER) END AS terms
   FROM (
     SELECT customer_id, issue_date, due_date, amount, paid_amount, paid_date,
-      {outstanding()} AS o, julianday(due_date) AS jd
-    FROM receivables WHERE {ISSUED} {{filter}} LIMIT -1
-  )
-) GROUP BY customer_id ORDER BY customer_id
+      {outstanding()} AS o, {d.day("due_date")} AS jd
+    FROM {d.table("receivables")} WHERE {ISSUED} {{filter}}{d.no_flatten}
+  ){" q" if not d.sqlite else ""}
+){" p" if not d.sqlite else ""} GROUP BY customer_id ORDER BY customer_id
 """
+
+
+POSITIONS_SQL = positions_sql()
 #: the columns of POSITIONS_SQL after customer_id
 POSITION_COLUMNS = [
     "exposure",
@@ -214,37 +231,67 @@ SELECT customer_id, CAST(julianday(due_date) - julianday(issue_date) AS INTEGER)
 FROM receivables WHERE issue_date <= :a AND issue_date > :w AND customer_id IN ({ids})
 """
 
+
 # orders of the last 12 months split at 6 (the date is in the index, so only those rows are
 # looked up), and the first transaction (from the index alone)
-ORDERS_SQL = """
+def orders_sql(d: Dialect = STORE) -> str:
+    return f"""
 SELECT customer_id,
   SUM(CASE WHEN date > :m6 THEN amount ELSE 0 END),
   SUM(CASE WHEN date <= :m6 THEN amount ELSE 0 END)
-FROM transactions WHERE date > :w AND date <= :a AND kind = 'order' {filter}
+FROM {d.table("transactions")} WHERE date > :w AND date <= :a AND kind = 'order' {{filter}}
 GROUP BY customer_id ORDER BY customer_id
 """
-FIRST_TXN_SQL = """
-SELECT customer_id, :ja - julianday(MIN(date))
-FROM transactions WHERE date <= :a {filter} GROUP BY customer_id ORDER BY customer_id
+
+
+def first_txn_sql(d: Dialect = STORE) -> str:
+    return f"""
+SELECT customer_id, :ja - {d.day("MIN(date)")}
+FROM {d.table("transactions")} WHERE date <= :a {{filter}} GROUP BY customer_id ORDER BY customer_id
 """
+
+
+_FIN_COLUMNS = """customer_id, revenue, total_assets, total_liabilities, current_assets,
+    current_liabilities"""
+
+
 # the latest financial period ended by D, and the revenue of the period before it
-FINANCIALS_SQL = f"""
-WITH f AS (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
-    current_liabilities, {PERIOD_END} AS pend FROM financials WHERE 1 {{filter}})
+def financials_sql(d: Dialect = STORE) -> str:
+    source = f"{d.table('financials')} WHERE {d.true} {{filter}}"
+    f = f"""SELECT {_FIN_COLUMNS}, {period_end(d)} AS pend FROM {source}"""
+    if d.sqlite:
+        return f"""
+WITH f AS ({f})
 SELECT customer_id, revenue,
   (SELECT revenue FROM (SELECT revenue, MAX(pend) FROM f g
      WHERE g.customer_id = l.customer_id AND g.pend < l.latest)),
   total_assets, total_liabilities, current_assets, current_liabilities
 FROM (SELECT *, MAX(pend) AS latest FROM f WHERE pend <= :a GROUP BY customer_id) l
 """
+    newest = "OVER (PARTITION BY customer_id ORDER BY pend DESC)"
+    return f"""
+SELECT customer_id, revenue, prev_revenue,
+  total_assets, total_liabilities, current_assets, current_liabilities
+FROM (SELECT f.*, ROW_NUMBER() {newest} AS rn, LEAD(revenue) {newest} AS prev_revenue
+  FROM ({f}) f WHERE pend <= :a) l WHERE rn = 1
+"""
+
+
 # the latest credit report by D (SQLite's bare columns with MAX pick that report's row)
-REPORTS_SQL = """
+def reports_sql(d: Dialect = STORE) -> str:
+    pick, group, close = d.latest("report_date")
+    return f"""
 SELECT customer_id, score, flags, bankruptcy, dishonest_debtor FROM (
   SELECT customer_id, score, lawsuit + tax_violation + other_flag AS flags, bankruptcy,
-    dishonest_debtor, MAX(report_date)
-  FROM credit_reports WHERE report_date <= :a {filter} GROUP BY customer_id
-)
+    dishonest_debtor, {pick}
+  FROM {d.table("credit_reports")} WHERE report_date <= :a {{filter}}{group}{close}
 """
+
+
+ORDERS_SQL = orders_sql()
+FIRST_TXN_SQL = first_txn_sql()
+FINANCIALS_SQL = financials_sql()
+REPORTS_SQL = reports_sql()
 
 
 def params(as_of: date, cfg: DefaultPolicy | None = None) -> dict[str, Any]:
@@ -383,6 +430,45 @@ def default_state(
         in_default=flag.to_numpy(dtype=bool),
         amount=now.reindex(flag.index).fillna(0).to_numpy(),
     )
+
+
+def default_state_sql(d: Dialect, policy: DefaultPolicy) -> str:
+    """`default_state` as common table expressions of one query (`dstate`: customer_id,
+    in_default 0/1, default_amount in cents), for the exported scoring query: the same check
+    points (D, and the day before each issue or payment date inside the cure window), the same
+    test at each. `:jcure` is the day number of the cure window's start."""
+    n = policy.days_past_due
+    floor = int(policy.materiality_amount * 100)
+    share = d.double(repr(float(policy.materiality_share)))
+    r = d.table("receivables")
+    paid = "CASE WHEN v.p IS NULL OR v.p <= x.t THEN v.paid ELSE 0 END"
+    out = f"(CASE WHEN v.i <= x.t THEN v.amount - {paid} ELSE 0 END)"
+    return f"""dcand AS (
+  SELECT DISTINCT customer_id FROM {r}
+  WHERE issue_date <= :a AND due_date <= :dl AND amount > 0
+    AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :cure))
+),
+dinv AS (
+  SELECT customer_id, {d.day("issue_date")} AS i, {d.day("due_date")} AS d, amount,
+    paid_amount AS paid, {d.day("paid_date")} AS p
+  FROM {r} WHERE {ISSUED} AND customer_id IN (SELECT customer_id FROM dcand)
+),
+dpts AS (
+  SELECT customer_id, :ja AS t FROM dcand
+  UNION SELECT customer_id, i - 1 FROM dinv WHERE i > :jcure + 1 AND i <= :ja
+  UNION SELECT customer_id, p - 1 FROM dinv WHERE p > :jcure + 1 AND p <= :ja
+),
+dchk AS (
+  SELECT x.customer_id, x.t, SUM({out}) AS exposure,
+    SUM(CASE WHEN x.t - v.d > {n} THEN {out} ELSE 0 END) AS late
+  FROM dpts x JOIN dinv v ON v.customer_id = x.customer_id GROUP BY x.customer_id, x.t
+),
+dstate AS (
+  SELECT customer_id,
+    MAX(CASE WHEN late > {floor} AND late > {share} * exposure THEN 1 ELSE 0 END) AS in_default,
+    SUM(CASE WHEN t = :ja THEN late ELSE 0 END) AS default_amount
+  FROM dchk GROUP BY customer_id
+)"""
 
 
 @dataclass(frozen=True)

@@ -825,3 +825,42 @@ def export(store: Store, ref: str | None, fmt: str, quote: Quote = "none") -> st
     if fmt == "sql":
         return export_sql(model.card, quote=quote, header=f"riskcli scorecard {model.label}")
     raise InputError("--format must be sql or json")
+
+
+def export_full(
+    store: Store,
+    ref: str | None,
+    cfg: ScoringConfig,
+    *,
+    dialect: str = "duckdb",
+    as_of: date | None = None,
+    as_of_param: bool = False,
+) -> str:
+    """The whole scoring job as one SQL query over the canonical tables (see export_full)."""
+    from riskcli.services.scoring.export_full import full_query
+    from riskcli.services.sql_dialect import dialect as make_dialect
+
+    model = get_model(store, ref)
+    d = make_dialect(dialect)
+    if as_of_param and as_of is not None:
+        raise InputError("give --as-of DATE or --as-of-param, not both")
+    if not as_of_param and as_of is None:
+        as_of = latest_activity(store) or date.today()
+    missing = [f.name for f in model.card.factors if f.name not in store_factors.STORE_FACTORS]
+    missing += [
+        o.factor for o in model.card.overrides if o.factor not in store_factors.STORE_FACTORS
+    ]
+    if missing:
+        raise InputError(
+            f"{model.label} uses factors the store does not provide ({', '.join(missing)}): "
+            "a full query needs a model of store factors"
+        )
+    return full_query(
+        model.card,
+        d,
+        limits=cfg.limits,
+        loss=cfg.loss,
+        policy=cfg.default_policy,
+        as_of=None if as_of_param else as_of,
+        header=f"riskcli scorecard {model.label}",
+    )

@@ -148,7 +148,8 @@ def session(ctx: typer.Context | None, action: str, *, reveal: bool = False) -> 
             if isinstance(exc, AlertsFound):  # monitoring's exit 10 is a successful run
                 record(store, ctx, action, "ok", {**s.affected, "exit_code": exc.exit_code})
                 raise
-            outcome = "error"
+            # an AccessError raised by a service (maker-checker, an approval band) is a denial
+            outcome = "denied" if isinstance(exc, AccessError) else "error"
             detail = (
                 {"error": type(exc).__name__}
                 if not isinstance(exc, RiskError)

@@ -12,6 +12,7 @@ from fnmatch import fnmatchcase
 
 class Role(StrEnum):
     ADMIN = "admin"
+    MANAGER = "manager"
     ANALYST = "analyst"
     AUDITOR = "auditor"
     VIEWER = "viewer"
@@ -23,6 +24,22 @@ ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 #: role -> action patterns it may perform
 PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: ("*",),
+    # a credit manager: an analyst's work plus approval of larger limits ([credit.approval])
+    Role.MANAGER: (
+        "status.read",
+        "account.passwd",
+        "customers.read",
+        "customers.export",
+        "import.*",
+        "tier.*",
+        "score.*",
+        "monitor.read",
+        "monitor.handle",
+        "report.read",
+        "report.customer",
+        "pii.reveal",
+        "limits.*",
+    ),
     Role.ANALYST: (
         "status.read",
         "account.passwd",
@@ -36,6 +53,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.read",
         "report.customer",
         "pii.reveal",
+        "limits.*",
     ),
     Role.OPERATOR: (
         "status.read",
@@ -57,6 +75,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "doctor.run",
         "customers.retention",
         "import.read",
+        "limits.read",
     ),
     Role.VIEWER: (
         "status.read",
@@ -67,6 +86,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "monitor.read",
         "report.read",
         "report.customer",
+        "limits.read",
     ),
 }
 
@@ -101,6 +121,9 @@ ACTIONS: dict[str, str] = {
     "customers.erase": "`customers erase`",
     "customers.hold": "`customers hold/unhold`",
     "customers.retention": "`customers retention`, `customers holds`",
+    "limits.read": "`limits list/show`, `customers groups`",
+    "limits.request": "`limits request` (a new limit, for approval)",
+    "limits.approve": "`limits approve/reject`: another user's request, within `[credit.approval]`",
 }
 
 

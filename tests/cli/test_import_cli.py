@@ -139,6 +139,6 @@ def test_real_process_stdin_pipe(store_env: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().splitlines() == [
-        "kind,file,rows,inserted,updated,unchanged,rejected,dry_run",
-        "customers,<stdin>,2,2,0,0,0,0",
+        "kind,file,rows,inserted,updated,unchanged,rejected,dry_run,limit_requests",
+        "customers,<stdin>,2,2,0,0,0,0,0",
     ]

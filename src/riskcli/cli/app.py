@@ -24,6 +24,7 @@ from riskcli.domain.errors import RiskError
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("riskcli.cli.imports", "app", "group"),
     "customers": ("riskcli.cli.customers", "app", "group"),
+    "limits": ("riskcli.cli.limits", "app", "group"),
     "contracts": ("riskcli.cli.contracts", "app", "group"),
     "tier": ("riskcli.cli.tier", "app", "group"),
     "score": ("riskcli.cli.score", "app", "group"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -74,6 +75,34 @@ def show_command(
         data["customer"].update(service_policy(s.store, customer_id, s.config))  # tier, policy
         s.audit_affected(ids=[customer_id])
     output.render_sections(data, fmt, reveal=reveal)
+
+
+@app.command("groups")
+def groups_command(
+    ctx: typer.Context,
+    group: Annotated[
+        str | None, typer.Argument(metavar="[GROUP]", help="One group: list its members.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Exposure as of this date; default today.")
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Customer groups (group_id / parent_id): members, total exposure, the members' limits,
+    the group's own limit, worst grade and overdue; with GROUP, that group's members.
+
+    Example: riskcli customers groups --as-of 2026-06-30
+    """
+    from riskcli.services.limits import groups as groups_service
+
+    day = option_date(as_of) or date.today()
+    with session(ctx, "limits.read") as s:
+        if group is None:
+            rows = groups_service.groups_table(s.store, day)
+        else:
+            rows = groups_service.group_members(s.store, group, day)
+        s.audit_affected(count=len(rows))
+    output.render(rows, fmt, empty_message="no customer groups (import group_id or parent_id)")
 
 
 # erase, hold, unhold, holds, retention: data protection (riskcli.cli.privacy)

@@ -22,6 +22,9 @@ from riskcli.services.importing import (
     spool_stdin,
 )
 from riskcli.services.importing.headers import parse_map_options
+from riskcli.services.limits.currency import load_rates
+from riskcli.services.limits.importing import ImportHooks
+from riskcli.services.limits.requests import expire
 
 app = typer.Typer(
     name="import",
@@ -57,6 +60,22 @@ MaxRejectsOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Validate and count without writing anything.")
 ]
+LimitsOpt = Annotated[
+    str,
+    typer.Option(
+        "--limits",
+        help="customers: 'request' (a changed credit_limit becomes a pending request) or "
+        "'apply' (only for a role whose approval band covers every amount; recorded).",
+    ),
+]
+RatesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rates",
+        help="CSV date,currency,rate: converts foreign amounts to the book currency "
+        "(the originals are kept).",
+    ),
+]
 InputFormatOpt = Annotated[
     str | None,
     typer.Option("--input-format", help="csv|tsv|jsonl|json|xlsx; default: from the file."),
@@ -85,6 +104,19 @@ def _report(result: ImportResult) -> None:
         output.info("dry run: nothing was written")
 
 
+def _report_limits(counts: dict[str, int], dry_run: bool) -> None:
+    would = "would become" if dry_run else "became"
+    if counts["limit_requests"]:
+        output.info(
+            f"{counts['limit_requests']} credit limit change(s) {would} pending request(s): "
+            "see `riskcli limits list --pending`"
+        )
+    if counts["limits_applied"]:
+        output.info(f"{counts['limits_applied']} credit limit change(s) applied (recorded)")
+    if counts["amounts_converted"]:
+        output.info(f"{counts['amounts_converted']} foreign amount(s) converted (originals kept)")
+
+
 def _run(
     ctx: typer.Context,
     kind: str,
@@ -96,8 +128,11 @@ def _run(
     dry_run: bool,
     input_format: str | None,
     fmt: output.OutputFormat | None,
+    limits: str = "request",
+    rates: Path | None = None,
 ) -> None:
     columns = parse_map_options(mapping or [])
+    rate_table = load_rates(rates) if rates is not None else None
     if sum(1 for f in files if str(f) == "-") > 1:
         raise InputError("standard input ('-') can be read only once")
     with tempfile.TemporaryDirectory(prefix="riskcli-import-") as tmp:
@@ -108,11 +143,16 @@ def _run(
             sources.append(resolve_source(path, display, fmt=input_format, encoding=encoding))
         total = sum(s.size for s in sources)
         with session(ctx, "import.write") as s:
+            hooks = ImportHooks.from_config(
+                s.config, rates=rate_table, mode=limits, command=f"import {kind}"
+            )
+            if kind == "customers":
+                expire(s.store, hooks.limits, command=f"import {kind}")
             try:
                 with output.progress(total, f"import {kind}") as advance:
                     result = import_files(
                         s.store, kind, sources, mapping=columns, max_rejects=max_rejects,
-                        dry_run=dry_run, rejects_path=rejects, progress=advance,
+                        dry_run=dry_run, rejects_path=rejects, progress=advance, hooks=hooks,
                     )  # fmt: skip
             except ImportAborted as exc:
                 _report(exc.result)
@@ -121,7 +161,11 @@ def _run(
             s.audit_affected(
                 dry_run=dry_run, batches=[f.batch_id for f in result.files], **result.totals()
             )
+            s.audit_affected(**{k: v for k, v in hooks.counts.items() if v})
+            if limits == "apply" and kind == "customers":
+                s.audit_affected(limits="apply")
     _report(result)
+    _report_limits(hooks.counts, dry_run)
     output.render([f.summary() for f in result.files], fmt)
 
 
@@ -136,10 +180,12 @@ def _command(cli_kind: str) -> None:
         dry_run: DryRunOpt = False,
         input_format: InputFormatOpt = None,
         fmt: FormatOpt = None,
+        limits: LimitsOpt = "request",
+        rates: RatesOpt = None,
     ) -> None:
         _run(
             ctx, cli_kind, files, encoding, mapping, rejects, max_rejects, dry_run,
-            input_format, fmt,
+            input_format, fmt, limits, rates,
         )  # fmt: skip
 
     command.__doc__ = (

@@ -178,6 +178,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "credit_limit": MONEY0,
         "account_owner": SHORT_TEXT,
         "status": _r("enum", _enum("customer_status", CustomerStatus), default="active"),
+        "group_id": OPT_ID,  # the customer's group (集团); see riskcli.services.limits.groups
+        "parent_id": OPT_ID,  # the parent company's customer id (母公司编号)
     },
     "transactions": {
         "txn_id": ID,
@@ -352,6 +354,8 @@ class Customer(Record):
     credit_limit: Annotated[Decimal, _v("customers", "credit_limit")] = Decimal("0.00")
     account_owner: Annotated[str | None, _v("customers", "account_owner")] = None
     status: Annotated[CustomerStatus, _v("customers", "status")] = CustomerStatus.ACTIVE
+    group_id: Annotated[str | None, _v("customers", "group_id")] = None
+    parent_id: Annotated[str | None, _v("customers", "parent_id")] = None
 
     @model_validator(mode="after")
     def _infer_kind(self) -> Customer:

@@ -322,6 +322,13 @@ def test_groups_add_up_their_members(store_env: Path, tmp_path: Path, cli: Cli) 
     assert [m["customer_id"] for m in members] == ["P1", "S1", "S2"]
     total = sum(float(m["exposure"]) for m in members)
     assert total == float(rows["P1"]["exposure"])
+    shown = json.loads(cli("customers", "show", "S2", "-f", "json").stdout)["customer"]
+    assert (shown["parent_id"], shown["group_id"], shown["limit_expires"]) == ("S1", None, None)
+    report = cli("report", "customer", "S2", "--as-of", "2026-06-30", "-f", "json")
+    assert report.exit_code == 0, report.output
+    section = next(x for x in json.loads(report.stdout)["sections"] if x["key"] == "limit")
+    limit = {r["metric"]: r["value"] for r in section["rows"]}
+    assert (limit["group"], limit["group_members"], limit["group_exposure"]) == ("P1", 3, 5500)
 
 
 def test_a_parent_cycle_is_refused_and_nothing_changes(
@@ -413,3 +420,23 @@ def test_a_currency_column_and_bad_rates_files(store_env: Path, tmp_path: Path, 
     assert ok.exit_code == 0, ok.output
     assert "ignored unknown column" not in ok.stderr
     assert _db(store_env, "SELECT amount FROM transactions") == [{"amount": 78_000}]
+
+
+def test_a_legal_hold_is_recorded_with_before_and_after(
+    team: dict[str, Path], store_env: Path, cli: Cli
+) -> None:
+    assert cli("customers", "hold", "C1", "--reason", "case 1").exit_code == 0
+    assert cli("customers", "unhold", "C1", "--reason", "closed").exit_code == 0
+    holds = [(c["old"], c["new"]) for c in _changes(store_env, "C1") if c["field"] == "legal_hold"]
+    assert holds == [("none", "on hold"), ("on hold", "none")]
+
+
+def test_limits_option_is_for_customers_only(store_env: Path, tmp_path: Path, cli: Cli) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(TXNS)
+    result = cli("import", "transactions", str(path), "--limits", "apply")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --limits applies to `import customers` only\n"
+    bad = cli("import", "customers", str(path), "--limits", "maybe")
+    assert bad.exit_code == 2
+    assert bad.stderr == "Error: --limits must be one of request, apply\n"

@@ -11,7 +11,7 @@ import typer
 from riskcli.cli import output
 from riskcli.cli.context import session
 from riskcli.cli.output import FormatOpt
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.importing import (
     KINDS,
     ImportAborted,
@@ -131,6 +131,8 @@ def _run(
     limits: str = "request",
     rates: Path | None = None,
 ) -> None:
+    if limits != "request" and kind != "customers":
+        raise UsageError("--limits applies to `import customers` only")
     columns = parse_map_options(mapping or [])
     rate_table = load_rates(rates) if rates is not None else None
     if sum(1 for f in files if str(f) == "-") > 1:

@@ -26,6 +26,9 @@ _LIST_COLUMNS = (
     "c.national_id, c.registered_date, c.credit_limit, c.account_owner, c.status"
 )
 
+#: the limit's state and the customer's group (riskcli.services.limits)
+_LIMIT_COLUMNS = "c.limit_expires, c.limit_fallback, c.limit_review, c.group_id, c.parent_id"
+
 
 def _money(row: dict[str, Any], *names: str) -> dict[str, Any]:
     for name in names:
@@ -72,13 +75,14 @@ def list_customers(
 
 def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
     rows = store.query(
-        f"SELECT c.id AS _id, {_LIST_COLUMNS}, c.created_at, c.updated_at FROM customers c "
+        f"SELECT c.id AS _id, {_LIST_COLUMNS}, {_LIMIT_COLUMNS}, c.created_at, c.updated_at "
+        "FROM customers c "
         "WHERE c.external_id = ?",
         (customer_id,),
     )
     if not rows:
         raise InputError(f"no customer with id {customer_id!r}")
-    return _money(rows[0], "credit_limit")
+    return _money(rows[0], "credit_limit", "limit_fallback")
 
 
 def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:

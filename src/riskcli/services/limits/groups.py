@@ -205,3 +205,40 @@ def group_members(store: Any, group: str, as_of: date) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def customer_limit_facts(store: Any, customer_pk: int, as_of: date) -> list[tuple[str, Any]]:
+    """For a customer's report: the limit's state (temporary until, falls back to, next
+    review, a pending request) and, in a group, the group's position."""
+    row = store.query(
+        "SELECT external_id, limit_expires, limit_fallback, limit_review FROM customers "
+        "WHERE id = ?",
+        (customer_pk,),
+    )[0]
+    facts: list[tuple[str, Any]] = [("next_review", row["limit_review"])]
+    if row["limit_expires"] is not None:
+        facts.append(("temporary_until", row["limit_expires"]))
+        facts.append(("falls_back_to", from_cents(int(row["limit_fallback"] or 0))))
+    pending = store.query(
+        "SELECT id, amount FROM limit_requests WHERE customer_id = ? AND status = 'pending'",
+        (customer_pk,),
+    )
+    if pending:
+        facts.append(("pending_request", f"{pending[0]['id']}: {from_cents(pending[0]['amount'])}"))
+    members = memberships(store)
+    mine = members.loc[members["id"] == customer_pk, "group"]
+    if mine.empty:
+        return facts
+    group = str(mine.iloc[0])
+    frame = group_positions(store, as_of)
+    pos = {str(k): v for k, v in frame[frame["group"] == group].iloc[0].to_dict().items()}
+    facts += [
+        ("group", group),
+        ("group_members", int(pos["members"])),
+        ("group_exposure", from_cents(int(pos["exposure"]))),
+        ("group_overdue", from_cents(int(pos["overdue"]))),
+        ("group_member_limits", from_cents(int(pos["member_limits"]))),
+        ("group_limit", from_cents(int(pos["group_limit"]))),
+        ("group_worst_grade", pos["worst_grade"]),
+    ]
+    return facts

@@ -136,7 +136,8 @@ class ImportHooks:
             if old is None:
                 self._new_customer(limit, pos, key, new)
                 continue
-            if old["row_hash"] == str(h):
+            # unchanged in the file, or erased (an import never updates it: upsert_sql)
+            if old["row_hash"] == str(h) or old["erased"]:
                 continue
             for name in _DIRECT:
                 value = c.values[name][pos]
@@ -240,8 +241,9 @@ class ImportHooks:
 
 def _stored(store: Any, keys: np.ndarray) -> dict[str, dict[str, Any]]:
     rows = store.query(
-        "SELECT external_id, credit_limit, status, group_id, parent_id, row_hash FROM customers "
-        "WHERE external_id IN (SELECT value FROM json_each(?))",
+        "SELECT external_id, credit_limit, status, group_id, parent_id, row_hash, "
+        "EXISTS (SELECT 1 FROM erasures e WHERE e.customer_id = customers.id) AS erased "
+        "FROM customers WHERE external_id IN (SELECT value FROM json_each(?))",
         (json.dumps([str(k) for k in keys.tolist()], ensure_ascii=False),),
     )
     return {str(r["external_id"]): r for r in rows}

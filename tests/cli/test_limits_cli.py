@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.conftest import PASSPHRASE, USER
 
+from riskcli.services.limits.requests import add_months
 from riskcli.storage.store import open_store
 
 Cli = Callable[..., Any]
@@ -81,10 +83,11 @@ def test_request_then_approval_by_another_user_sets_the_limit_with_before_and_af
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
     assert (shown["status"], shown["decided_by"]) == ("approved", "carol")
-    assert shown["review_date"] is None  # no grade yet: the default months give limit_review
     assert _limit(store_env, "C1") == 80_000_000
+    # no grade yet: review_months_default (3) from today
     review = _db(store_env, "SELECT limit_review FROM customers WHERE external_id = 'C1'")
-    assert review[0]["limit_review"] is not None
+    assert review[0]["limit_review"] == shown["review_date"]
+    assert shown["review_date"] == add_months(date.today(), 3).isoformat()
     assert _changes(store_env, "C1") == [
         {
             "user": "carol",
@@ -171,7 +174,7 @@ def test_bad_requests_are_one_line_errors_and_change_nothing(
 def test_a_temporary_limit_expires_and_falls_back(
     team: dict[str, Path], store_env: Path, cli: Cli
 ) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from riskcli.services.limits import requests
     from riskcli.services.limits.config import LimitsConfig
@@ -440,3 +443,18 @@ def test_limits_option_is_for_customers_only(store_env: Path, tmp_path: Path, cl
     bad = cli("import", "customers", str(path), "--limits", "maybe")
     assert bad.exit_code == 2
     assert bad.stderr == "Error: --limits must be one of request, apply\n"
+
+
+def test_an_import_leaves_a_pending_request_standing_and_asks_again_later(
+    team: dict[str, Path], store_env: Path, tmp_path: Path, cli: Cli
+) -> None:
+    req = _request(cli, team, "bob", "C2", "--amount", "70000", "--reason", "new business")
+    path = tmp_path / "changed.csv"
+    path.write_text(HEADER + "C1,甲公司,650000\nC2,乙公司,90000\nC3,丙公司,0\n")
+    result = cli("import", "customers", str(path), "-f", "json")
+    assert json.loads(result.stdout)[0]["limit_requests"] == 0
+    assert "1 credit limit change(s) left out: another request" in result.stderr
+    assert as_user(cli, team, "dan", "limits", "approve", str(req["request"])).exit_code == 0
+    again = cli("import", "customers", str(path), "-f", "json")
+    assert json.loads(again.stdout)[0]["limit_requests"] == 1
+    assert _limit(store_env, "C2") == 7_000_000

@@ -111,6 +111,11 @@ def _report_limits(counts: dict[str, int], dry_run: bool) -> None:
             f"{counts['limit_requests']} credit limit change(s) {would} pending request(s): "
             "see `riskcli limits list --pending`"
         )
+    if counts["limit_changes_skipped"]:
+        output.warn(
+            f"{counts['limit_changes_skipped']} credit limit change(s) left out: another request "
+            "for the customer is pending (decide it, then import again)"
+        )
     if counts["limits_applied"]:
         output.info(f"{counts['limits_applied']} credit limit change(s) applied (recorded)")
     if counts["amounts_converted"]:

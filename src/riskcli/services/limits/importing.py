@@ -73,6 +73,7 @@ class ImportHooks:
     counts: dict[str, int] = field(
         default_factory=lambda: {
             "limit_requests": 0,
+            "limit_changes_skipped": 0,
             "limits_applied": 0,
             "changes_recorded": 0,
             "amounts_converted": 0,
@@ -198,6 +199,12 @@ class ImportHooks:
     def _request(self, store: Any, pk: int, key: str, amount: int, current: int) -> None:
         target = req_service.Target(pk, key, None, current, False, None)
         existing = req_service.pending_for(store, target)
+        if existing is not None and existing["source"] != "import":
+            # someone's own request waits and stands; forget the row hash so that the same file
+            # asks again once that request is decided
+            store.execute("UPDATE customers SET row_hash = NULL WHERE id = ?", (pk,))
+            self.counts["limit_changes_skipped"] += 1
+            return
         if existing is not None and int(existing["amount"]) == amount:
             return
         if existing is not None:

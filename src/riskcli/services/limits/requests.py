@@ -293,6 +293,7 @@ def apply_request(
     if req["expires"] is not None:
         fallback = cur["limit_fallback"] if cur["limit_expires"] is not None else old
     review = req["review_date"] or review_date(config, req["grade"], today).isoformat()
+    store.execute("UPDATE limit_requests SET review_date = ? WHERE id = ?", (review, req["id"]))
     store.execute(
         f"UPDATE {table} SET credit_limit = ?, limit_expires = ?, limit_fallback = ?, "
         f"limit_review = ?, limit_request = ? WHERE {key_col} = ?",

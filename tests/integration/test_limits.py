@@ -200,3 +200,41 @@ def test_rates_take_the_rate_on_or_before_the_day(tmp_path: Path) -> None:
     path.write_text("date,currency,rate\n2026-01-01,USD,-1\n")
     with pytest.raises(InputError, match="line 2: rate must be a number above 0"):
         load_rates(path)
+
+
+def _score(store: Store, grades: dict[str, tuple[str, int]]) -> None:
+    """A score run (by hand) giving each customer a grade and a recommended limit in cents."""
+    store.execute(
+        "INSERT INTO score_models (name, version, kind, source, created_by, created_at, params, "
+        "fingerprint, metrics, report, model) VALUES ('m', 1, 'expert', 's', 'a', 't', '{}', "
+        "'f', '{}', '{}', '{}')"
+    )
+    run = store.execute(
+        "INSERT INTO score_runs (model_id, created_at, created_by, as_of, customers, params, "
+        "stats) VALUES (1, 't', 'a', '2026-05-31', ?, '{}', '{}')",
+        (len(grades),),
+    ).lastrowid
+    for ext, (grade, recommended) in grades.items():
+        store.execute(
+            "INSERT INTO scores (run_id, customer_id, score, pd, grade, bins, recommended_limit, "
+            "current_limit, over_limit) SELECT ?, id, 600, 0.02, ?, x'00', ?, credit_limit, 0 "
+            "FROM customers WHERE external_id = ?",
+            (run, grade, recommended, ext),
+        )
+
+
+def test_a_request_keeps_the_recommendation_and_grade_and_sets_review_by_grade(
+    store: Store,
+) -> None:
+    _customer(store, "C1", 100_00, group_id="G")
+    _customer(store, "C2", 100_00, group_id="G")
+    _score(store, {"C1": ("B", 500_00), "C2": ("D", 50_00)})
+    cfg = LimitsConfig()
+    req = requests.request(_as(store, "bob", "analyst"), cfg, customer="C2",
+                           amount=Decimal("80"), reason="review", today=TODAY)  # fmt: skip
+    assert (req["recommended_limit"], req["grade"]) == (Decimal("50.00"), "D")
+    done = requests.decide(_as(store, "carol", "manager"), cfg, ApprovalConfig(), req["request"],
+                           approve=True, note=None, today=TODAY)  # fmt: skip
+    assert done["review_date"] == "2026-07-01"  # grade D: monthly
+    frame = groups.group_positions(store, TODAY)
+    assert frame.loc[0, "worst_grade"] == "D"

@@ -178,6 +178,17 @@ def test_group_exposure_is_the_sum_of_its_members(store: Store) -> None:
     assert frame.loc["G", "exposure"] == 40 and frame.loc["G", "member_limits"] == 120
     members = groups.group_members(store, "P", TODAY)
     assert sum(m["exposure"] for m in members) * 100 == int(frame.loc["P", "exposure"])
+    assert frame.loc["P", "worst_grade"] is None  # not scored, not in default
+    # 5,000 more than 90 days past due: a material amount, so S2 is in default and P's worst
+    # grade is DF (the book's default state)
+    store.execute(
+        "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
+        "VALUES ('BIG', ?, '2026-01-01', '2026-02-01', 500000)",
+        (ids["S2"],),
+    )
+    frame = groups.group_positions(store, TODAY).set_index("group")
+    assert frame.loc["P", "worst_grade"] == "DF"
+    assert frame.loc["P", "exposure"] == 100 + 150 + 300 + 500000
     store.execute("UPDATE customers SET parent_id = 'S2' WHERE external_id = 'P'")
     with pytest.raises(InputError, match="parent_id cycle"):
         groups.check_cycles(store)

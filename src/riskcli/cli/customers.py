@@ -95,14 +95,16 @@ def groups_command(
 
     Example: riskcli customers groups --as-of 2026-06-30
     """
+    from riskcli.services.book import load_credit_config
     from riskcli.services.limits import groups as groups_service
 
     day = option_date(as_of) or date.today()
     with session(ctx, "limits.read") as s:
+        policy = load_credit_config(s.config).default
         if group is None:
-            rows = groups_service.groups_table(s.store, day)
+            rows = groups_service.groups_table(s.store, day, policy)
         else:
-            rows = groups_service.group_members(s.store, group, day)
+            rows = groups_service.group_members(s.store, group, day, policy)
         s.audit_affected(count=len(rows))
     output.render(rows, fmt, empty_message="no customer groups (import group_id or parent_id)")
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.domain.values import from_cents
+from riskcli.services import book
 
 #: grades from best to worst (the scoring defaults, then default)
 GRADE_ORDER = ("A", "B", "C", "D", "E", "DF")
@@ -91,23 +92,20 @@ def members_by_group(store: Any) -> dict[str, list[str]]:
     }
 
 
-def customer_positions(store: Any, as_of: date) -> pd.DataFrame:
-    """Exposure (outstanding as of the date) and overdue per customer pk, in cents.
-
-    Outstanding counts what was invoiced by `as_of` less what was paid by then (a payment dated
-    after `as_of` is unpaid as of it; a paid amount without a date counts as paid).
-    """
-    day = as_of.isoformat()
-    frame: pd.DataFrame = store.query_df(
-        "SELECT customer_id AS id, "
-        "sum(amount - CASE WHEN paid_date IS NULL OR paid_date <= :d "
-        "    THEN paid_amount ELSE 0 END) AS exposure, "
-        "sum(CASE WHEN due_date < :d THEN amount - CASE WHEN paid_date IS NULL "
-        "    OR paid_date <= :d THEN paid_amount ELSE 0 END ELSE 0 END) AS overdue "
-        "FROM receivables WHERE issue_date <= :d GROUP BY customer_id",
-        {"d": day},
+def customer_positions(
+    store: Any, as_of: date, policy: book.DefaultPolicy | None = None
+) -> pd.DataFrame:
+    """Exposure and overdue (cents) and the default state per customer pk, as of the date:
+    the book's one definition (riskcli.services.book)."""
+    frame = book.positions(store, as_of, policy)
+    return pd.DataFrame(
+        {
+            "id": frame["customer_id"].astype("int64"),
+            "exposure": frame["exposure"].fillna(0).round().astype("int64"),
+            "overdue": frame["overdue"].fillna(0).round().astype("int64"),
+            "in_default": frame["in_default"].astype(bool),
+        }
     )
-    return frame
 
 
 def _latest_grades(store: Any) -> pd.DataFrame:
@@ -124,9 +122,12 @@ def _ids_json(ids: pd.Series) -> str:
     return json.dumps([int(i) for i in ids])
 
 
-def group_positions(store: Any, as_of: date) -> pd.DataFrame:
+def group_positions(
+    store: Any, as_of: date, policy: book.DefaultPolicy | None = None
+) -> pd.DataFrame:
     """One row per group: members, exposure, overdue, member_limits, group_limit, worst_grade
-    (money in cents, as integers). A group's exposure is the sum of its members'."""
+    (a member in default counts as `DF`), limit_expires; money in cents, as integers. A group's
+    exposure is the sum of its members' (the book's exposure as of the date)."""
     members = memberships(store)
     columns = ["group", "members", "exposure", "overdue", "member_limits", "group_limit",
                "worst_grade", "limit_expires"]  # fmt: skip
@@ -137,8 +138,9 @@ def group_positions(store: Any, as_of: date) -> pd.DataFrame:
         (_ids_json(members["id"]),),
     )
     frame = members.merge(limits, on="id", how="left")
-    frame = frame.merge(customer_positions(store, as_of), on="id", how="left")
+    frame = frame.merge(customer_positions(store, as_of, policy), on="id", how="left")
     frame = frame.merge(_latest_grades(store), on="id", how="left")
+    frame.loc[frame["in_default"].fillna(False).astype(bool), "grade"] = "DF"
     rank = {g: i for i, g in enumerate(GRADE_ORDER)}
     frame["rank"] = frame["grade"].map(rank)
     frame[["exposure", "overdue", "credit_limit"]] = (
@@ -161,9 +163,11 @@ def group_positions(store: Any, as_of: date) -> pd.DataFrame:
     return agg.reset_index()[columns]
 
 
-def groups_table(store: Any, as_of: date) -> list[dict[str, Any]]:
+def groups_table(
+    store: Any, as_of: date, policy: book.DefaultPolicy | None = None
+) -> list[dict[str, Any]]:
     """`customers groups`: one row per group with money as Decimal."""
-    frame = group_positions(store, as_of)
+    frame = group_positions(store, as_of, policy)
     rows: list[dict[str, Any]] = []
     for rec in frame.to_dict("records"):
         row = {str(k): v for k, v in rec.items()}
@@ -178,13 +182,15 @@ def groups_table(store: Any, as_of: date) -> list[dict[str, Any]]:
     return rows
 
 
-def group_members(store: Any, group: str, as_of: date) -> list[dict[str, Any]]:
-    """The members of one group with their limit, exposure and overdue."""
+def group_members(
+    store: Any, group: str, as_of: date, policy: book.DefaultPolicy | None = None
+) -> list[dict[str, Any]]:
+    """The members of one group with their limit, exposure, overdue and grade."""
     members = memberships(store)
     part = members[members["group"] == group]
     if part.empty:
         raise InputError(f"no customer group {group!r} (see `customers groups`)")
-    pos = customer_positions(store, as_of)
+    pos = customer_positions(store, as_of, policy)
     frame = part.merge(pos, on="id", how="left").merge(_latest_grades(store), on="id", how="left")
     limits = store.query_df(
         "SELECT id, credit_limit, parent_id FROM customers WHERE id IN "
@@ -192,6 +198,7 @@ def group_members(store: Any, group: str, as_of: date) -> list[dict[str, Any]]:
         (_ids_json(part["id"]),),
     )
     frame = frame.merge(limits, on="id", how="left").sort_values("external_id")
+    frame.loc[frame["in_default"].fillna(False).astype(bool), "grade"] = "DF"
     rows = []
     for rec in frame.to_dict("records"):
         rows.append(

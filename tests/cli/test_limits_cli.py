@@ -458,3 +458,27 @@ def test_an_import_leaves_a_pending_request_standing_and_asks_again_later(
     again = cli("import", "customers", str(path), "-f", "json")
     assert json.loads(again.stdout)[0]["limit_requests"] == 1
     assert _limit(store_env, "C2") == 7_000_000
+
+
+def test_show_list_expire_and_usage_errors(team: dict[str, Path], cli: Cli) -> None:
+    req = _request(cli, team, "bob", "C1", "--amount", "700000", "--reason", "review")
+    shown = json.loads(cli("limits", "show", str(req["request"]), "-f", "json").stdout)
+    assert shown == req
+    mine = json.loads(cli("limits", "list", "--customer", "C1", "-f", "json").stdout)
+    assert [r["request"] for r in mine] == [req["request"]]
+    assert cli("limits", "list", "--customer", "C2", "-f", "json").stdout.strip() == "[]"
+    expired = json.loads(cli("limits", "expire", "-f", "json").stdout)
+    assert expired == {"requests_expired": 0, "limits_fell_back": 0}
+    for args, code, message in (
+        (("limits", "show", "99"), 1, "Error: no limit request 99\n"),
+        (("limits", "approve", "99"), 1, "Error: no limit request 99\n"),
+        (("limits", "list", "--expiring", "soon"), 2,
+         "Error: --expiring takes a number of days like 30d, not 'soon'\n"),
+        (("limits", "request", "--amount", "5", "--reason", "review"), 2,
+         "Error: give a customer ID or --group G (one of them)\n"),
+        (("limits", "request", "C1", "--amount", "5"), 2, "Error: --reason CODE is required\n"),
+        (("limits", "request", "C2", "--amount", "-5", "--reason", "review"), 1,
+         "Error: --amount must be 0 or more\n"),
+    ):  # fmt: skip
+        result = cli(*args)
+        assert (result.exit_code, result.stderr) == (code, message), args

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -47,7 +46,7 @@ def _days(text: str) -> int:
 
 def _expire(s: Session) -> None:
     """Temporary limits past their date fall back before any command looks at limits."""
-    counts = service.expire(s.store, limits_config(s.config), command=s.action)
+    counts = service.expire(s.store, limits_config(s.config), command="limits expire")
     if counts["limits_fell_back"]:
         output.info(f"{counts['limits_fell_back']} temporary limit(s) expired and fell back")
     s.audit_affected(**{k: v for k, v in counts.items() if v})
@@ -198,6 +197,6 @@ def expire_command(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     Example: riskcli limits expire
     """
     with session(ctx, "limits.read") as s:
-        counts = service.expire(s.store, limits_config(s.config), today=date.today())
+        counts = service.expire(s.store, limits_config(s.config), command="limits expire")
         s.audit_affected(**counts)
     output.render(counts, fmt)

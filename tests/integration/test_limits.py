@@ -109,6 +109,8 @@ def test_stacked_temporary_limits_fall_back_to_the_permanent_one(store: Store) -
         "requests_expired": 0,
         "limits_fell_back": 0,
     }  # fmt: skip  (the last day still holds)
+    assert not requests.expiry_due(store, cfg, today=TODAY + timedelta(days=10))
+    assert requests.expiry_due(store, cfg, today=TODAY + timedelta(days=11))
     requests.expire(store, cfg, today=TODAY + timedelta(days=11))
     assert store.scalar("SELECT credit_limit FROM customers") == 100_00
 

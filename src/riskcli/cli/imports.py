@@ -24,7 +24,7 @@ from riskcli.services.importing import (
 from riskcli.services.importing.headers import parse_map_options
 from riskcli.services.limits.currency import load_rates
 from riskcli.services.limits.importing import ImportHooks
-from riskcli.services.limits.requests import expire
+from riskcli.services.limits.requests import expire, expiry_due
 
 app = typer.Typer(
     name="import",
@@ -153,8 +153,8 @@ def _run(
             hooks = ImportHooks.from_config(
                 s.config, rates=rate_table, mode=limits, command=f"import {kind}"
             )
-            if kind == "customers":
-                expire(s.store, hooks.limits, command=f"import {kind}")
+            if kind == "customers" and expiry_due(s.store, hooks.limits):
+                expire(s.store, hooks.limits, command="limits expire")
             try:
                 with output.progress(total, f"import {kind}") as advance:
                     result = import_files(

@@ -46,7 +46,10 @@ def _days(text: str) -> int:
 
 def _expire(s: Session) -> None:
     """Temporary limits past their date fall back before any command looks at limits."""
-    counts = service.expire(s.store, limits_config(s.config), command="limits expire")
+    config = limits_config(s.config)
+    if not service.expiry_due(s.store, config):
+        return
+    counts = service.expire(s.store, config, command="limits expire")
     if counts["limits_fell_back"]:
         output.info(f"{counts['limits_fell_back']} temporary limit(s) expired and fell back")
     s.audit_affected(**{k: v for k, v in counts.items() if v})
@@ -165,7 +168,7 @@ def list_command(
     Example: riskcli limits list --pending
     """
     days = _days(expiring) if expiring is not None else None
-    with session(ctx, "limits.read") as s, s.store.transaction():
+    with session(ctx, "limits.read") as s:
         _expire(s)
         if days is not None:
             rows = service.expiring(s.store, days)

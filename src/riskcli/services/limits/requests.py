@@ -342,6 +342,22 @@ def expire(
     return {"requests_expired": int(lapsed), "limits_fell_back": ended}
 
 
+def expiry_due(store: Any, config: LimitsConfig, *, today: date | None = None) -> bool:
+    """Whether `expire` would change anything (a read: no write lock for nothing)."""
+    today = today or date.today()
+    stale = (today - timedelta(days=config.pending_days)).isoformat()
+    day = today.isoformat()
+    return bool(
+        store.scalar(
+            "SELECT EXISTS (SELECT 1 FROM limit_requests WHERE status = 'pending' "
+            "AND (substr(requested_at, 1, 10) < ? OR expires <= ?)) "
+            "OR EXISTS (SELECT 1 FROM customers WHERE limit_expires < ?) "
+            "OR EXISTS (SELECT 1 FROM group_limits WHERE limit_expires < ?)",
+            (stale, day, day, day),
+        )
+    )
+
+
 def _fall_back(store: Any, today: date, command: str) -> int:
     day = today.isoformat()
     changes: list[Change] = []

@@ -99,6 +99,7 @@ def test_request_then_approval_by_another_user_sets_the_limit_with_before_and_af
             "requested_by": "bob",
         }
     ]
+    assert cli("audit", "verify").exit_code == 0  # the change events are in the chain
     log = cli("audit", "log", "--customer", "C1", "--format", "json")
     events = json.loads(log.stdout)
     assert any(

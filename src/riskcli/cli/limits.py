@@ -195,11 +195,12 @@ def show_command(ctx: typer.Context, req: ReqArg, fmt: FormatOpt = None) -> None
 @app.command("expire")
 def expire_command(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     """Let temporary limits past their date fall back, and undecided requests lapse (every
-    limits command and customer import does this first; this command is for cron).
+    limits command and customer import does this first; run it from cron before
+    `monitor run`, so that monitoring sees the limits in force).
 
     Example: riskcli limits expire
     """
-    with session(ctx, "limits.read") as s:
+    with session(ctx, "limits.expire") as s:
         counts = service.expire(s.store, limits_config(s.config), command="limits expire")
         s.audit_affected(**counts)
     output.render(counts, fmt)

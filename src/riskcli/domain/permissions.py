@@ -63,6 +63,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "tier.run",
         "score.run",
         "doctor.run",
+        "limits.expire",
     ),
     Role.AUDITOR: (
         "status.read",
@@ -123,6 +124,7 @@ ACTIONS: dict[str, str] = {
     "customers.retention": "`customers retention`, `customers holds`",
     "limits.read": "`limits list/show`, `customers groups`",
     "limits.request": "`limits request` (a new limit, for approval)",
+    "limits.expire": "`limits expire` (cron: temporary limits past their date fall back)",
     "limits.approve": "`limits approve/reject`: another user's request, within `[credit.approval]`",
 }
 

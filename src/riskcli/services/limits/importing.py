@@ -211,9 +211,9 @@ class ImportHooks:
             store.execute(
                 "UPDATE limit_requests SET status = 'expired', decided_at = ?, "
                 "decision_note = 'replaced by a later import' WHERE id = ?",
-                (req_service._now(), existing["id"]),
+                (req_service.now(), existing["id"]),
             )
-        req_service._insert(
+        req_service.insert_request(
             store, target,
             {"amount": amount, "reason": IMPORT_REASON, "source": "import",
              "requested_by": store.user},
@@ -226,11 +226,11 @@ class ImportHooks:
         review = req_service.review_date(
             self.limits, req_service.latest_score(store, pk)[1], self.today
         ).isoformat()
-        req_id = req_service._insert(
+        req_id = req_service.insert_request(
             store, target,
             {"amount": amount, "reason": IMPORT_REASON, "source": source,
              "requested_by": store.user, "status": "approved", "decided_by": store.user,
-             "decided_at": req_service._now(), "review_date": review},
+             "decided_at": req_service.now(), "review_date": review},
         )  # fmt: skip
         store.execute(
             "UPDATE customers SET limit_expires = NULL, limit_fallback = NULL, limit_review = ?, "
@@ -238,7 +238,7 @@ class ImportHooks:
             (review, req_id, pk),
         )
         self.counts["limits_applied"] += 1
-        why = req_service._why({"source": source})
+        why = req_service.why_of({"source": source})
         return [Change("credit_limit", current, amount, customer=key, request=req_id, why=why)]
 
     def finish(self, store: Any, kind: str) -> None:

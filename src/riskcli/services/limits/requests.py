@@ -25,7 +25,7 @@ from riskcli.services.limits.config import ApprovalConfig, LimitsConfig
 STATUSES = ("pending", "approved", "rejected", "expired")
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -120,7 +120,7 @@ def check_authority(
     )
 
 
-def _insert(store: Any, target: Target, values: dict[str, Any]) -> int:
+def insert_request(store: Any, target: Target, values: dict[str, Any]) -> int:
     recommended, grade = latest_score(store, target.customer_pk)
     row = {
         "customer_id": target.customer_pk,
@@ -128,7 +128,7 @@ def _insert(store: Any, target: Target, values: dict[str, Any]) -> int:
         "current_limit": target.current,
         "recommended_limit": recommended,
         "grade": grade,
-        "requested_at": _now(),
+        "requested_at": now(),
         **values,
     }
     cols = list(row)
@@ -196,10 +196,10 @@ def request(
         }  # fmt: skip
         if cents < target.current and not config.decrease_needs_approval:
             values["source"] = "decrease"
-            req_id = _insert(store, target, values)
+            req_id = insert_request(store, target, values)
             _decide(store, config, req_id, "approved", note=None, today=today, command=command)
         else:
-            req_id = _insert(store, target, values)
+            req_id = insert_request(store, target, values)
     return show(store, req_id)
 
 
@@ -257,7 +257,7 @@ def _decide(
     store.execute(
         "UPDATE limit_requests SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? "
         "WHERE id = ?",
-        (status, store.user, _now(), note, req_id),
+        (status, store.user, now(), note, req_id),
     )
     if status == "approved":
         apply_request(store, config, _load(store, req_id), today=today, command=command)
@@ -301,7 +301,7 @@ def apply_request(
     )
     changes = [
         Change("credit_limit", old, int(req["amount"]), request=int(req["id"]),
-               requested_by=req["requested_by"], why=_why(req), **who),
+               requested_by=req["requested_by"], why=why_of(req), **who),
     ]  # fmt: skip
     if req["expires"] != cur["limit_expires"]:
         changes.append(
@@ -311,7 +311,7 @@ def apply_request(
     record_changes(store, changes, command=command)
 
 
-def _why(req: dict[str, Any]) -> str | None:
+def why_of(req: dict[str, Any]) -> str | None:
     return {
         "import-apply": "import --limits apply (no second approver)",
         "decrease": "decrease without approval (decrease_needs_approval = false)",
@@ -336,7 +336,7 @@ def expire(
             "UPDATE limit_requests SET status = 'expired', decided_at = ?, "
             "decision_note = 'not decided in time' WHERE status = 'pending' "
             "AND (substr(requested_at, 1, 10) < ? OR expires <= ?)",
-            (_now(), stale, today.isoformat()),
+            (now(), stale, today.isoformat()),
         ).rowcount
         ended = _fall_back(store, today, command)
     return {"requests_expired": int(lapsed), "limits_fell_back": ended}
@@ -378,7 +378,7 @@ def _fall_back(store: Any, today: date, command: str) -> int:
                 (back, r["k"]),
             )
             store.execute(
-                "UPDATE limit_requests SET ended_at = ? WHERE id = ?", (_now(), r["limit_request"])
+                "UPDATE limit_requests SET ended_at = ? WHERE id = ?", (now(), r["limit_request"])
             )
             who = {label: str(r["k"])}
             req = r["limit_request"]

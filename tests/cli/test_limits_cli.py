@@ -221,6 +221,9 @@ def test_import_turns_a_changed_limit_into_a_pending_request(
 ) -> None:
     path = tmp_path / "changed.csv"
     path.write_text(HEADER + "C1,甲公司,5000000\nC2,乙公司,50000\nC3,丙公司,0\n")
+    dry = as_user(cli, team, "bob", "import", "customers", str(path), "--dry-run", "-f", "json")
+    assert "1 credit limit change(s) would become pending request(s)" in dry.stderr
+    assert _db(store_env, "SELECT count(*) AS n FROM limit_requests")[0]["n"] == 0
     result = as_user(cli, team, "bob", "import", "customers", str(path), "-f", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["limit_requests"] == 1

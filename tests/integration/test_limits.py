@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from tests.conftest import PASSPHRASE, USER, create_store_at
 
@@ -154,7 +155,9 @@ def test_the_store_itself_refuses_a_self_approved_request(store: Store) -> None:
                         approve=False, note="no")  # fmt: skip
 
 
-def test_group_exposure_is_the_sum_of_its_members(store: Store) -> None:
+def test_group_exposure_is_the_sum_of_its_members(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _customer(store, "P", 1000)
     _customer(store, "S1", 200, parent_id="P")
     _customer(store, "S2", 300, parent_id="S1")
@@ -191,6 +194,9 @@ def test_group_exposure_is_the_sum_of_its_members(store: Store) -> None:
     frame = groups.group_positions(store, TODAY).set_index("group")
     assert frame.loc["P", "worst_grade"] == "DF"
     assert frame.loc["P", "exposure"] == 100 + 150 + 300 + 500000
+    one_by_one = frame.reset_index()
+    monkeypatch.setattr(groups, "ONE_BY_ONE", 0)  # the whole book read once gives the same
+    pd.testing.assert_frame_equal(groups.group_positions(store, TODAY), one_by_one)
     store.execute("UPDATE customers SET parent_id = 'S2' WHERE external_id = 'P'")
     with pytest.raises(InputError, match="parent_id cycle"):
         groups.check_cycles(store)

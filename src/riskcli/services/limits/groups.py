@@ -92,12 +92,25 @@ def members_by_group(store: Any) -> dict[str, list[str]]:
     }
 
 
+#: up to this many customers are read one by one (one customer's report, a small group);
+#: more, and the whole book is read once
+ONE_BY_ONE = 50
+
+
 def customer_positions(
-    store: Any, as_of: date, policy: book.DefaultPolicy | None = None
+    store: Any,
+    as_of: date,
+    policy: book.DefaultPolicy | None = None,
+    ids: list[int] | None = None,
 ) -> pd.DataFrame:
     """Exposure and overdue (cents) and the default state per customer pk, as of the date:
-    the book's one definition (riskcli.services.book)."""
-    frame = book.positions(store, as_of, policy)
+    the book's one definition (riskcli.services.book). `ids`: only these customers."""
+    if ids is not None and len(ids) <= ONE_BY_ONE:
+        parts = [book.positions(store, as_of, policy, customer_pk=i) for i in ids]
+        frame = pd.concat(parts, ignore_index=True) if parts else book.positions(store, as_of)
+        frame = frame[frame["customer_id"].isin(ids)]  # (no ids: an empty frame of the columns)
+    else:
+        frame = book.positions(store, as_of, policy)
     return pd.DataFrame(
         {
             "id": frame["customer_id"].astype("int64"),
@@ -123,12 +136,19 @@ def _ids_json(ids: pd.Series) -> str:
 
 
 def group_positions(
-    store: Any, as_of: date, policy: book.DefaultPolicy | None = None
+    store: Any,
+    as_of: date,
+    policy: book.DefaultPolicy | None = None,
+    *,
+    only: str | None = None,
 ) -> pd.DataFrame:
     """One row per group: members, exposure, overdue, member_limits, group_limit, worst_grade
     (a member in default counts as `DF`), limit_expires; money in cents, as integers. A group's
-    exposure is the sum of its members' (the book's exposure as of the date)."""
+    exposure is the sum of its members' (the book's exposure as of the date). `only`: one
+    group."""
     members = memberships(store)
+    if only is not None:
+        members = members[members["group"] == only]
     columns = ["group", "members", "exposure", "overdue", "member_limits", "group_limit",
                "worst_grade", "limit_expires"]  # fmt: skip
     if members.empty:
@@ -138,7 +158,8 @@ def group_positions(
         (_ids_json(members["id"]),),
     )
     frame = members.merge(limits, on="id", how="left")
-    frame = frame.merge(customer_positions(store, as_of, policy), on="id", how="left")
+    ids = [int(i) for i in members["id"]]
+    frame = frame.merge(customer_positions(store, as_of, policy, ids), on="id", how="left")
     frame = frame.merge(_latest_grades(store), on="id", how="left")
     frame.loc[frame["in_default"].fillna(False).astype(bool), "grade"] = "DF"
     rank = {g: i for i, g in enumerate(GRADE_ORDER)}
@@ -190,7 +211,7 @@ def group_members(
     part = members[members["group"] == group]
     if part.empty:
         raise InputError(f"no customer group {group!r} (see `customers groups`)")
-    pos = customer_positions(store, as_of, policy)
+    pos = customer_positions(store, as_of, policy, [int(i) for i in part["id"]])
     frame = part.merge(pos, on="id", how="left").merge(_latest_grades(store), on="id", how="left")
     limits = store.query_df(
         "SELECT id, credit_limit, parent_id FROM customers WHERE id IN "
@@ -237,7 +258,7 @@ def customer_limit_facts(store: Any, customer_pk: int, as_of: date) -> list[tupl
     if mine.empty:
         return facts
     group = str(mine.iloc[0])
-    frame = group_positions(store, as_of)
+    frame = group_positions(store, as_of, only=group)
     pos = {str(k): v for k, v in frame[frame["group"] == group].iloc[0].to_dict().items()}
     facts += [
         ("group", group),

@@ -208,7 +208,10 @@ def test_a_decrease_can_skip_approval_by_configuration(
     config = tmp_path / "riskcli.toml"
     config.write_text("[credit.limits]\ndecrease_needs_approval = false\n")
     monkeypatch.setenv("RISKCLI_CONFIG", str(config))
-    req = _request(cli, team, "bob", "C1", "--amount", "100000", "--reason", "risk reduction")
+    cut = as_user(cli, team, "bob", "limits", "request", "C1", "--amount", "100000",
+                  "--reason", "risk reduction", "-f", "json")  # fmt: skip
+    assert "request 1: a decrease, applied at once (recorded)" in cut.stderr
+    req = json.loads(cut.stdout)
     assert (req["status"], req["source"], req["decided_by"]) == ("approved", "decrease", "bob")
     assert _limit(store_env, "C1") == 10_000_000
     assert _changes(store_env, "C1")[0]["why"].startswith("decrease without approval")

@@ -101,6 +101,8 @@ def request_command(
         s.audit_affected(request=row["request"], ids=[customer or group], status=row["status"])
     if row["status"] == "pending":
         output.info(f"request {row['request']} is pending: another user approves it")
+    else:
+        output.info(f"request {row['request']}: a decrease, applied at once (recorded)")
     output.render(row, fmt)
 
 

@@ -489,3 +489,20 @@ def test_show_list_expire_and_usage_errors(team: dict[str, Path], cli: Cli) -> N
     ):  # fmt: skip
         result = cli(*args)
         assert (result.exit_code, result.stderr) == (code, message), args
+
+
+def test_a_file_without_the_credit_columns_keeps_them(
+    team: dict[str, Path], store_env: Path, tmp_path: Path, cli: Cli
+) -> None:
+    full = tmp_path / "full.csv"
+    full.write_text("customer_id,name,credit_limit,status,group_id\nC1,甲公司,650000,冻结,G1\n")
+    assert cli("import", "customers", str(full)).exit_code == 0
+    bare = tmp_path / "bare.csv"
+    bare.write_text("customer_id,name,region\nC1,甲公司,华东\n", encoding="utf-8")
+    result = cli("import", "customers", str(bare), "-f", "json")
+    assert json.loads(result.stdout)[0]["limit_requests"] == 0
+    row = _db(store_env, "SELECT credit_limit, status, group_id, region FROM customers "
+                         "WHERE external_id = 'C1'")  # fmt: skip
+    assert row == [{"credit_limit": 65_000_000, "status": "suspended", "group_id": "G1",
+                    "region": "华东"}]  # fmt: skip
+    assert [c["field"] for c in _changes(store_env, "C1")] == ["status", "group_id"]

@@ -49,6 +49,9 @@ from riskcli.services.limits.currency import (
 LIMIT_MODES = ("request", "apply")
 #: customer fields whose changes go in the trail (credit_limit has its own path)
 _DIRECT = ("status", "group_id", "parent_id")
+#: fields a file without their column leaves as stored (a limit, a status or a group is not
+#: reset to its default by an export that lacks the column)
+_KEPT = ("credit_limit", "status", "group_id", "parent_id")
 
 
 @dataclass
@@ -123,7 +126,10 @@ class ImportHooks:
         # the row hash is taken from the file's values: a re-import of the same file is
         # unchanged even where the stored limit stays as it was (pending)
         hashes = job.row_hashes(c, good)
-        job.cache_hash(c, "credit_limit")
+        for name in _KEPT:
+            job.cache_hash(c, name)
+        mapped = set(job.header.fields) if job.header is not None else set(_KEPT)
+        absent = [name for name in _KEPT if name not in mapped]
         ext = c.values["customer_id"][good]
         stored = _stored(job.store, ext) if not job.first_load else {}
         limit = c.values["credit_limit"]
@@ -140,6 +146,9 @@ class ImportHooks:
             # unchanged in the file, or erased (an import never updates it: upsert_sql)
             if old["row_hash"] == str(h) or old["erased"]:
                 continue
+            for name in absent:  # a column the file does not have keeps the stored value
+                c.values[name][pos] = old[name]
+            new = int(limit[pos])
             for name in _DIRECT:
                 value = c.values[name][pos]
                 if old[name] != value:

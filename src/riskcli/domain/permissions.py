@@ -36,6 +36,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.read",
         "report.customer",
         "pii.reveal",
+        "drill.*",
     ),
     Role.OPERATOR: (
         "status.read",
@@ -45,6 +46,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "tier.run",
         "score.run",
         "doctor.run",
+        "drill.*",
     ),
     Role.AUDITOR: (
         "status.read",
@@ -57,6 +59,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "doctor.run",
         "customers.retention",
         "import.read",
+        "drill.*",
     ),
     Role.VIEWER: (
         "status.read",
@@ -67,6 +70,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "monitor.read",
         "report.read",
         "report.customer",
+        "drill.*",
     ),
 }
 
@@ -94,6 +98,9 @@ ACTIONS: dict[str, str] = {
     "report.customer": "`report customer`: one customer's profile (never for auditors)",
     "audit.read": "`audit log`, `audit report`",
     "audit.verify": "`audit verify`",
+    "audit.exposure": "`audit exposure`: whose personal data a user revealed or exported",
+    "drill.run": "`drill start/step/finish`, `tutorial` (on a sandbox; only the record is kept)",
+    "drill.read": "`drill list/show`, `report drills`",
     "doctor.run": "`doctor`",
     "users.read": "`user list`",
     "users.admin": "`user add/remove/role`, another user's `passwd`",

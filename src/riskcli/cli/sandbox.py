@@ -56,19 +56,14 @@ def create(
         raise UsageError("give one of --from-backup FILE or --generate N")
     g = get_globals(ctx)
     secret = passphrase(g.passphrase_file, g.user)
-    with output.progress(None, "sandbox") as _:
-        if generate is not None:
-            created = sandbox.create_generated(
-                folder, g.user, secret, customers=generate, seed=seed
-            )
-        else:
-            assert from_backup is not None
-            from riskcli.services.backup import agewrap
+    if generate is not None:
+        created = sandbox.create_generated(folder, g.user, secret, customers=generate, seed=seed)
+    else:
+        from riskcli.services.backup import agewrap
 
-            ids = agewrap.load_identities(identity) if identity is not None else None
-            created = sandbox.create_from_backup(
-                folder, from_backup, g.user, secret, identities=ids
-            )
+        ids = agewrap.load_identities(identity) if identity is not None else None
+        backup = Path(str(from_backup))
+        created = sandbox.create_from_backup(folder, backup, g.user, secret, identities=ids)
     store = open_store(created.store, g.user, secret)
     try:
         announce_sandbox(store)

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,6 @@ from riskcli.storage.keyslots import KeyFile, keys_path, new_master_key
 from riskcli.storage.store import Store, create_store, open_store
 
 SANDBOX_DB = "sandbox.db"
-Progress = Callable[[str], None] | None
 
 
 def sandbox_db(folder: Path) -> Path:
@@ -120,7 +119,6 @@ def create_generated(
     *,
     customers: int,
     seed: int = 42,
-    progress: Progress = None,
 ) -> Created:
     """A sandbox holding a synthetic book of `customers` customers (no real data at all)."""
     from riskcli.services import synthetic
@@ -139,8 +137,6 @@ def create_generated(
                 config = synthetic.SyntheticConfig(customers=customers, seed=seed)
                 synthetic.generate(Path(tmp), config, workers=1)
                 for kind in synthetic.FILES:
-                    if progress:
-                        progress(kind)
                     path = Path(tmp) / f"{kind}.csv"
                     import_files(store, kind, [resolve_source(path, path.name)])
             _anchor(store, "generated")
@@ -164,7 +160,6 @@ def create_from_backup(
     secret: bytes,
     *,
     identities: Sequence[Any] | None = None,
-    progress: Progress = None,
 ) -> Created:
     """A sandbox restored from `backup`, then given its own store id and master key.
 
@@ -177,8 +172,6 @@ def create_from_backup(
     _prepare(folder)
     target = sandbox_db(folder)
     try:
-        if progress:
-            progress("restore")
         restored = restore_backup(backup, target, user, secret, identities=identities)
         origin = restored.manifest.store_id
         store = open_store(target, user, secret)

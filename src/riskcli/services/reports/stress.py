@@ -169,12 +169,12 @@ def stressed_book(
     frame["exposure"] = frame["id"].map(exposure).fillna(0).astype("int64")
     for col in ("industry", "region"):
         frame[col] = frame[col].fillna("").astype(str).str.strip().replace("", m.UNKNOWN)
-    stressed = frame["pd"].astype(float).to_numpy() * scenario.pd_multiplier
     for shift in scenario.shifts:
-        hit = (frame[shift.by] == shift.value).to_numpy()
         if not (customers[shift.by].astype(str).str.strip() == shift.value).any():
             raise InputError(f"--pd-shift: no customer has {shift.by} {shift.value!r}")
-        stressed = stressed + np.where(hit, shift.delta, 0.0)
+    stressed = frame["pd"].astype(float).to_numpy() * scenario.pd_multiplier
+    for shift in scenario.shifts:
+        stressed = stressed + np.where((frame[shift.by] == shift.value).to_numpy(), shift.delta, 0)
     defaulted = _defaults(frame, scenario.defaults, customers)
     stressed = np.where(defaulted, 1.0, np.clip(stressed, 0.0, 1.0))
     bounds, names = _grades(store, snapshot.run_id)

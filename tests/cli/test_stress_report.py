@@ -152,3 +152,14 @@ def test_no_score_run_says_so(store_env: Path, cli: Cli) -> None:
     assert result.stderr.strip() == (
         "Error: no score run to stress (run `riskcli score run` first)"
     )
+
+
+def test_a_milder_case_never_improves_a_grade_nor_cures_a_default(book: Path, cli: Cli) -> None:
+    with open_store(book, USER, PASSPHRASE.encode()) as s:
+        frame, _ = stress.stressed_book(
+            s, stress.Scenario(pd_multiplier=0.5), as_of=None, loss=stress.configured_loss({})
+        )
+    assert (frame["stressed_grade"] == frame["base_grade"]).all()
+    in_default = frame["base_grade"] == "DF"
+    assert (frame.loc[in_default, "stressed_pd"] == 1.0).all()
+    assert np.allclose(frame.loc[~in_default, "stressed_pd"], frame.loc[~in_default, "base_pd"] / 2)

@@ -7,10 +7,12 @@ run's own as-of date, so PD and exposure describe the same day); EAD = exposure 
 or `--lgd` for every customer in the stressed case.
 
 Under stress a customer's PD = min(1, PD × multiplier + the shifts of its industry / region);
-a customer put in default has PD 1 and grade DF. EL = PD × LGD × EAD. Grades come from the
-score run's model bands. A limit breach is exposure above the credit limit, or any exposure
-to a customer graded E or in default (credit appetite 0). Provisions (CAS 22 / IFRS 9) are
-not in riskcli yet and are not stressed.
+a customer put in default (or already in default) has PD 1 and grade DF. The stressed grade is
+the grade band of the stressed PD, or the base grade where that is worse (a stress never
+improves a grade). EL = PD × LGD × EAD. Grades come from the score run's model bands. A limit
+breach is exposure above the credit limit, or any exposure to a customer graded E or in
+default (credit appetite 0). Provisions (CAS 22 / IFRS 9) are not in riskcli yet and are
+not stressed.
 """
 
 from __future__ import annotations
@@ -175,16 +177,22 @@ def stressed_book(
     stressed = frame["pd"].astype(float).to_numpy() * scenario.pd_multiplier
     for shift in scenario.shifts:
         stressed = stressed + np.where((frame[shift.by] == shift.value).to_numpy(), shift.delta, 0)
-    defaulted = _defaults(frame, scenario.defaults, customers)
+    # a customer already in default stays there: default is a state, not a probability
+    already = (frame["grade"].astype(str) == DEFAULTED).to_numpy() | (frame["pd"] >= 1).to_numpy()
+    defaulted = _defaults(frame, scenario.defaults, customers, already) | already
     stressed = np.where(defaulted, 1.0, np.clip(stressed, 0.0, 1.0))
     bounds, names = _grades(store, snapshot.run_id)
     base_pd = frame["pd"].astype(float).to_numpy()
     frame["base_pd"] = base_pd
     frame["stressed_pd"] = stressed
     frame["base_grade"] = frame["grade"].astype(str)
-    # a customer the scenario leaves alone keeps its grade (overrides included)
-    same = np.isclose(stressed, base_pd) & ~defaulted
-    frame["stressed_grade"] = np.where(same, frame["base_grade"], _grade(stressed, bounds, names))
+    # a stress never improves a grade: an override (a dishonest debtor is E whatever its PD)
+    # stays, and a customer the scenario leaves alone keeps its grade
+    rank = {g: i for i, g in enumerate([*names, DEFAULTED])}
+    banded = _grade(stressed, bounds, names)
+    worse = np.array([rank.get(b, -1) > rank.get(str(g), -1) for b, g in
+                      zip(banded, frame["base_grade"], strict=True)], dtype=bool)  # fmt: skip
+    frame["stressed_grade"] = np.where(worse, banded, frame["base_grade"])
     base_lgd = loss.lgd_of(frame["industry"].to_numpy())
     stressed_lgd = base_lgd if scenario.lgd is None else np.full(len(frame), scenario.lgd)
     frame["base_el"] = np.round(base_pd * base_lgd * frame["exposure"]).astype("int64")
@@ -200,7 +208,7 @@ def stressed_book(
         "scenario": scenario.name,
         "pd_multiplier": scenario.pd_multiplier,
         "pd_shift": ", ".join(s.label() for s in scenario.shifts),
-        "defaults": ", ".join(frame.loc[defaulted, "external_id"].astype(str)),
+        "defaults": ", ".join(frame.loc[defaulted & ~already, "external_id"].astype(str)),
         "lgd_base": loss.lgd,
         "lgd_by_industry": ", ".join(f"{k}={v:g}" for k, v in loss.by_industry.items()),
         "lgd_stressed": loss.lgd if scenario.lgd is None else scenario.lgd,
@@ -209,13 +217,18 @@ def stressed_book(
     return frame, params
 
 
-def _defaults(frame: pd.DataFrame, wanted: list[str], customers: pd.DataFrame) -> np.ndarray:
+def _defaults(
+    frame: pd.DataFrame, wanted: list[str], customers: pd.DataFrame, already: np.ndarray
+) -> np.ndarray:
+    """The customers the scenario puts in default; `largest`: the largest exposure of those
+    not in default yet."""
     chosen = np.zeros(len(frame), dtype=bool)
     for ident in wanted:
         if ident == LARGEST:
-            if frame.empty:
-                raise InputError("--default largest: no scored customer")
-            chosen[int(np.argmax(frame["exposure"].to_numpy()))] = True
+            exposure = np.where(already, -1, frame["exposure"].to_numpy())
+            if not len(exposure) or exposure.max() <= 0:
+                raise InputError("--default largest: no scored customer with exposure")
+            chosen[int(np.argmax(exposure))] = True
             continue
         hit = (frame["external_id"] == ident).to_numpy()
         if not hit.any():

@@ -169,6 +169,11 @@ def test_steps_are_timed_and_the_training_record_lists_them(
     assert row["findings"] == "no backup folder on the NAS"
     listed = json.loads(cli("drill", "list", "--format", "json").stdout)
     assert [r["id"] for r in listed] == [1]
+    not_done = cli("drill", "step", "1")
+    assert not_done.exit_code == 1
+    assert not_done.stderr.strip() == (
+        "Error: say --done to record the step (see the steps with `riskcli drill show ID`)"
+    )
     none_open = cli("drill", "finish")
     assert none_open.exit_code == 1
     assert none_open.stderr.strip() == (

@@ -87,10 +87,10 @@ def test_a_sandbox_can_never_be_restored_over_the_real_store(
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        ((), 2, "Error: give one of --from-backup FILE or --generate N"),
         (("--generate", "5", "--from-backup", "x"), 2,
-         "Error: give one of --from-backup FILE or --generate N"),
+         "Error: give --from-backup FILE or --generate N, not both"),
         (("--generate", "0"), 1, "Error: --generate takes 1 to 200,000 customers"),
+        (("--from-backup", "missing.rcbk"), 1, "Error: backup file missing.rcbk does not exist"),
     ],
 )  # fmt: skip
 def test_bad_create_input(

@@ -22,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+DEFAULT_CUSTOMERS = 2000  # enough for every scenario and the tutorial, made in about a second
 FolderArg = Annotated[Path, typer.Argument(metavar="DIR", help="The sandbox folder.")]
 
 
@@ -35,7 +36,9 @@ def create(
     ] = None,
     generate: Annotated[
         int | None,
-        typer.Option("--generate", help="Fill the sandbox with a synthetic book of N customers."),
+        typer.Option(
+            "--generate", help="A synthetic book of N customers (the default, with 2000)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic book.")] = 42,
     identity: Annotated[
@@ -52,12 +55,13 @@ def create(
     Example: riskcli sandbox create ./practice --generate 2000
     Example: riskcli sandbox create ./leak-drill --from-backup nightly.rcbk
     """
-    if (from_backup is None) == (generate is None):
-        raise UsageError("give one of --from-backup FILE or --generate N")
+    if from_backup is not None and generate is not None:
+        raise UsageError("give --from-backup FILE or --generate N, not both")
     g = get_globals(ctx)
     secret = passphrase(g.passphrase_file, g.user)
-    if generate is not None:
-        created = sandbox.create_generated(folder, g.user, secret, customers=generate, seed=seed)
+    if from_backup is None:
+        n = DEFAULT_CUSTOMERS if generate is None else generate
+        created = sandbox.create_generated(folder, g.user, secret, customers=n, seed=seed)
     else:
         from riskcli.services.backup import agewrap
 

@@ -292,6 +292,8 @@ def render_sections(
             for row in records(mask_frame(to_frame(data), reveal)):
                 sys.stdout.write(json.dumps({"section": name, **row}, ensure_ascii=False) + "\n")
         return
+    if resolved is OutputFormat.TABLE:
+        sandbox_header()
     for i, (name, data) in enumerate(sections.items()):
         if resolved is OutputFormat.TABLE:
             if to_frame(data).empty:

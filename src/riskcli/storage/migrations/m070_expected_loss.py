@@ -8,5 +8,7 @@ from typing import Any
 
 
 def migrate(conn: Any) -> None:
-    conn.execute("ALTER TABLE scores ADD COLUMN exposure INTEGER")
-    conn.execute("ALTER TABLE scores ADD COLUMN expected_loss INTEGER")
+    have = {row[1] for row in conn.execute("PRAGMA table_info(scores)")}
+    for column in ("exposure", "expected_loss"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE scores ADD COLUMN {column} INTEGER")

@@ -71,6 +71,8 @@ MATRIX: list[tuple[tuple[str, ...], str, frozenset[str], int]] = [
     (("audit", "log"), "audit.read", frozenset({"admin", "auditor"}), 0),
     (("audit", "verify"), "audit.verify", frozenset({"admin", "auditor"}), 0),
     (("audit", "report"), "audit.read", frozenset({"admin", "auditor"}), 0),
+    (("audit", "exposure"), "audit.exposure", frozenset({"admin", "auditor"}), 0),
+    (("drill", "list"), "drill.read", ALL, 0),
     (("doctor",), "doctor.run", frozenset({"admin", "operator", "auditor"}), 1),
     (
         ("customers", "erase", "C1", "--reason", "request"),

@@ -37,6 +37,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("riskcli.cli.doctor", "doctor_command", "command"),
     "report": ("riskcli.cli.report", "app", "group"),
     "generate": ("riskcli.cli.generate", "app", "group"),
+    "sandbox": ("riskcli.cli.sandbox", "app", "group"),
+    "drill": ("riskcli.cli.drill", "app", "group"),
+    "tutorial": ("riskcli.cli.drill", "tutorial_command", "command"),
 }
 
 
@@ -163,6 +166,7 @@ def root(
         quiet=quiet,
     )
     output.STATE.quiet = quiet
+    output.STATE.sandbox, output.STATE.sandbox_shown = None, False  # set when a sandbox opens
     ctx.obj = g
     set_globals(g)
 

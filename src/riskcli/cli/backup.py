@@ -17,7 +17,7 @@ import typer
 from pydantic import ValidationError
 
 from riskcli.cli import output
-from riskcli.cli.context import Session, get_globals, record
+from riskcli.cli.context import Session, announce_sandbox, get_globals, record
 from riskcli.cli.output import FormatOpt
 from riskcli.cli.secrets import passphrase
 from riskcli.config import load_config, section
@@ -62,6 +62,7 @@ def _unlocked(ctx: typer.Context, action: str) -> Iterator[_Unlocked]:
     g = get_globals(ctx)
     secret = passphrase(g.passphrase_file, g.user)
     store = open_store(g.db, g.user, secret)
+    announce_sandbox(store)
     try:
         config = load_config(g.config, g.db)
         s = Session(store, config, g, action)

@@ -5,6 +5,7 @@ A command body is `with session(ctx, "area.verb") as s: result = service(s.store
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,13 @@ class Session:
         """Record counts or ids the command touched (no PII: ids and numbers only)."""
         self.affected.update(values)
 
+    def audit_revealed(self, ids: list[str], columns: Any) -> None:
+        """Record which customers' personal data a --reveal showed, and which fields."""
+        from riskcli.domain.pii import PII_COLUMNS
+
+        self.affected["ids"] = [str(i) for i in ids]
+        self.affected["pii_fields"] = [c for c in PII_COLUMNS if c in columns]
+
     def section(self, name: str) -> dict[str, Any]:
         return settings.section(self.config, name)
 
@@ -115,22 +123,43 @@ def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead)
     except RiskError:
         config = {}
     try:
-        path = audit_service.anchor_path(store.path, config, g.anchor)
+        path = sandbox_anchor(store) or audit_service.anchor_path(store.path, config, g.anchor)
         audit_service.append_anchor(path, store.keyfile.store_id, head)
     except RiskError as exc:  # the event is committed; say the anchor lags, do not fail
         output.warn(f"audit anchor not updated: {exc}")
 
 
-def open_for(ctx: typer.Context | None) -> Store:
+def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> Store:
     g = get_globals(ctx)
-    return open_store(g.db, g.user, passphrase(g.passphrase_file, g.user))
+    store = open_store(g.db, g.user, secret or passphrase(g.passphrase_file, g.user))
+    announce_sandbox(store)
+    return store
+
+
+def announce_sandbox(store: Store) -> None:
+    """On a sandbox: say so on stderr (never silenced) and in every output header."""
+    from riskcli.cli import output
+    from riskcli.services import sandbox
+
+    if sandbox.is_sandbox(store):
+        output.STATE.sandbox = sandbox.banner(store)
+        print(output.STATE.sandbox, file=sys.stderr)
+
+
+def sandbox_anchor(store: Store) -> Path | None:
+    """A sandbox's audit anchor is always beside it, never the real store's."""
+    from riskcli.services import sandbox
+
+    return sandbox.anchor_beside(store)
 
 
 @contextmanager
-def session(ctx: typer.Context | None, action: str, *, reveal: bool = False) -> Iterator[Session]:
+def session(
+    ctx: typer.Context | None, action: str, *, reveal: bool = False, secret: bytes | None = None
+) -> Iterator[Session]:
     """Open the store for one command, enforce the role, and leave an audit event."""
     g = get_globals(ctx)
-    store = open_for(ctx)
+    store = open_for(ctx, secret)
     try:
         config = settings.load_config(g.config, g.db)
         s = Session(store, config, g, action)

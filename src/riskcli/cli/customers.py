@@ -48,6 +48,8 @@ def list_command(
             s.store, industry=industry, region=region, status=status, search=search, limit=limit
         )
         s.audit_affected(count=len(rows))
+        if reveal:  # `audit exposure` lists whose personal data was shown
+            s.audit_revealed([r["customer_id"] for r in rows], rows[0] if rows else {})
     output.render(rows, fmt, reveal=reveal, empty_message="no customers match")
 
 
@@ -76,6 +78,8 @@ def show_command(
         data = service.show_customer(s.store, customer_id, as_of=day, recent=recent, policy=policy)
         data["customer"].update(service_policy(s.store, customer_id, s.config))  # tier, policy
         s.audit_affected(ids=[customer_id])
+        if reveal:
+            s.audit_revealed([customer_id], data["customer"])
     output.render_sections(data, fmt, reveal=reveal)
 
 

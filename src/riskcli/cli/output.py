@@ -42,6 +42,8 @@ class OutputFormat(StrEnum):
 
 class _State:
     quiet = False
+    sandbox: str | None = None  # the banner when the open store is a sandbox
+    sandbox_shown = False
 
 
 STATE = _State()
@@ -244,6 +246,7 @@ def render(
         sys.stdout.write(format_text(data, resolved, reveal=reveal))
         sys.stdout.flush()
         return
+    sandbox_header()
     frame = mask_frame(to_frame(data), reveal)
     if isinstance(data, Mapping):
         frame = pd.DataFrame({"field": list(frame.columns), "value": list(frame.iloc[0])})
@@ -259,6 +262,13 @@ def render(
     for row in frame.itertuples(index=False, name=None):
         table.add_row(*[Text(_cell_text(v)) for v in row])  # data is never markup
     stdout_console().print(table)
+
+
+def sandbox_header() -> None:
+    """Table output on a sandbox starts with the sandbox banner (once per command)."""
+    if STATE.sandbox and not STATE.sandbox_shown:
+        stdout_console().print(Text(f"[{STATE.sandbox}]", style="bold"))
+        STATE.sandbox_shown = True
 
 
 def render_sections(
@@ -282,6 +292,8 @@ def render_sections(
             for row in records(mask_frame(to_frame(data), reveal)):
                 sys.stdout.write(json.dumps({"section": name, **row}, ensure_ascii=False) + "\n")
         return
+    if resolved is OutputFormat.TABLE:
+        sandbox_header()
     for i, (name, data) in enumerate(sections.items()):
         if resolved is OutputFormat.TABLE:
             if to_frame(data).empty:

@@ -39,6 +39,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.customer",
         "pii.reveal",
         "limits.*",
+        "drill.*",
     ),
     Role.ANALYST: (
         "status.read",
@@ -54,6 +55,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.customer",
         "pii.reveal",
         "limits.*",
+        "drill.*",
     ),
     Role.OPERATOR: (
         "status.read",
@@ -64,6 +66,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "score.run",
         "doctor.run",
         "limits.expire",
+        "drill.*",
     ),
     Role.AUDITOR: (
         "status.read",
@@ -77,6 +80,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "customers.retention",
         "import.read",
         "limits.read",
+        "drill.*",
     ),
     Role.VIEWER: (
         "status.read",
@@ -88,6 +92,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.read",
         "report.customer",
         "limits.read",
+        "drill.*",
     ),
 }
 
@@ -115,6 +120,9 @@ ACTIONS: dict[str, str] = {
     "report.customer": "`report customer`: one customer's profile (never for auditors)",
     "audit.read": "`audit log`, `audit report`",
     "audit.verify": "`audit verify`",
+    "audit.exposure": "`audit exposure`: whose personal data a user revealed or exported",
+    "drill.run": "`drill start/step/finish`, `tutorial` (on a sandbox; only the record is kept)",
+    "drill.read": "`drill list/show`, `report drills`",
     "doctor.run": "`doctor`",
     "users.read": "`user list`",
     "users.admin": "`user add/remove/role`, another user's `passwd`",

@@ -103,7 +103,11 @@ def test_quiet_silences_the_summary(cli: Cli, book: Path) -> None:
     ("args", "message"),
     [
         (("--fail-on", "severe"), f"Error: severity must be one of {SEVERITY_LIST}\n"),
-        (("--as-of", "10/06/2026"), "Error: --as-of must be a date YYYY-MM-DD, not '10/06/2026'\n"),
+        (
+            ("--as-of", "10/06/2026"),
+            "Error: Invalid value for '--as-of': '10/06/2026' is not a date; use YYYY-MM-DD "
+            "or today\n",
+        ),
         (("--rule", "nope"), "Error: unknown rule nope (see `riskcli monitor rules`)\n"),
     ],
 )  # fmt: skip

@@ -189,8 +189,10 @@ def test_portfolio_html_and_xlsx_files(book: Path, cli: Cli, tmp_path: Path) -> 
 
 def test_bad_dates_and_sections(book: Path, cli: Cli) -> None:
     r = cli("report", "portfolio", "--as-of", "30/06/2026")
-    assert r.exit_code == 1
-    assert r.stderr == "Error: --as-of: cannot read the date '30/06/2026'; use YYYY-MM-DD\n"
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Error: Invalid value for '--as-of': '30/06/2026' is not a date; use YYYY-MM-DD or today\n"
+    )
     r = cli("report", "portfolio", "--as-of", AS_OF, "--compare", "2026-07-01")
     assert r.exit_code == 1
     assert "must be before the as-of date" in r.stderr

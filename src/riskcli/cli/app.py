@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 import typer.main
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from riskcli import __version__
@@ -198,6 +200,23 @@ def hoist_global_options(group: Any, ctx: Any, args: list[str]) -> list[str]:
     return [*head, *moved, *kept]
 
 
+class OneLineUsageError(ClickException):
+    """A usage error (a bad option value, an unknown option, a missing argument) shown as one
+    `Error: ...` line like every other error, with exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        output.error(self.format_message())
+
+
+def _one_line(exc: ClickUsageError) -> ClickException:
+    if isinstance(exc, NoArgsIsHelpError):  # `riskcli tier` with nothing after: the help
+        return exc
+    # Typer words a refused choice "Value error, 'x' is not one of ...": the value's error alone
+    return OneLineUsageError(exc.format_message().replace(": Value error, ", ": "))
+
+
 class RiskGroup(TyperGroup):
     """The root group: loads sub-apps lazily and is the one error boundary.
 
@@ -227,9 +246,17 @@ class RiskGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except ClickUsageError as exc:
+            raise _one_line(exc) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except ClickUsageError as exc:
+            raise _one_line(exc) from None
         except RiskError as exc:
             output.error(str(exc))
             raise typer.Exit(exc.exit_code) from None

@@ -8,7 +8,8 @@ import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import session
-from riskcli.cli.output import FormatOpt, option_date
+from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
+from riskcli.cli.output import FormatOpt
 from riskcli.services.monitoring import contracts as service
 
 app = typer.Typer(
@@ -30,9 +31,7 @@ def list_command(
         str | None,
         typer.Option("--expiring", help="Only live contracts ending within this span: 30d, 4w."),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Count days from this date. Default: today.")
-    ] = None,
+    as_of: AsOfOpt = None,
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer (its customer_id).")
     ] = None,
@@ -48,10 +47,11 @@ def list_command(
     Example: riskcli contracts list --expiring 30d --format csv
     """
     days = service.parse_days(expiring) if expiring else None
-    day = option_date(as_of)
     with session(ctx, "customers.read") as s:
+        day = resolve_as_of(s.store, as_of)
         rows = service.list_contracts(
             s.store, expiring_days=days, as_of=day, customer=customer, status=status, limit=limit
         )
         s.audit_affected(count=len(rows))
+    output.info(as_of_header(day, as_of))
     output.render(rows, fmt, empty_message="no contracts match")

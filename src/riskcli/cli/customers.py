@@ -8,7 +8,8 @@ import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import session
-from riskcli.cli.output import FormatOpt, RevealOpt, option_date
+from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
+from riskcli.cli.output import FormatOpt, RevealOpt
 from riskcli.cli.privacy import register as register_privacy
 from riskcli.services import customers as service
 from riskcli.services.tiering.service import service_policy
@@ -53,10 +54,7 @@ def list_command(
 def show_command(
     ctx: typer.Context,
     customer_id: Annotated[str, typer.Argument(help="The customer's external id.")],
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Date for receivables aging (YYYY-MM-DD); default today."),
-    ] = None,
+    as_of: AsOfOpt = None,
     recent: Annotated[
         int, typer.Option("--recent", min=1, help="How many transactions/interactions.")
     ] = 20,
@@ -68,11 +66,12 @@ def show_command(
 
     Example: riskcli customers show C00000042 --as-of 2026-06-30
     """
-    day = option_date(as_of)
     with session(ctx, "customers.read", reveal=reveal) as s:
+        day = resolve_as_of(s.store, as_of)
         data = service.show_customer(s.store, customer_id, as_of=day, recent=recent)
         data["customer"].update(service_policy(s.store, customer_id, s.config))  # tier, policy
         s.audit_affected(ids=[customer_id])
+    output.info(as_of_header(day, as_of))
     output.render_sections(data, fmt, reveal=reveal)
 
 

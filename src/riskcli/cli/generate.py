@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from riskcli.cli import output
+from riskcli.cli.options import dated_option
 from riskcli.domain.errors import UsageError
 from riskcli.services import synthetic
 
@@ -39,13 +40,6 @@ class FileFormat(StrEnum):
     CSV = "csv"
 
 
-def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date like 2026-09-30, not {text!r}") from None
-
-
 @app.callback(invoke_without_command=True)
 def generate(
     out_dir: Annotated[
@@ -56,9 +50,8 @@ def generate(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 42,
     as_of: Annotated[
-        str,
-        typer.Option("--as-of", help="Last day of the history (YYYY-MM-DD)."),
-    ] = synthetic.DEFAULT_AS_OF.isoformat(),
+        date, dated_option("--as-of", "Last day of the history: YYYY-MM-DD, or 'today'.")
+    ] = synthetic.DEFAULT_AS_OF,
     transactions_per_customer: Annotated[
         float,
         typer.Option(
@@ -90,7 +83,7 @@ def generate(
     config = synthetic.SyntheticConfig(
         customers=customers,
         seed=seed,
-        as_of=_parse_day(as_of),
+        as_of=as_of,
         transactions_per_customer=transactions_per_customer,
     )
     config.check()

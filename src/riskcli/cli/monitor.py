@@ -9,7 +9,8 @@ import typer
 from riskcli import config as settings
 from riskcli.cli import output
 from riskcli.cli.context import get_globals, session
-from riskcli.cli.output import FormatOpt, option_date
+from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
+from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import AlertsFound
 from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring.config import load_monitoring_config
@@ -44,10 +45,7 @@ def _summary(result: RunResult) -> None:
 @app.command("run")
 def run(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Scan as of this date (YYYY-MM-DD). Default: today."),
-    ] = None,
+    as_of: AsOfOpt = None,
     rule: Annotated[
         list[str] | None,
         typer.Option("--rule", "-r", help="Run only this rule (repeatable). Default: all enabled."),
@@ -75,10 +73,10 @@ def run(
     if quiet:
         output.STATE.quiet = True
     threshold = alert_service.severity_rank(fail_on) if fail_on else None
-    day = option_date(as_of)
     # the lock comes first: a refused run exits 1 at once, without waiting on the store
     with run_lock(get_globals(ctx).db) as lock, session(ctx, "monitor.run") as s:
         config = load_monitoring_config(s.config)
+        day = resolve_as_of(s.store, as_of)
         with output.progress(len(RULES), "rules") as advance:
             result = run_monitor(
                 s.store, config, as_of=day, only=rule or None, progress=advance, lock=lock
@@ -87,6 +85,7 @@ def run(
             run_id=result.run_id, new=result.new, escalated=result.escalated,
             resolved=result.resolved,
         )  # fmt: skip
+        output.info(as_of_header(day, as_of))
         _summary(result)
         data = result.alerts
         resolved = output.resolve_format(fmt)

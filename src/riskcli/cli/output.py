@@ -24,7 +24,6 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from riskcli.domain.errors import UsageError
 from riskcli.domain.pii import PII_COLUMNS, mask
 from riskcli.domain.safety import neutralise_frame
 
@@ -72,16 +71,6 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return Console(file=sys.stderr, soft_wrap=True)
-
-
-def option_date(value: str | None, option: str = "--as-of") -> date | None:
-    """A date given on the command line (YYYY-MM-DD), or None when the option was not given."""
-    if value is None or value == "":
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} must be a date YYYY-MM-DD, not {value!r}") from None
 
 
 def resolve_format(fmt: OutputFormat | str | None) -> OutputFormat:

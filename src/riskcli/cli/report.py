@@ -19,13 +19,13 @@ from rich.text import Text
 
 from riskcli.cli import output as ui
 from riskcli.cli.context import session
+from riskcli.cli.options import AsOfOpt, dated_option, resolve_as_of
 from riskcli.cli.output import PeriodOpt, RevealOpt
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.reports.audit import SECTION_KEYS as AUDIT_SECTIONS
 from riskcli.services.reports.audit import build_audit
 from riskcli.services.reports.customer import SECTION_KEYS as CUSTOMER_SECTIONS
 from riskcli.services.reports.customer import build_customer
-from riskcli.services.reports.data import parse_date
 from riskcli.services.reports.html import format_cell, render_html
 from riskcli.services.reports.model import Report, Section
 from riskcli.services.reports.portfolio import SECTION_KEYS as PORTFOLIO_SECTIONS
@@ -93,9 +93,6 @@ ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Overwrite an existing --output file (a .bak copy is kept)."),
 ]
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="Report date YYYY-MM-DD. Default: today.")
-]
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -104,10 +101,10 @@ def portfolio(
     ctx: typer.Context,
     as_of: AsOfOpt = None,
     compare: Annotated[
-        str | None,
-        typer.Option(
+        dt.date | None,
+        dated_option(
             "--compare",
-            help="Earlier date for PSI and grade migration. Default: the score run before the "
+            "Earlier date for PSI and grade migration. Default: the score run before the "
             "as-of one.",
         ),
     ] = None,
@@ -127,13 +124,12 @@ def portfolio(
 
     Example: riskcli report portfolio --as-of 2026-06-30 --format html -o portfolio.html
     """
-    day = parse_date(as_of, "--as-of")
-    before = parse_date(compare, "--compare")
     resolved = _resolve(fmt, output)
     _check_sections(section, PORTFOLIO_SECTIONS)
     with session(ctx, "report.read") as s:
+        day = resolve_as_of(s.store, as_of)
         with ui.progress(None, "Building the portfolio report") as tick:
-            report = build_portfolio(s.store, as_of=day, compare=before, top=top, progress=tick)
+            report = build_portfolio(s.store, as_of=day, compare=compare, top=top, progress=tick)
         customers = report.section("summary").facts.get("customers", 0)
         s.audit_affected(count=customers, format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
@@ -157,10 +153,10 @@ def customer(
 
     Example: riskcli report customer C0042 --format html -o C0042.html
     """
-    day = parse_date(as_of, "--as-of")
     resolved = _resolve(fmt, output)
     _check_sections(section, CUSTOMER_SECTIONS)
     with session(ctx, "report.customer", reveal=reveal) as s:
+        day = resolve_as_of(s.store, as_of)
         report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
         s.audit_affected(ids=[customer_id], format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)

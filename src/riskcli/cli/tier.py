@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import pandas as pd
@@ -10,10 +11,11 @@ import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import session
+from riskcli.cli.options import AsOfOpt, as_of_header, checked, resolve_as_of
 from riskcli.cli.output import FormatOpt, OutputFormat
 from riskcli.domain.errors import InputError
 from riskcli.services.tiering import service as tiering
-from riskcli.services.tiering.config import load_tiering_config
+from riskcli.services.tiering.config import load_tiering_config, parse_window
 
 app = typer.Typer(
     help="Tier customers by value: RFM segments, tiers A-D, lifecycle stages, history.",
@@ -23,6 +25,11 @@ app = typer.Typer(
 RunOpt = Annotated[int | None, typer.Option("--run", help="Tier run id (default: the latest).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")]
 BAR_WIDTH = 30
+
+
+class Method(StrEnum):
+    RFM = "rfm"
+    KMEANS = "kmeans"
 
 
 def _quiet(quiet: bool) -> None:
@@ -37,15 +44,17 @@ def _is_chart(fmt: OutputFormat | None) -> bool:
 @app.command("run")
 def run(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Tier as of this date YYYY-MM-DD (default today).")
-    ] = None,
+    as_of: AsOfOpt = None,
     window: Annotated[
         str | None,
-        typer.Option("--window", help="Look-back window for F and M: 90d, 26w, 12m, 2y."),
+        typer.Option(
+            "--window",
+            parser=checked(parse_window),
+            help="Look-back window for F and M: 90d, 26w, 12m, 2y.",
+        ),
     ] = None,
     method: Annotated[
-        str | None, typer.Option("--method", help="rfm (default: quantile tiers) or kmeans.")
+        Method | None, typer.Option("--method", help="rfm (default: quantile tiers) or kmeans.")
     ] = None,
     fmt: FormatOpt = None,
     quiet: QuietOpt = False,
@@ -57,13 +66,20 @@ def run(
     _quiet(quiet)
     with session(ctx, "tier.run") as s:
         cfg = load_tiering_config(s.config)
+        day = resolve_as_of(s.store, as_of)
         steps = tiering.read_chunks(s.store) + 4  # read chunks, 3 compute steps, the write
         with output.progress(steps, "tiering") as step:
             outcome = tiering.run_tiering(
-                s.store, config=cfg, as_of=as_of, window=window, method=method, progress=step
+                s.store,
+                config=cfg,
+                as_of=day,
+                window=window,
+                method=method.value if method else None,
+                progress=step,
             )
         stats = outcome.result.stats
         s.audit_affected(run=outcome.run_id, customers=stats["customers"])
+    output.info(as_of_header(day, as_of))
     for message in stats.get("warnings", []):
         output.warn(message)
     record: dict[str, Any] = {

@@ -80,15 +80,6 @@ def _date(text: Any) -> dt.date | None:
         return None
 
 
-def parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{option}: cannot read the date {text!r}; use YYYY-MM-DD") from None
-
-
 def customers(store: Store) -> pd.DataFrame:
     return store.query_df(f"SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id")
 

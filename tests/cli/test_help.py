@@ -104,11 +104,14 @@ def test_zsh_completion_completes_commands() -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_show_completion_at_the_root(shell: str) -> None:
+    # the shell is named, not detected from the parent processes (which differ under pytest)
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "riskcli", "--show-completion", shell],
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     assert "_RISKCLI_COMPLETE" in done.stdout

@@ -80,7 +80,8 @@ def test_fail_on_exits_10_after_printing(cli: Cli, book: Path) -> None:
     result = scan(cli, "--format", "json", "--fail-on", "medium")
     assert result.exit_code == 10
     assert len(json.loads(result.stdout)) == 2  # the data is still on stdout
-    assert result.stderr.endswith("Error: 1 new or escalated alert(s) at or above medium\n")
+    assert result.stderr.endswith("\n1 new or escalated alert at or above medium (exit 10)\n")
+    assert "Error:" not in result.stderr
 
 
 def test_fail_on_below_threshold_exits_0(cli: Cli, book: Path) -> None:

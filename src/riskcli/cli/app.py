@@ -19,7 +19,7 @@ from riskcli import __version__
 from riskcli import config as settings
 from riskcli.cli import output
 from riskcli.cli.context import Globals, set_globals
-from riskcli.domain.errors import RiskError
+from riskcli.domain.errors import AlertsFound, RiskError
 
 #: command name -> (module, attribute, kind, short help); loaded only when the command runs, so
 #: a command pays for the libraries it uses and `riskcli --help` imports none of them. The short
@@ -257,6 +257,9 @@ class RiskGroup(TyperGroup):
             return super().invoke(ctx)
         except ClickUsageError as exc:
             raise _one_line(exc) from None
+        except AlertsFound as exc:  # a designed outcome, not a failure: a summary, no "Error:"
+            print(str(exc), file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
         except RiskError as exc:
             output.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
@@ -334,6 +337,12 @@ def root(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only data and errors; no messages or progress.")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Phase lines of long work even when stderr is not a terminal."
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -350,6 +359,7 @@ def root(
         quiet=quiet,
     )
     output.STATE.quiet = quiet
+    output.STATE.verbose = verbose
     ctx.obj = g
     set_globals(g)
 

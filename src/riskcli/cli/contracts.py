@@ -50,8 +50,10 @@ def list_command(
     with session(ctx, "customers.read") as s:
         day = resolve_as_of(s.store, as_of)
         rows = service.list_contracts(
-            s.store, expiring_days=days, as_of=day, customer=customer, status=status, limit=limit
-        )
+            s.store, expiring_days=days, as_of=day, customer=customer, status=status,
+            limit=limit + 1 if limit else None,
+        )  # fmt: skip
+        rows = output.cut(rows, limit)  # one more than asked: a cut listing says so
         s.audit_affected(count=len(rows))
     output.info(as_of_header(day, as_of))
     output.render(rows, fmt, empty_message="no contracts match")

@@ -9,7 +9,7 @@ import typer
 from riskcli.cli import output
 from riskcli.cli.context import session
 from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
-from riskcli.cli.output import FormatOpt, RevealOpt
+from riskcli.cli.output import FormatOpt, LimitOpt, RevealOpt
 from riskcli.cli.privacy import register as register_privacy
 from riskcli.services import customers as service
 from riskcli.services.tiering.service import service_policy
@@ -34,7 +34,7 @@ def list_command(
         str | None,
         typer.Option("--search", "-s", help="Text in the id, name, email or phone."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many rows.")] = 1000,
+    limit: LimitOpt = None,
     fmt: FormatOpt = None,
     reveal: RevealOpt = False,
 ) -> None:
@@ -42,10 +42,12 @@ def list_command(
 
     Example: riskcli customers list --industry 制造业 --status active --search 贸易
     """
+    most = output.row_limit(limit)
+    filters = {"industry": industry, "region": region, "status": status, "search": search}
     with session(ctx, "customers.read", reveal=reveal) as s:
-        rows = service.list_customers(
-            s.store, industry=industry, region=region, status=status, search=search, limit=limit
-        )
+        rows = service.list_customers(s.store, **filters, limit=None if most is None else most + 1)
+        total = service.count_customers(s.store, **filters) if most and len(rows) > most else None
+        rows = output.cut(rows, most, total)
         s.audit_affected(count=len(rows))
     output.render(rows, fmt, reveal=reveal, empty_message="no customers match")
 

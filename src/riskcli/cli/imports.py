@@ -69,16 +69,18 @@ def _report(result: ImportResult) -> None:
         where = f"{fr.file} ({fr.fmt}" + (f", {fr.encoding})" if fr.encoding else ")")
         if fr.unknown_columns:
             output.warn(f"{where}: ignored unknown column(s): {', '.join(fr.unknown_columns)}")
-        for p in fr.problems:
+        for p in sorted(fr.problems, key=lambda p: p.lines[0] if p.lines else 0):  # file order
             lines = ", ".join(str(n) for n in p.lines) + (", ..." if p.count > len(p.lines) else "")
             output.info(f"{fr.file}: {p.count} × {p.column}: {p.reason} (line {lines})")
         if fr.rows and fr.inserted == 0 and fr.updated == 0 and fr.rejected == 0:
-            output.info(f"{fr.file}: nothing changed ({fr.unchanged} rows already up to date)")
+            same = output.plural(fr.unchanged, "row")
+            output.info(f"{fr.file}: nothing changed ({same} already up to date)")
     if result.probable_duplicates:
         groups = result.probable_duplicates
         sample = "; ".join(f"{g['field']}: {' '.join(g['customer_ids'])}" for g in groups[:5])
         more = f" (+{len(groups) - 5} more)" if len(groups) > 5 else ""
-        output.warn(f"{len(groups)} probable duplicate customer group(s): {sample}{more}")
+        found = output.plural(len(groups), "probable duplicate customer group")
+        output.warn(f"{found}: {sample}{more}")
     if result.rejected and result.rejects_path is not None:
         output.info(f"rejected rows written to {result.rejects_path}")
     if result.dry_run and not result.aborted:
@@ -109,7 +111,7 @@ def _run(
         total = sum(s.size for s in sources)
         with session(ctx, "import.write") as s:
             try:
-                with output.progress(total, f"import {kind}") as advance:
+                with output.progress(total, f"import {kind}", unit="bytes") as advance:
                     result = import_files(
                         s.store, kind, sources, mapping=columns, max_rejects=max_rejects,
                         dry_run=dry_run, rejects_path=rejects, progress=advance,
@@ -122,7 +124,8 @@ def _run(
                 dry_run=dry_run, batches=[f.batch_id for f in result.files], **result.totals()
             )
     _report(result)
-    output.render([f.summary() for f in result.files], fmt)
+    # the kind as the command names it (`credit-reports`), not as the table is called
+    output.render([{**f.summary(), "kind": kind} for f in result.files], fmt)
 
 
 def _command(cli_kind: str) -> None:
@@ -170,5 +173,5 @@ def history_command(
     Example: riskcli import history --kind transactions --limit 10
     """
     with session(ctx, "import.read") as s:
-        rows = history(s.store, limit=limit, kind=kind)
+        rows = output.cut(history(s.store, limit=limit + 1, kind=kind), limit)
     output.render(rows, fmt, empty_message="no imports yet")

@@ -96,7 +96,8 @@ def run(
         output.render(data, fmt, empty_message="no new or escalated alerts")
         if threshold is not None and result.max_severity_rank() >= threshold:
             hits = int((result.alerts["severity"].map(SEVERITIES.index) >= threshold).sum())
-            raise AlertsFound(f"{hits} new or escalated alert(s) at or above {fail_on}")
+            found = output.plural(hits, "new or escalated alert")
+            raise AlertsFound(f"{found} at or above {fail_on} (exit 10)")
 
 
 @app.command("alerts")
@@ -124,8 +125,10 @@ def alerts(
     """
     with session(ctx, "monitor.read") as s:
         data = alert_service.list_alerts(
-            s.store, status=status, severity=severity, rule=rule, customer=customer, limit=limit
-        )
+            s.store, status=status, severity=severity, rule=rule, customer=customer,
+            limit=limit + 1 if limit else None,
+        )  # fmt: skip
+        data = output.cut(data, limit)  # one more than asked: a cut listing says so
     if output.resolve_format(fmt) is output.OutputFormat.TABLE and not data.empty:
         data = data.drop(columns=["evidence", "resolution"])
     output.render(data, fmt, empty_message="no alerts match")
@@ -177,7 +180,7 @@ def runs(
     Example: riskcli monitor runs --limit 5
     """
     with session(ctx, "monitor.read") as s:
-        data = alert_service.list_runs(s.store, limit=limit)
+        data = output.cut(alert_service.list_runs(s.store, limit=limit + 1), limit)
     output.render(data, fmt, empty_message="no monitor runs yet")
 
 

@@ -57,7 +57,7 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def _say(message: str) -> None:
-    output.info(f"score: {message}")
+    output.step(f"score: {message}")
 
 
 def _quiet(quiet: bool) -> None:
@@ -280,7 +280,9 @@ def list_(
     Example: riskcli score list --grade E
     """
     with session(ctx, "score.read") as s:
-        rows = svc.list_scores(s.store, grade=grade, over_limit=over_limit, limit=limit)
+        asked = limit + 1 if limit else None  # one more than asked: a cut listing says so
+        rows = svc.list_scores(s.store, grade=grade, over_limit=over_limit, limit=asked)
+        rows = output.cut(rows, limit)
         output.render(rows, fmt, empty_message="no customers match")
 
 

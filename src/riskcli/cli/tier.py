@@ -159,8 +159,10 @@ def list_(
     """
     with session(ctx, "tier.read") as s:
         rows = tiering.results(
-            s.store, run_id, tier=tier, segment=segment, stage=stage, limit=limit
-        )
+            s.store, run_id, tier=tier, segment=segment, stage=stage,
+            limit=limit + 1 if limit else None,
+        )  # fmt: skip
+        rows = output.cut(rows, limit)  # one more than asked: a cut listing says so
         s.audit_affected(rows=len(rows))
     output.render(rows, fmt, empty_message="no customers match")
 

@@ -115,3 +115,40 @@ def test_show_completion_at_the_root(shell: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "_RISKCLI_COMPLETE" in done.stdout
+
+
+HEAVY = ("pandas", "numpy", "sklearn", "openpyxl", "pyarrow")
+
+
+def test_help_imports_no_analytics_library() -> None:
+    """`riskcli --help` and every `COMMAND ... --help` load none of the heavy libraries."""
+    code = f"""
+import sys
+import typer
+from riskcli.cli.app import app
+
+def walk(group, prefix):
+    ctx = typer.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*prefix, name)
+        if hasattr(command, "commands"):
+            yield from walk(command, (*prefix, name))
+
+def run(args):
+    try:
+        app([*args, "--help"], prog_name="riskcli")
+    except SystemExit:
+        pass
+
+run([])
+print("HEAVY:" + ",".join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)
+for path in list(walk(typer.main.get_command(app), ())):
+    run(list(path))
+print("HEAVY:" + ",".join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    root, every = [line[6:] for line in done.stderr.splitlines() if line.startswith("HEAVY:")]
+    assert root == "", f"riskcli --help imported {root}"
+    assert every == "", f"some COMMAND --help imported {every}"

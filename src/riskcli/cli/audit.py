@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from riskcli.cli import output
@@ -110,4 +109,6 @@ def report(
             output.info(f"Audit report {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} UTC")
         output.render_sections(sections, resolved)
         return
+    import pandas as pd
+
     output.render(pd.DataFrame(rows, columns=list(audit_service.REPORT_COLUMNS)), resolved)

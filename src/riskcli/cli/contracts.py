@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
 from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
 from riskcli.cli.output import FormatOpt
-from riskcli.services.monitoring import contracts as service
+
+if TYPE_CHECKING:
+    from riskcli.services.monitoring import contracts as service
+else:
+    service = lazy.module("riskcli.services.monitoring.contracts")  # pandas: on use
 
 app = typer.Typer(
     help="Contracts and their renewal dates, with the customers' open alerts.",

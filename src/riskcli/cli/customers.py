@@ -12,7 +12,7 @@ from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
 from riskcli.cli.output import FormatOpt, LimitOpt, RevealOpt
 from riskcli.cli.privacy import register as register_privacy
 from riskcli.services import customers as service
-from riskcli.services.tiering.service import service_policy
+from riskcli.services.tiering.lookup import service_policy
 
 app = typer.Typer(
     name="customers",

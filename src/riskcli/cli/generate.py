@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperGroup
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.options import dated_option
 from riskcli.domain.errors import UsageError
-from riskcli.services import synthetic
+
+if TYPE_CHECKING:
+    from riskcli.services import synthetic
+else:
+    synthetic = lazy.module("riskcli.services.synthetic")  # numpy: on use
 
 
 class _OneCommand(TyperGroup):
@@ -50,8 +54,13 @@ def generate(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 42,
     as_of: Annotated[
-        date, dated_option("--as-of", "Last day of the history: YYYY-MM-DD, or 'today'.")
-    ] = synthetic.DEFAULT_AS_OF,
+        date | None,
+        dated_option(
+            "--as-of",
+            "Last day of the history: YYYY-MM-DD, or 'today'. Default: a fixed day, so the same "
+            "seed writes the same bytes.",
+        ),
+    ] = None,
     transactions_per_customer: Annotated[
         float,
         typer.Option(
@@ -83,7 +92,7 @@ def generate(
     config = synthetic.SyntheticConfig(
         customers=customers,
         seed=seed,
-        as_of=as_of,
+        as_of=as_of or synthetic.DEFAULT_AS_OF,
         transactions_per_customer=transactions_per_customer,
     )
     config.check()

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
 from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import InputError
-from riskcli.services.importing import (
-    KINDS,
-    ImportAborted,
-    ImportResult,
-    history,
-    import_files,
-    resolve_source,
-    spool_stdin,
-)
 from riskcli.services.importing.headers import parse_map_options
+from riskcli.services.importing.kinds import KINDS
+
+if TYPE_CHECKING:
+    from riskcli.services.importing.readers import resolve_source, spool_stdin
+    from riskcli.services.importing.service import ImportResult, history, import_files
+else:  # the readers and the validation (pyarrow, numpy): loaded when a file is imported
+    resolve_source = lazy.function("riskcli.services.importing.readers", "resolve_source")
+    spool_stdin = lazy.function("riskcli.services.importing.readers", "spool_stdin")
+    history = lazy.function("riskcli.services.importing.service", "history")
+    import_files = lazy.function("riskcli.services.importing.service", "import_files")
 
 app = typer.Typer(
     name="import",
@@ -99,6 +100,8 @@ def _run(
     input_format: str | None,
     fmt: output.OutputFormat | None,
 ) -> None:
+    from riskcli.services.importing.service import ImportAborted
+
     columns = parse_map_options(mapping or [])
     if sum(1 for f in files if str(f) == "-") > 1:
         raise InputError("standard input ('-') can be read only once")

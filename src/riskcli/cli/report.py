@@ -10,27 +10,33 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from riskcli.cli import lazy
 from riskcli.cli import output as ui
 from riskcli.cli.context import session
 from riskcli.cli.options import AsOfOpt, dated_option, resolve_as_of
 from riskcli.cli.output import PeriodOpt, RevealOpt
 from riskcli.domain.errors import InputError, UsageError
-from riskcli.services.reports.audit import SECTION_KEYS as AUDIT_SECTIONS
-from riskcli.services.reports.audit import build_audit
-from riskcli.services.reports.customer import SECTION_KEYS as CUSTOMER_SECTIONS
-from riskcli.services.reports.customer import build_customer
-from riskcli.services.reports.html import format_cell, render_html
-from riskcli.services.reports.model import Report, Section
-from riskcli.services.reports.portfolio import SECTION_KEYS as PORTFOLIO_SECTIONS
-from riskcli.services.reports.portfolio import build_portfolio
-from riskcli.services.reports.xlsx import build_workbook
+
+if TYPE_CHECKING:
+    from riskcli.services.reports import audit as audit_report
+    from riskcli.services.reports import customer as customer_report
+    from riskcli.services.reports import html as html_report
+    from riskcli.services.reports import portfolio as portfolio_report
+    from riskcli.services.reports import xlsx as xlsx_report
+    from riskcli.services.reports.model import Report, Section
+else:  # the reports (pandas; openpyxl for xlsx): loaded when a report is built
+    audit_report = lazy.module("riskcli.services.reports.audit")
+    customer_report = lazy.module("riskcli.services.reports.customer")
+    html_report = lazy.module("riskcli.services.reports.html")
+    portfolio_report = lazy.module("riskcli.services.reports.portfolio")
+    xlsx_report = lazy.module("riskcli.services.reports.xlsx")
 
 app = typer.Typer(
     name="report",
@@ -125,11 +131,13 @@ def portfolio(
     Example: riskcli report portfolio --as-of 2026-06-30 --format html -o portfolio.html
     """
     resolved = _resolve(fmt, output)
-    _check_sections(section, PORTFOLIO_SECTIONS)
+    _check_sections(section, portfolio_report.SECTION_KEYS)
     with session(ctx, "report.read") as s:
         day = resolve_as_of(s.store, as_of)
         with ui.progress(None, "Building the portfolio report") as tick:
-            report = build_portfolio(s.store, as_of=day, compare=compare, top=top, progress=tick)
+            report = portfolio_report.build_portfolio(
+                s.store, as_of=day, compare=compare, top=top, progress=tick
+            )
         customers = report.section("summary").facts.get("customers", 0)
         s.audit_affected(count=customers, format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
@@ -154,10 +162,10 @@ def customer(
     Example: riskcli report customer C0042 --format html -o C0042.html
     """
     resolved = _resolve(fmt, output)
-    _check_sections(section, CUSTOMER_SECTIONS)
+    _check_sections(section, customer_report.SECTION_KEYS)
     with session(ctx, "report.customer", reveal=reveal) as s:
         day = resolve_as_of(s.store, as_of)
-        report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
+        report = customer_report.build_customer(s.store, customer_id, as_of=day, reveal=reveal)
         s.audit_affected(ids=[customer_id], format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
 
@@ -178,9 +186,9 @@ def audit(
     Example: riskcli report audit --period 2026-Q4 --format xlsx -o audit-q4.xlsx
     """
     resolved = _resolve(fmt, output)
-    _check_sections(section, AUDIT_SECTIONS)
+    _check_sections(section, audit_report.SECTION_KEYS)
     with session(ctx, "audit.read") as s:
-        report = build_audit(s.store, period)
+        report = audit_report.build_audit(s.store, period)
         s.audit_affected(count=int(report.section("overview").table["events"].sum()))
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
@@ -242,12 +250,12 @@ def _emit(
 
 def _payload(report: Report, fmt: ReportFormat, *, excel: bool, reveal: bool) -> str | bytes:
     if fmt is ReportFormat.HTML:
-        return render_html(report)
+        return html_report.render_html(report)
     if fmt is ReportFormat.XLSX:
         import io
 
         buf = io.BytesIO()
-        build_workbook(report).save(buf)
+        xlsx_report.build_workbook(report).save(buf)
         return buf.getvalue()
     if fmt is ReportFormat.JSON:
         import json
@@ -321,7 +329,7 @@ def _bars(section: Section, width: int) -> list[str] | None:
 
 
 def _fact_text(key: str, value: Any) -> str:
-    text, _ = format_cell(key, value)
+    text, _ = html_report.format_cell(key, value)
     return f"{key.replace('_', ' ')}: {text or '-'}"
 
 
@@ -363,7 +371,7 @@ def _rich_table(section: Section, reveal: bool, console: Console) -> Table | Gro
         texts = []
         for k, (col, value) in enumerate(zip(cols, row, strict=True)):
             name = str(row[0]) if metric_value and col == "value" else col
-            text, is_num = format_cell(name, value)
+            text, is_num = html_report.format_cell(name, value)
             numeric[k] = numeric[k] or is_num
             dates[k] = dates[k] or isinstance(value, dt.date)
             texts.append(text)

@@ -5,18 +5,24 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
 from riskcli.cli.options import AsOfOpt, as_of_header, dated_option, resolve_as_of
 from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import UsageError
-from riskcli.services.scoring import registry
-from riskcli.services.scoring import service as svc
-from riskcli.services.scoring.config import load_scoring_config
+
+if TYPE_CHECKING:
+    from riskcli.services.scoring import registry
+    from riskcli.services.scoring import service as svc
+    from riskcli.services.scoring.config import load_scoring_config
+else:  # the scorecard engine (numpy, pandas, scikit-learn): loaded when a command calls it
+    registry = lazy.module("riskcli.services.scoring.registry")
+    svc = lazy.module("riskcli.services.scoring.service")
+    load_scoring_config = lazy.function("riskcli.services.scoring.config", "load_scoring_config")
 
 app = typer.Typer(
     help="Credit scoring: train or configure scorecards, score customers, explain, export.",

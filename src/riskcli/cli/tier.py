@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
 from riskcli.cli.options import AsOfOpt, as_of_header, checked, resolve_as_of
 from riskcli.cli.output import FormatOpt, OutputFormat
 from riskcli.domain.errors import InputError
-from riskcli.services.tiering import service as tiering
+from riskcli.services.tiering import lookup
 from riskcli.services.tiering.config import load_tiering_config, parse_window
+
+if TYPE_CHECKING:
+    from riskcli.services.tiering import service as tiering
+else:
+    tiering = lazy.module("riskcli.services.tiering.service")  # numpy and pandas: on use
 
 app = typer.Typer(
     help="Tier customers by value: RFM segments, tiers A-D, lifecycle stages, history.",
@@ -118,11 +122,11 @@ def show(
     """
     with session(ctx, "tier.read") as s:
         if customer is not None:
-            history = tiering.customer_history(s.store, customer)
-            policy = tiering.service_policy(s.store, customer, s.config)
+            history = lookup.customer_history(s.store, customer)
+            policy = lookup.service_policy(s.store, customer, s.config)
             s.audit_affected(customer=customer)
         else:
-            info = tiering.get_run(s.store, run_id)
+            info = lookup.get_run(s.store, run_id)
     if customer is not None:
         output.info(f"service policy (tier {policy['tier']}): {policy['service_policy']}")
         output.render(history, fmt)
@@ -249,7 +253,7 @@ def runs(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     with session(ctx, "tier.read") as s:
         table = tiering.list_runs(s.store)
     output.render(
-        table if not table.empty else pd.DataFrame(),
+        table if not table.empty else [],
         fmt,
         empty_message="no tier runs yet: run `riskcli tier run`",
     )

@@ -195,5 +195,5 @@ def _open_alerts(store: Any, pk: int) -> list[dict[str, Any]]:
     """The customer's open and acknowledged monitoring alerts (added by monitoring)."""
     from riskcli.services.monitoring.alerts import open_alerts_for
 
-    rows = open_alerts_for(store, [pk]).drop(columns=["customer_id"]).to_dict("records")
-    return [{str(k): v for k, v in row.items()} for row in rows]
+    rows = open_alerts_for(store, [pk])
+    return [{k: v for k, v in row.items() if k != "customer_id"} for row in rows]

@@ -12,7 +12,6 @@ from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
 from riskcli.cli.output import FormatOpt, LimitOpt, RevealOpt
 from riskcli.cli.privacy import register as register_privacy
 from riskcli.services import customers as service
-from riskcli.services.tiering.lookup import service_policy
 
 app = typer.Typer(
     name="customers",
@@ -68,6 +67,8 @@ def show_command(
 
     Example: riskcli customers show C00000042 --as-of 2026-06-30
     """
+    from riskcli.services.tiering.lookup import service_policy  # its settings model: on use
+
     with session(ctx, "customers.read", reveal=reveal) as s:
         day = resolve_as_of(s.store, as_of)
         data = service.show_customer(s.store, customer_id, as_of=day, recent=recent)

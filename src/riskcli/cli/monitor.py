@@ -13,13 +13,16 @@ from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
 from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import AlertsFound
 from riskcli.services.monitoring import alerts as alert_service
-from riskcli.services.monitoring.config import MonitoringConfig, RuleConfig, load_monitoring_config
 from riskcli.services.monitoring.lock import run_lock
 from riskcli.services.monitoring.severity import SEVERITIES
 
 if TYPE_CHECKING:
+    from riskcli.services.monitoring.config import load_monitoring_config
     from riskcli.services.monitoring.engine import RunResult, parse_evidence, run_monitor
-else:  # the rules and the scan (numpy, pandas): loaded by the commands that run them
+else:  # the rules, the scan (numpy, pandas) and the settings models: loaded on use
+    load_monitoring_config = lazy.function(
+        "riskcli.services.monitoring.config", "load_monitoring_config"
+    )
     parse_evidence = lazy.function("riskcli.services.monitoring.engine", "parse_evidence")
     run_monitor = lazy.function("riskcli.services.monitoring.engine", "run_monitor")
 
@@ -30,6 +33,8 @@ def _severities() -> list[str]:
 
 def _rules() -> list[str]:
     """Rule ids for shell completion, from the settings (no rule code is loaded)."""
+    from riskcli.services.monitoring.config import MonitoringConfig, RuleConfig
+
     fields = MonitoringConfig.model_fields.items()
     return [name for name, f in fields if isinstance(f.default, RuleConfig)]
 

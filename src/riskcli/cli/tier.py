@@ -13,13 +13,16 @@ from riskcli.cli.context import session
 from riskcli.cli.options import AsOfOpt, as_of_header, checked, resolve_as_of
 from riskcli.cli.output import FormatOpt, OutputFormat
 from riskcli.domain.errors import InputError
-from riskcli.services.tiering import lookup
-from riskcli.services.tiering.config import load_tiering_config, parse_window
 
 if TYPE_CHECKING:
+    from riskcli.services.tiering import lookup
     from riskcli.services.tiering import service as tiering
-else:
-    tiering = lazy.module("riskcli.services.tiering.service")  # numpy and pandas: on use
+    from riskcli.services.tiering.config import load_tiering_config, parse_window
+else:  # numpy, pandas and the settings models: on use, not for --help
+    lookup = lazy.module("riskcli.services.tiering.lookup")
+    tiering = lazy.module("riskcli.services.tiering.service")
+    load_tiering_config = lazy.function("riskcli.services.tiering.config", "load_tiering_config")
+    parse_window = lazy.function("riskcli.services.tiering.config", "parse_window")
 
 app = typer.Typer(
     help="Tier customers by value: RFM segments, tiers A-D, lifecycle stages, history.",

@@ -56,7 +56,7 @@ def test_rejected_rows_show_reasons_and_lines_never_values(
         f"see {rejects}"
     )
     assert "phone: invalid phone number (line 4)" in result.stderr
-    assert "national_id: invalid national id" in result.stderr
+    assert "national_id: resident id check character should be X, found 1" in result.stderr
     for secret in ("12345", "li@secret", "110105194912310021", "李四"):
         assert secret not in result.stderr
     assert "12345" in rejects.read_text(encoding="utf-8")

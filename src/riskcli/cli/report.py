@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from riskcli.services.reports import audit as audit_report
     from riskcli.services.reports import customer as customer_report
     from riskcli.services.reports import html as html_report
+    from riskcli.services.reports import labels
     from riskcli.services.reports import portfolio as portfolio_report
     from riskcli.services.reports import xlsx as xlsx_report
     from riskcli.services.reports.model import Report, Section
@@ -35,6 +36,7 @@ else:  # the reports (pandas; openpyxl for xlsx): loaded when a report is built
     audit_report = lazy.module("riskcli.services.reports.audit")
     customer_report = lazy.module("riskcli.services.reports.customer")
     html_report = lazy.module("riskcli.services.reports.html")
+    labels = lazy.module("riskcli.services.reports.labels")
     portfolio_report = lazy.module("riskcli.services.reports.portfolio")
     xlsx_report = lazy.module("riskcli.services.reports.xlsx")
 
@@ -140,6 +142,7 @@ def portfolio(
             )
         customers = report.section("summary").facts.get("customers", 0)
         s.audit_affected(count=customers, format=resolved.value)
+        report.language, report.currency = labels.book_settings(s.config)
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 
@@ -167,6 +170,7 @@ def customer(
         day = resolve_as_of(s.store, as_of)
         report = customer_report.build_customer(s.store, customer_id, as_of=day, reveal=reveal)
         s.audit_affected(ids=[customer_id], format=resolved.value)
+        report.language, report.currency = labels.book_settings(s.config)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
 
 
@@ -190,6 +194,7 @@ def audit(
     with session(ctx, "audit.read") as s:
         report = audit_report.build_audit(s.store, period)
         s.audit_affected(count=int(report.section("overview").table["events"].sum()))
+        report.language, report.currency = labels.book_settings(s.config)
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 

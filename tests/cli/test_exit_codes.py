@@ -1,5 +1,5 @@
-"""One exit code per kind of error, as the README's table says: every bad option is a usage
-error (exit 2) on one `Error:` line, for every command."""
+"""One exit code per kind of error, as the table in docs/exit-codes.md says: every bad option is
+a usage error (exit 2) on one `Error:` line, for every command."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import typer
 from riskcli.cli.app import app
 
 Cli = Callable[..., Any]
-README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+PAGE = (Path(__file__).parents[2] / "docs" / "exit-codes.md").read_text(encoding="utf-8")
 
 
 def _table() -> dict[int, str]:
-    section = README.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
-    return {int(m[1]): m[2] for m in re.finditer(r"^\| (\d+) \| (.+) \|$", section, re.M)}
+    return {int(m[1]): m[2] for m in re.finditer(r"^\| (\d+) \| (.+) \|$", PAGE, re.M)}
 
 
 def _leaves(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -35,7 +34,7 @@ def _options(command: Any) -> set[str]:
     return {o for p in command.params if p.param_type_name == "option" for o in p.opts}
 
 
-def test_the_readme_lists_every_exit_code() -> None:
+def test_the_page_lists_every_exit_code() -> None:
     table = _table()
     assert set(table) == {0, 1, 2, 3, 4, 10, 130}
     assert "usage" in table[2] and "date" in table[2]

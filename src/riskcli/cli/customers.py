@@ -67,11 +67,13 @@ def show_command(
 
     Example: riskcli customers show C00000042 --as-of 2026-06-30
     """
-    from riskcli.services.tiering.lookup import service_policy  # its settings model: on use
+    from riskcli.services.book import load_credit_config  # settings models: on use
+    from riskcli.services.tiering.lookup import service_policy
 
     with session(ctx, "customers.read", reveal=reveal) as s:
         day = resolve_as_of(s.store, as_of)
-        data = service.show_customer(s.store, customer_id, as_of=day, recent=recent)
+        policy = load_credit_config(s.config).default
+        data = service.show_customer(s.store, customer_id, as_of=day, recent=recent, policy=policy)
         data["customer"].update(service_policy(s.store, customer_id, s.config))  # tier, policy
         s.audit_affected(ids=[customer_id])
     output.info(as_of_header(day, as_of))

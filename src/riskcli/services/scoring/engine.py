@@ -1,7 +1,7 @@
 """The scorecard engine: binning, weight of evidence, factor selection, logistic regression and
 points scaling, on any DataFrame. Pure computation: no store, no printing.
 
-Conventions (documented in the README, section `score`):
+Conventions (documented in docs/scorecards.md):
 
 * The outcome is binary; 1 means *bad* (default, 90+ days past due, ...).
 * Weight of evidence of a bin is ``ln(share of goods / share of bads)`` (Siddiqi), so a higher
@@ -109,7 +109,7 @@ class BinningParams(BaseModel):
 
 
 class ScorecardParams(BaseModel):
-    """Training parameters; every one is documented in the README (section `score`)."""
+    """Training parameters; every one is documented in docs/configuration.md."""
 
     model_config = ConfigDict(extra="forbid")
     binning: BinningParams = Field(default_factory=BinningParams)
@@ -971,6 +971,11 @@ NO_REASON = -0x8000
 STORED_REASONS = 4
 MAX_FACTOR_CODES = 0xF0
 MAX_OVERRIDE_CODES = 14
+#: the reason of a customer in default (grade DF): byte 0xF0, above every override's byte
+DEFAULT_CODE = -0x10
+DEFAULT_REASON = "in default: a material amount is overdue beyond the default threshold"
+#: the grade of a customer in default: outside the model's bands, below its worst grade
+DEFAULT_GRADE = "DF"
 
 
 def override_code(i: int) -> int:
@@ -1022,7 +1027,9 @@ class ReasonTexts:
         self._offsets = np.cumsum([0, *sizes[:-1]], dtype=np.int64)
         self._overrides = len(card.overrides)
         self._first_override = len(texts)
-        self._table = np.array([*texts, *(o.reason for o in card.overrides), None], dtype=object)
+        self._table = np.array(
+            [*texts, *(o.reason for o in card.overrides), DEFAULT_REASON, None], dtype=object
+        )
         from riskcli.services.scoring.wording import applies
 
         #: factor codes that are never an individual's reason
@@ -1045,7 +1052,9 @@ class ReasonTexts:
             if bool((b >= self._sizes[j]).any()):
                 raise IntegrityError("a stored score names a bin its model does not have")
             index[rows, cols] = self._offsets[j] + b
-        overridden = (codes < 0) & (codes != NO_REASON)
+        defaulted = codes == DEFAULT_CODE
+        index[defaulted] = len(self._table) - 2
+        overridden = (codes < 0) & (codes != NO_REASON) & ~defaulted
         if overridden.any():
             i = -1 - codes[overridden].astype(np.int64)
             if int(i.max()) >= self._overrides:

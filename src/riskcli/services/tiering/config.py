@@ -1,6 +1,7 @@
 """Settings of the `[tiering]` section, with their documented defaults.
 
-Every threshold here is listed in the README (section `tier`). A TOML file overrides them:
+Every threshold here is listed in docs/configuration.md (meaning: docs/tiers.md). A TOML file
+overrides them:
 
     [tiering]
     window = "12m"
@@ -43,7 +44,7 @@ def parse_window(text: str) -> int:
 
 
 class TieringConfig(BaseModel):
-    """The `[tiering]` section. Defaults are documented in the README."""
+    """The `[tiering]` section. Defaults are documented in docs/configuration.md."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -19,7 +19,7 @@ ACTIVE = "active"
 
 ALERT_COLUMNS = """
 a.id, a.severity, a.status, a.rule, cu.external_id AS customer, a.subject, a.title, a.action,
-a.evidence, a.first_seen, a.last_seen, a.escalations, a.resolution
+a.evidence, fr.started_at AS first_seen, lr.started_at AS last_seen, a.escalations, a.resolution
 """
 
 
@@ -130,20 +130,25 @@ def alert_rows(
         where.append("a.rule = ?")
         params.append(rule)
     if customer:
-        where.append("cu.external_id = ?")
+        where.append("a.customer_id = (SELECT id FROM customers WHERE external_id = ?)")
         params.append(customer)
     if alert_id is not None:
         where.append("a.id = ?")
         params.append(alert_id)
-    sql = (
-        f"SELECT {ALERT_COLUMNS} FROM (SELECT alerts.*, fr.started_at AS first_seen, "
-        "lr.started_at AS last_seen FROM alerts "
-        "LEFT JOIN monitor_runs fr ON fr.id = alerts.first_run_id "
-        "LEFT JOIN monitor_runs lr ON lr.id = alerts.last_run_id) a "
-        "LEFT JOIN customers cu ON cu.id = a.customer_id"
+    # filter, order and cut the alerts alone, then join what each row shows: `--limit 20` reads
+    # 20 runs and customers, not one per alert in the store
+    order = " ORDER BY a.severity_rank DESC, a.id DESC"
+    chosen = (
+        "SELECT * FROM alerts a"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY a.severity_rank DESC, a.id DESC"
+        + order
         + (f" LIMIT {int(limit)}" if limit else "")
+    )
+    sql = (
+        f"SELECT {ALERT_COLUMNS} FROM ({chosen}) a "
+        "LEFT JOIN monitor_runs fr ON fr.id = a.first_run_id "
+        "LEFT JOIN monitor_runs lr ON lr.id = a.last_run_id "
+        "LEFT JOIN customers cu ON cu.id = a.customer_id" + order
     )
     rows = store.query(sql, tuple(params))
     for row in rows:

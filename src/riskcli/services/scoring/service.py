@@ -43,7 +43,8 @@ from riskcli.services.scoring.limits import over_limit, recommend_limits
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate
-from riskcli.services.scoring.wording import band, describe_bin
+from riskcli.services.scoring.wording import band as bin_band
+from riskcli.services.scoring.wording import describe_bin
 from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store
 
@@ -690,7 +691,7 @@ def explain(store: Store, customer: str) -> tuple[dict[str, Any], list[dict[str,
             {
                 "factor": f.name,
                 "description": f.description,
-                "value": band(f.name, this),
+                "value": bin_band(f.name, this),
                 "points": this.points,
                 "best_points": best.points,
                 "would_raise_by": gain,

@@ -168,3 +168,17 @@ def test_phase_lines_only_on_a_terminal_or_with_verbose(
 def test_plural() -> None:
     assert output.plural(1, "customer") == "1 customer"
     assert output.plural(3000, "customer") == "3,000 customers"
+
+
+def test_a_piped_table_is_as_wide_as_its_rows(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # piped, no terminal width to fit
+    rows = [
+        {"group": "tier", "name": "A" * 60, "value": Decimal("39014924.55"), "share": 0.293}
+        for _ in range(2)
+    ]
+    output.render(rows, "table")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6  # top rule, header, rule, two rows, bottom rule: nothing wrapped
+    assert all("39,014,924.55" in line and "29.30%" in line for line in lines[3:5])

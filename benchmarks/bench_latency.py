@@ -11,8 +11,8 @@ run `--runs` times (default 5) in rounds that alternate the commands; the median
 ratio to the floor and the peak RSS (ru_maxrss of the process) are printed, with the imports of
 pandas, numpy, scikit-learn and openpyxl each command made (from `-X importtime`).
 
-With `--session`, the lookups are measured a second time inside an unlock session
-(`riskcli unlock` printing `RISKCLI_SESSION=...`), when the installed riskcli has one.
+With `--unlocked`, the lookups are measured a second time after one `riskcli unlock` (which
+prints `RISKCLI_SESSION=...` for the commands that follow), when the riskcli measured has it.
 """
 
 from __future__ import annotations
@@ -162,14 +162,14 @@ def measure(
     return rows
 
 
-def session_env(env: dict[str, str]) -> dict[str, str] | None:
-    """The environment of an unlock session, when the riskcli measured has `unlock`."""
+def unlocked_env(env: dict[str, str]) -> dict[str, str] | None:
+    """The environment after `riskcli unlock`, when the riskcli measured has that command."""
     if "unlock" not in riskcli("--help", env=env).stdout:
         return None
     done = riskcli("unlock", env=env, check=False)
     match = re.search(r"RISKCLI_SESSION=['\"]?([^'\"\s;]+)", done.stdout)
     if done.returncode != 0 or not match:
-        print(f"riskcli unlock gave no session: {done.stderr.strip()}", file=sys.stderr)
+        print(f"riskcli unlock gave no RISKCLI_SESSION: {done.stderr.strip()}", file=sys.stderr)
         return None
     out = {k: v for k, v in env.items() if k != "RISKCLI_PASSPHRASE"}
     return {**out, "RISKCLI_SESSION": match.group(1)}
@@ -192,7 +192,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a 2,000-customer store")
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--session", action="store_true", help="also inside `riskcli unlock`")
+    parser.add_argument("--unlocked", action="store_true", help="also after `riskcli unlock`")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/riskcli-bench-latency"))
     opts = parser.parse_args()
     customers = opts.customers or (2_000 if opts.quick else 200_000)
@@ -206,12 +206,12 @@ def main() -> int:
     )
     cases = commands(env)
     show("passphrase per command (Argon2id unlock in every lookup)", measure(cases, env, opts.runs))
-    if opts.session:
-        unlocked = session_env(env)
+    if opts.unlocked:
+        unlocked = unlocked_env(env)
         if unlocked is None:
-            print("\nno unlock session in this riskcli: measured without one only")
+            print("\nno `riskcli unlock` in this riskcli: measured with a passphrase only")
         else:
-            show("inside an unlock session (RISKCLI_SESSION)", measure(cases, unlocked, opts.runs))
+            show("after riskcli unlock (RISKCLI_SESSION)", measure(cases, unlocked, opts.runs))
             riskcli("lock", env=unlocked, check=False)
     print(f"load {os.getloadavg()[0]:.2f} at the end")
     return 0

@@ -489,7 +489,7 @@ def needed_columns(card: Scorecard) -> frozenset[str]:
 
 
 #: what the default state, the limit policy and expected loss read beside the context
-_POLICY_COLUMNS = ("in_default", "industry", "tenure_months", "bureau_score")
+_POLICY_COLUMNS = ("in_default", "industry", "bureau_score")
 
 
 def _check_customers_still_there(store: Store, run_id: int) -> None:

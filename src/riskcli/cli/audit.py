@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from riskcli.cli import output
@@ -112,6 +111,8 @@ def report(
             output.info(f"Audit report {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} UTC")
         output.render_sections(sections, resolved)
         return
+    import pandas as pd
+
     output.render(pd.DataFrame(rows, columns=list(audit_service.REPORT_COLUMNS)), resolved)
 
 
@@ -133,6 +134,8 @@ def exposure(
 
     Example: riskcli audit exposure --user bob --since 2026-11-01
     """
+    import pandas as pd
+
     from riskcli.services import pii_exposure
 
     start = audit_service.parse_instant(since) if since else None

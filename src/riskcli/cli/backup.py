@@ -126,7 +126,7 @@ def create(
         dest = u.config.folder(u.session.store.path, to or folder)
         recipients = recipient if recipient else u.config.recipients
         size = u.session.store.path.stat().st_size
-        with output.progress(size * 2, "backup") as tick:
+        with output.progress(size * 2, "backup", unit="bytes") as tick:
             result = service.create_backup(
                 u.session.store, u.secret, dest, recipients=recipients, label=label, progress=tick
             )
@@ -178,7 +178,9 @@ def verify(
         failures: list[RiskError] = []
         for path in paths:
             try:
-                with output.progress(path.stat().st_size if path.exists() else 0, path.name) as t:
+                with output.progress(
+                    path.stat().st_size if path.exists() else 0, path.name, unit="bytes"
+                ) as t:
                     report = service.verify_and_record(
                         store, path, u.secret, identities=identities, progress=t
                     )
@@ -302,7 +304,9 @@ def restore_command(
         # the audit chain legitimately goes back in time: say so in the anchor
         audit_service.anchor_restore(store, anchor, source=file.name)
 
-    with output.progress(file.stat().st_size if file.exists() else 0, "restore") as tick:
+    with output.progress(
+        file.stat().st_size if file.exists() else 0, "restore", unit="bytes"
+    ) as tick:
         result = service.restore_backup(
             file,
             target,

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
 from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import InputError, UsageError
-from riskcli.services.importing import (
-    KINDS,
-    ImportAborted,
-    ImportResult,
-    history,
-    import_files,
-    resolve_source,
-    spool_stdin,
-)
 from riskcli.services.importing.headers import parse_map_options
+from riskcli.services.importing.kinds import KINDS
 from riskcli.services.limits.currency import load_rates
 from riskcli.services.limits.importing import ImportHooks
 from riskcli.services.limits.requests import expire, expiry_due
+
+if TYPE_CHECKING:
+    from riskcli.services.importing.readers import resolve_source, spool_stdin
+    from riskcli.services.importing.service import ImportResult, history, import_files
+else:  # the readers and the validation (pyarrow, numpy): loaded when a file is imported
+    resolve_source = lazy.function("riskcli.services.importing.readers", "resolve_source")
+    spool_stdin = lazy.function("riskcli.services.importing.readers", "spool_stdin")
+    history = lazy.function("riskcli.services.importing.service", "history")
+    import_files = lazy.function("riskcli.services.importing.service", "import_files")
 
 app = typer.Typer(
     name="import",
@@ -88,16 +89,18 @@ def _report(result: ImportResult) -> None:
         where = f"{fr.file} ({fr.fmt}" + (f", {fr.encoding})" if fr.encoding else ")")
         if fr.unknown_columns:
             output.warn(f"{where}: ignored unknown column(s): {', '.join(fr.unknown_columns)}")
-        for p in fr.problems:
+        for p in sorted(fr.problems, key=lambda p: p.lines[0] if p.lines else 0):  # file order
             lines = ", ".join(str(n) for n in p.lines) + (", ..." if p.count > len(p.lines) else "")
             output.info(f"{fr.file}: {p.count} × {p.column}: {p.reason} (line {lines})")
         if fr.rows and fr.inserted == 0 and fr.updated == 0 and fr.rejected == 0:
-            output.info(f"{fr.file}: nothing changed ({fr.unchanged} rows already up to date)")
+            same = output.plural(fr.unchanged, "row")
+            output.info(f"{fr.file}: nothing changed ({same} already up to date)")
     if result.probable_duplicates:
         groups = result.probable_duplicates
         sample = "; ".join(f"{g['field']}: {' '.join(g['customer_ids'])}" for g in groups[:5])
         more = f" (+{len(groups) - 5} more)" if len(groups) > 5 else ""
-        output.warn(f"{len(groups)} probable duplicate customer group(s): {sample}{more}")
+        found = output.plural(len(groups), "probable duplicate customer group")
+        output.warn(f"{found}: {sample}{more}")
     if result.rejected and result.rejects_path is not None:
         output.info(f"rejected rows written to {result.rejects_path}")
     if result.dry_run and not result.aborted:
@@ -138,6 +141,8 @@ def _run(
 ) -> None:
     if limits != "request" and kind != "customers":
         raise UsageError("--limits applies to `import customers` only")
+    from riskcli.services.importing.service import ImportAborted
+
     columns = parse_map_options(mapping or [])
     rate_table = load_rates(rates) if rates is not None else None
     if sum(1 for f in files if str(f) == "-") > 1:
@@ -156,7 +161,7 @@ def _run(
             if kind == "customers" and expiry_due(s.store, hooks.limits):
                 expire(s.store, hooks.limits, command="limits expire")
             try:
-                with output.progress(total, f"import {kind}") as advance:
+                with output.progress(total, f"import {kind}", unit="bytes") as advance:
                     result = import_files(
                         s.store, kind, sources, mapping=columns, max_rejects=max_rejects,
                         dry_run=dry_run, rejects_path=rejects, progress=advance, hooks=hooks,
@@ -173,7 +178,8 @@ def _run(
                 s.audit_affected(limits="apply")
     _report(result)
     _report_limits(hooks.counts, dry_run)
-    output.render([f.summary() for f in result.files], fmt)
+    # the kind as the command names it (`credit-reports`), not as the table is called
+    output.render([{**f.summary(), "kind": kind} for f in result.files], fmt)
 
 
 def _command(cli_kind: str) -> None:
@@ -223,5 +229,5 @@ def history_command(
     Example: riskcli import history --kind transactions --limit 10
     """
     with session(ctx, "import.read") as s:
-        rows = history(s.store, limit=limit, kind=kind)
+        rows = output.cut(history(s.store, limit=limit + 1, kind=kind), limit)
     output.render(rows, fmt, empty_message="no imports yet")

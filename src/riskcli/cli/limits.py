@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,7 +11,8 @@ import typer
 
 from riskcli.cli import output
 from riskcli.cli.context import Session, session
-from riskcli.cli.output import FormatOpt, OutputFormat, option_date
+from riskcli.cli.options import dated_option
+from riskcli.cli.output import FormatOpt, OutputFormat
 from riskcli.domain.errors import UsageError
 from riskcli.domain.values import parse_money
 from riskcli.services.limits import requests as service
@@ -69,12 +71,11 @@ def request_command(
         str | None, typer.Option("--group", help="A group's own limit instead of a customer's.")
     ] = None,
     expires: Annotated[
-        str | None,
-        typer.Option("--expires", help="Last day of a temporary limit (YYYY-MM-DD)."),
+        date | None, dated_option("--expires", "Last day of a temporary limit (YYYY-MM-DD).")
     ] = None,
     review: Annotated[
-        str | None,
-        typer.Option("--review", help="Next review date; default by grade ([credit.limits])."),
+        date | None,
+        dated_option("--review", "Next review date; default by grade ([credit.limits])."),
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Free text kept with it.")] = None,
     fmt: FormatOpt = None,
@@ -90,7 +91,7 @@ def request_command(
     if not reason:
         raise UsageError("--reason CODE is required")
     value = _amount(amount)
-    until, review_day = option_date(expires, "--expires"), option_date(review, "--review")
+    until, review_day = expires, review
     with session(ctx, "limits.request") as s, s.store.transaction():
         _expire(s)
         row = service.request(

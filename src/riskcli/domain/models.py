@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
-from riskcli.domain.ids import is_valid_national_id, is_valid_uscc
+from riskcli.domain.ids import id_problem, is_valid_national_id
 from riskcli.domain.values import (
     parse_date,
     parse_email,
@@ -254,11 +254,15 @@ def check_customer_id_kind(v: Values) -> tuple[str, str] | None:
     nid, kind = v.get("national_id"), v.get("kind")
     if nid is None or kind is None:
         return None
-    if kind == "individual" and not is_valid_national_id(nid):
-        return ("national_id", "an individual needs an 18-digit resident id")
-    if kind == "company" and not is_valid_uscc(nid):
-        return ("national_id", "a company needs a unified social credit code")
-    return None
+    problem = id_problem(nid, kind) if kind in ("individual", "company") else None
+    if problem is None:
+        return None
+    needs = (
+        "an individual needs a resident id"
+        if kind == "individual"
+        else ("a company needs a unified social credit code")
+    )
+    return ("national_id", f"{needs}: {problem}")
 
 
 def _not_before(later: str, earlier: str) -> Callable[[Values], tuple[str, str] | None]:

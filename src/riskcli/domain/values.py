@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from riskcli.domain.currency import BOOK_DEFAULT, foreign_message, split_currency
-from riskcli.domain.ids import is_valid_national_id, is_valid_uscc
+from riskcli.domain.ids import id_problem
 
 # Full-width ASCII (U+FF01..U+FF5E) to half-width; ideographic space to space; yen/yuan signs.
 _HALFWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
@@ -284,8 +284,9 @@ def parse_national_id(raw: object) -> str | None:
     if text is None:
         return None
     text = text.replace(" ", "").upper()
-    if not (is_valid_national_id(text) or is_valid_uscc(text)):
-        raise ValueError("invalid national id / unified social credit code (checksum)")
+    problem = id_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
     return text
 
 

@@ -50,6 +50,36 @@ def list_customers(
 ) -> list[dict[str, Any]]:
     """Customers matching every given filter (exact industry/region/status; search in id, name,
     email and phone), ordered by external id."""
+    where, params = _filters(industry, region, status, search)
+    sql = f"SELECT {_LIST_COLUMNS} FROM customers c"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY c.external_id"
+    if limit is not None:
+        if limit < 1:
+            raise InputError("--limit must be at least 1")
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_money(r, "credit_limit") for r in store.query(sql, params)]
+
+
+def count_customers(
+    store: Any,
+    *,
+    industry: str | None = None,
+    region: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+) -> int:
+    """How many customers `list_customers` would list without a limit."""
+    where, params = _filters(industry, region, status, search)
+    sql = "SELECT count(*) FROM customers c" + (" WHERE " + " AND ".join(where) if where else "")
+    return int(store.scalar(sql, params))
+
+
+def _filters(
+    industry: str | None, region: str | None, status: str | None, search: str | None
+) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     for column, value in (("industry", industry), ("region", region), ("status", status)):
@@ -63,16 +93,7 @@ def list_customers(
             "OR c.email LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\')"
         )
         params += [like] * 4
-    sql = f"SELECT {_LIST_COLUMNS} FROM customers c"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY c.external_id"
-    if limit is not None:
-        if limit < 1:
-            raise InputError("--limit must be at least 1")
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [_money(r, "credit_limit") for r in store.query(sql, params)]
+    return where, params
 
 
 def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
@@ -208,5 +229,5 @@ def _open_alerts(store: Any, pk: int) -> list[dict[str, Any]]:
     """The customer's open and acknowledged monitoring alerts (added by monitoring)."""
     from riskcli.services.monitoring.alerts import open_alerts_for
 
-    rows = open_alerts_for(store, [pk]).drop(columns=["customer_id"]).to_dict("records")
-    return [{str(k): v for k, v in row.items()} for row in rows]
+    rows = open_alerts_for(store, [pk])
+    return [{k: v for k, v in row.items() if k != "customer_id"} for row in rows]

@@ -30,20 +30,10 @@ from riskcli.domain.errors import InputError, UsageError
 from riskcli.domain.models import KEYS, RULES
 from riskcli.domain.safety import neutralise_cell
 from riskcli.services.importing.headers import HeaderMap, map_headers
+from riskcli.services.importing.kinds import KINDS as KINDS
 from riskcli.services.importing.readers import Source, iter_chunks
 from riskcli.services.importing.validate import Checked, as_cells, check_frame
 from riskcli.services.limits.importing import ImportHooks
-
-#: command-line names of the import kinds -> internal kind
-KINDS: dict[str, str] = {
-    "customers": "customers",
-    "transactions": "transactions",
-    "receivables": "receivables",
-    "credit-reports": "credit_reports",
-    "contracts": "contracts",
-    "interactions": "interactions",
-    "financials": "financials",
-}
 
 CHUNK_ROWS = 100_000
 BULK_CUSTOMER_LOOKUP = 20_000  # distinct unseen customers in a chunk that trigger one full scan

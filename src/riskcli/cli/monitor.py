@@ -10,7 +10,8 @@ from riskcli import config as settings
 from riskcli.cli import output
 from riskcli.cli.context import get_globals, session
 from riskcli.cli.output import FormatOpt, option_date
-from riskcli.domain.errors import AlertsFound
+from riskcli.domain.errors import AlertsFound, UsageError
+from riskcli.services import book
 from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring.config import load_monitoring_config
 from riskcli.services.monitoring.engine import RunResult, parse_evidence, run_monitor
@@ -25,7 +26,7 @@ app = typer.Typer(
 
 AlertId = Annotated[int, typer.Argument(help="Alert id (see `riskcli monitor alerts`).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", "-n", help="Why; kept in the history.")]
-TABLE_COLUMNS = ["id", "change", "severity", "rule", "customer", "title", "action"]
+TABLE_COLUMNS = ["id", "change", "priority", "severity", "rule", "customer", "title", "action"]
 
 
 def _summary(result: RunResult) -> None:
@@ -79,10 +80,12 @@ def run(
     # the lock comes first: a refused run exits 1 at once, without waiting on the store
     with run_lock(get_globals(ctx).db) as lock, session(ctx, "monitor.run") as s:
         config = load_monitoring_config(s.config)
+        credit = book.load_credit_config(s.config)
         with output.progress(len(RULES), "rules") as advance:
             result = run_monitor(
-                s.store, config, as_of=day, only=rule or None, progress=advance, lock=lock
-            )
+                s.store, config, as_of=day, only=rule or None, progress=advance, lock=lock,
+                credit=credit,
+            )  # fmt: skip
         s.audit_affected(
             run_id=result.run_id, new=result.new, escalated=result.escalated,
             resolved=result.resolved,
@@ -117,19 +120,92 @@ def alerts(
         str | None, typer.Option("--customer", help="Only this customer (its customer_id).")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many.")] = None,
+    sort: Annotated[
+        str,
+        typer.Option("--sort", help="priority (money at risk), severity, or age (oldest first)."),
+    ] = "priority",
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Only the alerts assigned to this user.")
+    ] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """List alerts, most severe first (default: open and acknowledged ones).
+    """List alerts, highest money at risk first (default: open and acknowledged ones).
 
-    Example: riskcli monitor alerts --severity high --customer C000123
+    Example: riskcli monitor alerts --severity high --sort age --assignee wang
     """
     with session(ctx, "monitor.read") as s:
         data = alert_service.list_alerts(
-            s.store, status=status, severity=severity, rule=rule, customer=customer, limit=limit
-        )
+            s.store, status=status, severity=severity, rule=rule, customer=customer, limit=limit,
+            sort=sort, assignee=assignee,
+        )  # fmt: skip
     if output.resolve_format(fmt) is output.OutputFormat.TABLE and not data.empty:
         data = data.drop(columns=["evidence", "resolution"])
     output.render(data, fmt, empty_message="no alerts match")
+
+
+@app.command("queue")
+def queue(
+    ctx: typer.Context,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Also the alerts assigned to this user. Default: you."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many alerts.")] = 50,
+    fmt: FormatOpt = None,
+) -> None:
+    """Today's worklist: open alerts nobody has taken (and yours), highest money at risk
+    first, with the customer's name, grade, exposure, overdue amount and the action.
+
+    Example: riskcli monitor queue --limit 20
+    """
+    with session(ctx, "monitor.read") as s:
+        data = alert_service.queue(s.store, user=user or s.user, limit=limit)
+    output.render(data, fmt, empty_message="the queue is empty")
+
+
+@app.command("assign")
+def assign(
+    ctx: typer.Context,
+    alert_id: AlertId,
+    to: Annotated[str | None, typer.Option("--to", help="The user who takes the alert.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Take the alert back.")] = False,
+) -> None:
+    """Give an alert to a user, or take it back with --clear (kept in its history).
+
+    Example: riskcli monitor assign 42 --to wang
+    """
+    if (to is None) == (not clear):
+        raise UsageError("give either --to USER or --clear")
+    with session(ctx, "monitor.assign") as s:
+        alert_service.assign(s.store, alert_id, to=to, user=s.user)
+        s.audit_affected(alert_id=alert_id, assigned=bool(to))
+    output.info(f"alert {alert_id} assigned to {to}" if to else f"alert {alert_id} unassigned")
+
+
+@app.command("reviews")
+def reviews(
+    ctx: typer.Context,
+    due: Annotated[
+        str | None,
+        typer.Option("--due", help="Only reviews due within this span (30d, 4w); overdue too."),
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Customers due for a credit review by grade cadence ([monitoring.reviews]: D/E and DF
+    monthly, C quarterly, A/B yearly, new customers after 3 months), from their last review.
+
+    Example: riskcli monitor reviews --due 30d
+    """
+    from datetime import date
+
+    from riskcli.services.monitoring import reviews as review_service
+    from riskcli.services.monitoring.contracts import parse_days
+
+    days = parse_days(due, "--due") if due is not None else None
+    with session(ctx, "monitor.read") as s:
+        cfg = load_monitoring_config(s.config).reviews
+        data = review_service.due_reviews(s.store, cfg, within_days=days, today=date.today())
+    output.render(data, fmt, empty_message="no reviews due")
 
 
 @app.command("show")

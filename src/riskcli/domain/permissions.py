@@ -33,6 +33,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "score.*",
         "monitor.read",
         "monitor.handle",
+        "monitor.assign",
+        "customers.review",
         "report.read",
         "report.customer",
         "pii.reveal",
@@ -86,7 +88,8 @@ ACTIONS: dict[str, str] = {
     "score.read": "read scores",
     "monitor.run": "`monitor run`",
     "monitor.read": "read monitoring runs and alerts",
-    "monitor.handle": "acknowledge, assign, close alerts",
+    "monitor.handle": "acknowledge, resolve alerts",
+    "monitor.assign": "`monitor assign`: give alerts to people",
     "backup.create": "`backup create`, drills",
     "backup.read": "list and verify backups",
     "restore.run": "`restore`",
@@ -101,6 +104,7 @@ ACTIONS: dict[str, str] = {
     "customers.erase": "`customers erase`",
     "customers.hold": "`customers hold/unhold`",
     "customers.retention": "`customers retention`, `customers holds`",
+    "customers.review": "`customers review`: record a credit review",
 }
 
 

@@ -17,9 +17,16 @@ STATUSES = ("open", "acknowledged", "resolved")
 ACTIVE = "active"
 
 ALERT_COLUMNS = """
-a.id, a.severity, a.status, a.rule, cu.external_id AS customer, a.subject, a.title, a.action,
-a.evidence, a.first_seen, a.last_seen, a.escalations, a.resolution
+a.id, a.priority, a.severity, a.status, a.rule, cu.external_id AS customer, a.subject, a.title,
+a.action, a.assignee, a.evidence, a.first_seen, a.last_seen, a.escalations, a.resolution
 """
+
+#: `monitor alerts --sort`: money at risk (default), severity, or age (oldest first)
+SORTS = {
+    "priority": "a.priority DESC, a.severity_rank DESC, a.id",
+    "severity": "a.severity_rank DESC, a.priority DESC, a.id DESC",
+    "age": "a.id",
+}
 
 
 def _now() -> str:
@@ -87,11 +94,19 @@ def list_alerts(
     rule: str | None = None,
     customer: str | None = None,
     limit: int | None = None,
+    sort: str = "priority",
+    assignee: str | None = None,
 ) -> pd.DataFrame:
-    """Alerts, most severe and newest first. `severity` keeps that level and above;
-    `status` is open, acknowledged, resolved, active (open or acknowledged) or all."""
+    """Alerts, highest money at risk first (`sort`: priority, severity, age). `severity`
+    keeps that level and above; `status` is open, acknowledged, resolved, active (open or
+    acknowledged) or all; `assignee` keeps one user's alerts."""
+    if sort not in SORTS:
+        raise UsageError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
     where: list[str] = []
     params: list[Any] = []
+    if assignee:
+        where.append("a.assignee = ?")
+        params.append(assignee)
     if status and status != "all":
         if status == ACTIVE:
             where.append("a.status != 'resolved'")
@@ -116,13 +131,73 @@ def list_alerts(
         "LEFT JOIN monitor_runs lr ON lr.id = alerts.last_run_id) a "
         "LEFT JOIN customers cu ON cu.id = a.customer_id"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY a.severity_rank DESC, a.id DESC"
+        + f" ORDER BY {SORTS[sort]}"
         + (f" LIMIT {int(limit)}" if limit else "")
     )
     frame = store.query_df(sql, tuple(params))
     if not frame.empty:
         frame["evidence"] = [json.loads(e) for e in frame["evidence"]]
+        frame["priority"] = _money(frame["priority"])
     return frame
+
+
+def _money(cents: pd.Series) -> list[str | None]:
+    return [None if pd.isna(c) else f"{int(c) / 100:.2f}" for c in cents]
+
+
+QUEUE_SQL = """
+SELECT a.id, a.priority, a.severity, a.rule, cu.external_id AS customer, cu.name, a.grade,
+  a.exposure, a.overdue, a.action, a.assignee, a.status
+FROM alerts a LEFT JOIN customers cu ON cu.id = a.customer_id
+WHERE a.status != 'resolved' AND (a.assignee IS NULL {mine})
+ORDER BY a.priority DESC, a.severity_rank DESC, a.id
+LIMIT ?
+"""
+
+
+def queue(store: Store, *, user: str | None = None, limit: int = 50) -> pd.DataFrame:
+    """Today's worklist: open and acknowledged alerts that are unassigned (or assigned to
+    `user`), highest money at risk first, with the customer's name, grade, exposure and
+    overdue amount as of the run that last saw the alert, and the recommended action."""
+    mine = "OR a.assignee = ?" if user else ""
+    params: tuple[Any, ...] = (user, limit) if user else (limit,)
+    frame = store.query_df(QUEUE_SQL.format(mine=mine), params)
+    for column in ("priority", "exposure", "overdue"):
+        frame[column] = _money(frame[column])
+    return frame
+
+
+def assign(store: Store, alert_id: int, *, to: str | None, user: str) -> dict[str, Any]:
+    """Give an active alert to a user of the store (`to`), or take it back (`to=None`);
+    recorded in the alert's history."""
+    if to is not None and to not in {slot.user for slot in store.keyfile.slots}:
+        raise InputError(f"no user {to!r} (see `riskcli user list`)")
+    with store.transaction():
+        row = _alert(store, alert_id)
+        if row["status"] == "resolved":
+            raise InputError(f"alert {alert_id} is resolved")
+        if row["assignee"] == to:
+            raise InputError(
+                f"alert {alert_id} is already assigned to {to}"
+                if to
+                else f"alert {alert_id} is not assigned"
+            )
+        now = _now()
+        store.execute(
+            "UPDATE alerts SET assignee = ?, assigned_at = ?, updated_at = ? WHERE id = ?",
+            (to, now if to else None, now, alert_id),
+        )
+        note = f"to {to}" if to else f"from {row['assignee']}"
+        store.execute(
+            "INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, "
+            "from_status, to_status, from_severity, to_severity, note) "
+            "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert_id, row["customer_id"], now, user, "assigned" if to else "unassigned",
+                row["status"], row["status"], row["severity"], row["severity"], note,
+            ),
+        )  # fmt: skip
+        return _alert(store, alert_id)
 
 
 def severity_rank(name: str) -> int:

@@ -70,6 +70,7 @@ def due_reviews(
     grades = latest_grades(store, today)
     out: list[dict[str, Any]] = []
     fallback = cfg.months.get(cfg.unscored_grade, 3)
+    frame = frame.astype(object).where(frame.notna(), None)
     for row in frame.itertuples(index=False):
         grade = grades.get(row.id)
         months = cfg.months.get(str(grade), fallback) if grade is not None else fallback

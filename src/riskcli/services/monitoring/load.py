@@ -536,16 +536,21 @@ def load(
             frames.missing[table] = f"no rows in {table}"
             core.discard(table)
     aside = core & SIDE if side is not None else set()
+
+    def optional() -> None:
+        sources.load_optional(
+            store, frames, wanted - CORE, tiers=plan.tiers, credit=credit or book.CreditConfig()
+        )
+
     if aside:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-load") as pool:
             done = pool.submit(_load_side, side, aside, plan)
             load_core(store, frames, core - aside, plan)
+            optional()  # while the side reader still reads the transactions
             side_frames = done.result()
             frames.frames.update(side_frames.frames)
             frames.facts.update(side_frames.facts)
     else:
         load_core(store, frames, core, plan)
-    sources.load_optional(
-        store, frames, wanted - CORE, tiers=plan.tiers, credit=credit or book.CreditConfig()
-    )
+        optional()
     return frames

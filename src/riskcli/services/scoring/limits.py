@@ -15,6 +15,9 @@ payment terms are the customer's own (median due - issue days). A customer with 
 factor, x the grade factor, capped the same way). An active, not-defaulted customer of grade A-C
 gets at least `min_limit`; closed customers and grades E and DF get 0.
 
+`over_limit` flags a customer whose exposure exceeds the recommendation by `over_limit_margin`
+or whose limit is above it at grade D, E or DF (see `over_limit`).
+
 `method = "months_of_sales"` keeps the older policy: monthly orders x months_of_sales[grade],
 capped the same way, rounded down.
 """
@@ -51,6 +54,7 @@ class LimitPolicy(BaseModel):
     min_limit: Decimal = Field(default=Decimal("1000"), ge=0)
     min_history_months: float = Field(default=3, ge=0)
     starter_limit: Decimal = Field(default=Decimal("50000"), ge=0)
+    over_limit_margin: Decimal = Field(default=Decimal("1000"), ge=0)
     starter_bureau: dict[str, float] = Field(
         default_factory=lambda: {"700": 1.0, "600": 0.5, "0": 0.25, "missing": 0.5}
     )
@@ -179,6 +183,34 @@ def recommend_limits(
     return limits
 
 
+#: grades whose current limit should come down to the recommendation whatever the exposure
+REDUCE_GRADES = ("D", "E", "DF")
+
+
+def over_limit(
+    grade: npt.NDArray[np.object_],
+    current: IntArray,
+    recommended: IntArray,
+    exposure: FloatArray,
+    policy: LimitPolicy,
+) -> npt.NDArray[np.bool_]:
+    """Who is flagged `over_limit`: exposure above the recommended limit by at least
+    `over_limit_margin` (the customer uses more credit than the policy would grant), or a limit
+    above the recommendation at grade D, E or DF (the limit itself should come down). A generous
+    limit that a good customer does not use is headroom, not a finding."""
+    margin = _cents(policy.over_limit_margin)
+    used = np.nan_to_num(exposure) - recommended >= max(margin, 1.0)
+    weak = np.isin(np.asarray(grade, dtype=object), REDUCE_GRADES) & (current > recommended)
+    out: npt.NDArray[np.bool_] = used | weak
+    return out
+
+
+def _terms_text(own: Any, used: float, policy: LimitPolicy) -> str:
+    known = own is not None and not (isinstance(own, float) and np.isnan(own))
+    days = f"{used:.0f} days" if known else f"{used:.0f} days (none invoiced in 12 months)"
+    return f"{days} + {policy.grace_days} grace"
+
+
 def explain_limit(row: dict[str, Any], grade: str, policy: LimitPolicy) -> list[dict[str, Any]]:
     """The derivation of one customer's limit, as lines for `score explain` (money in units)."""
     if policy.method == "months_of_sales":
@@ -190,7 +222,7 @@ def explain_limit(row: dict[str, Any], grade: str, policy: LimitPolicy) -> list[
 
     lines = [
         ("monthly invoicing", money(d["monthly_invoicing"])),
-        ("payment terms", f"{d['terms_days']:.0f} days + {policy.grace_days} grace"),
+        ("payment terms", _terms_text(row.get("terms"), d["terms_days"], policy)),
         ("need by terms", money(d["need_by_terms"])),
         ("need by peak not-yet-due", f"{policy.peak_headroom} x peak = {money(d['need_by_peak'])}"),
         ("need", f"{money(d['need'])} (driver: {d['driver']})"),

@@ -37,7 +37,8 @@ from riskcli.services.scoring.engine import (
 )
 from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
 from riskcli.services.scoring.export_sql import Quote, export_sql
-from riskcli.services.scoring.limits import recommend_limits
+from riskcli.services.scoring.limits import explain_limit as explain_limit_lines
+from riskcli.services.scoring.limits import over_limit, recommend_limits
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate
@@ -446,6 +447,35 @@ def run(
     }
 
 
+#: a categorical factor whose "another value" bin holds more than this share of the customers
+#: does not fit the book (e.g. English industry groups on a book kept in Chinese)
+OTHER_SHARE_WARNING = 0.5
+
+
+def category_warnings(store: Store, card: Scorecard) -> list[str]:
+    """One line per categorical factor of the card whose "another value" bin holds more than
+    half of the customers with a value: its groups do not name the book's values."""
+    out: list[str] = []
+    for f in card.factors:
+        if f.type != "categorical" or f.name not in ("industry", "region"):
+            continue
+        named = {v for b in f.bins if b.kind == "categories" for v in b.values}
+        counts = store.query(
+            f"SELECT {f.name} AS v, count(*) AS n FROM customers "
+            f"WHERE {f.name} IS NOT NULL AND {f.name} != '' GROUP BY {f.name}"
+        )
+        total = sum(int(r["n"]) for r in counts)
+        other = {str(r["v"]): int(r["n"]) for r in counts if str(r["v"]).strip() not in named}
+        if total and sum(other.values()) / total > OTHER_SHARE_WARNING:
+            common = sorted(other, key=lambda v: -other[v])[:5]
+            out.append(
+                f"{sum(other.values()) / total:.0%} of customers fall in {f.name}'s "
+                f'"another value" bin: its groups name none of {", ".join(common)}; '
+                "adapt the scorecard's groups to the book"
+            )
+    return out
+
+
 def needed_columns(card: Scorecard) -> frozenset[str]:
     """The factor-frame columns a `score run` with this model reads: its factors, its overrides'
     flags and the context the limit policy uses."""
@@ -576,7 +606,7 @@ def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> 
         blobs=[bytearray(row) for row in bins.astype(np.uint8)],
         recommended=recommended,
         current=current,
-        over=(current > recommended).astype(np.int64),
+        over=over_limit(grade, current, recommended, exposure, cfg.limits).astype(np.int64),
         overrides=int(np.sum(np.asarray(s.override, dtype=object) != None)),  # noqa: E711
         exposure=exposure.astype(np.int64),
         expected_loss=np.round(exposure * pd_ * lgd).astype(np.int64),
@@ -612,7 +642,8 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
     rows = store.query(
         "SELECT r.id AS run, r.as_of, m.name || ' v' || m.version AS model, s.score, s.pd, "
         "s.grade, r.model_id, s.bins, s.reasons AS codes, s.reason1, s.reason2, s.reason3, "
-        "s.reason4, s.recommended_limit, s.current_limit, s.over_limit "
+        "s.reason4, s.recommended_limit, s.current_limit, s.over_limit, s.exposure, "
+        "s.expected_loss "
         f"{_BY_CUSTOMER} JOIN score_models m ON m.id = r.model_id "
         "ORDER BY r.id DESC LIMIT ?",
         (customer, history),
@@ -630,6 +661,8 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
         r["recommended_limit"] = _money(r["recommended_limit"])
         r["current_limit"] = _money(r["current_limit"])
         r["over_limit"] = bool(r["over_limit"])
+        for col in ("exposure", "expected_loss"):  # NULL on rows from before m070
+            r[col] = None if r[col] is None else _money(r[col])
     return rows
 
 
@@ -669,8 +702,29 @@ def explain(store: Store, customer: str) -> tuple[dict[str, Any], list[dict[str,
         "score": row["score"],
         "pd": row["pd"],
         "grade": row["grade"],
+        "in_default": row["grade"] == DEFAULT_GRADE,
+        "exposure": None if row["exposure"] is None else _money(row["exposure"]),
+        "expected_loss": None if row["expected_loss"] is None else _money(row["expected_loss"]),
+        "recommended_limit": _money(row["recommended_limit"]),
     }
     return head, out
+
+
+def explain_limit(store: Store, customer: str, cfg: ScoringConfig) -> list[dict[str, Any]]:
+    """How the latest run's recommended limit of a customer was derived (need, its driver, the
+    grade factor, the cap, the result), from the book as of that run's date."""
+    rows = store.query(
+        f"SELECT s.grade, r.as_of {_BY_CUSTOMER} ORDER BY r.id DESC LIMIT 1", (customer,)
+    )
+    if not rows:
+        show(store, customer)  # raises the right error
+    as_of = date.fromisoformat(rows[0]["as_of"])
+    frame = store_factors.build_factors(store, as_of, customer=customer, policy=cfg.default_policy)
+    record = {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+    lines = explain_limit_lines(record, str(rows[0]["grade"]), cfg.limits)
+    if record.get("in_default"):
+        lines.insert(0, {"step": "default", "value": "in default: no credit (limit 0)"})
+    return lines
 
 
 def list_scores(
@@ -679,7 +733,8 @@ def list_scores(
     run = latest_run(store)
     sql = (
         "SELECT c.external_id AS customer, s.score, s.pd, s.grade, s.reason1, "
-        "s.recommended_limit, s.current_limit, s.over_limit, s.bins, "
+        "s.recommended_limit, s.current_limit, s.over_limit, s.exposure, s.expected_loss, "
+        "s.bins, "
         "substr(s.reasons, 1, 1) AS first_code FROM scores s "
         "JOIN customers c ON c.id = s.customer_id WHERE s.run_id = ?"
     )
@@ -700,6 +755,8 @@ def list_scores(
     )
     for col in ("recommended_limit", "current_limit"):
         frame[col] = (frame[col].astype("int64") / 100).round(2)
+    for col in ("exposure", "expected_loss"):  # NULL on rows from before m070
+        frame[col] = (pd.to_numeric(frame[col], errors="coerce") / 100).round(2)
     frame["over_limit"] = frame["over_limit"].astype(bool)
     return frame.to_dict("records")  # type: ignore[return-value]
 

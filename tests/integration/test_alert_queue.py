@@ -220,3 +220,23 @@ def test_m080_keeps_alert_history_and_adds_the_queue(tmp_path: Path) -> None:
         assert store.scalar("SELECT count(*) FROM customer_reviews") == 0
     finally:
         store.close()
+
+
+def test_psi_waits_for_the_champions_second_run(store: Store) -> None:
+    bands = {"score_bands": {"edges": [600.0], "development_shares": [0.5, 0.5]}}
+    with store.transaction():
+        customers(store, (1, "C001", 10_000_000, "active"))
+        model(store, 1, "champion")
+        store.execute("UPDATE score_models SET report = ?", (json.dumps(bands),))
+        score_run(store, 1, 1, "2026-05-31", "A", 700.0)
+    first = run(store, "2026-06-30")
+    assert first.rules_skipped["portfolio_score_psi"] == (
+        "the champion model has not scored the portfolio twice yet"
+    )
+    with store.transaction():
+        score_run(store, 2, 1, "2026-06-30", "A", 710.0)
+    second = run(store, "2026-06-30")
+    assert "portfolio_score_psi" in second.rules_run
+    psi_case = [a for a in open_alerts(store) if a["rule"] == "portfolio_score_psi"]
+    assert len(psi_case) == 1  # every score above the band: PSI far over 0.25
+    assert "csi" in json.loads(psi_case[0]["evidence"])

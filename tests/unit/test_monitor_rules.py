@@ -725,3 +725,20 @@ def test_the_guide_documents_every_rule_and_the_default_config() -> None:
     assert block is not None
     documented = MonitoringConfig.model_validate(tomllib.loads(block.group(1))["monitoring"])
     assert documented == MonitoringConfig()  # the reference shows exactly the defaults
+
+
+def test_csi_per_factor_against_the_development_counts() -> None:
+    from riskcli.services.monitoring.sources import factor_csi
+
+    card = {
+        "factors": [
+            {"name": "stable", "bins": [{"count": 50}, {"count": 50}]},
+            {"name": "moved", "bins": [{"count": 50}, {"count": 50}]},
+            {"name": "expert", "bins": [{"count": 0}, {"count": 0}]},  # no development counts
+        ]
+    }
+    blobs = [bytes([i % 2, 0 if i < 80 else 1, 0]) for i in range(100)]
+    csi = factor_csi(card, blobs)
+    assert csi["stable"] == 0.0
+    assert csi["moved"] == pytest.approx(psi([0.5, 0.5], [80, 20]), abs=1e-4)
+    assert "expert" not in csi

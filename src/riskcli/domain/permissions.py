@@ -51,6 +51,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "score.*",
         "monitor.read",
         "monitor.handle",
+        "monitor.assign",
+        "customers.review",
         "report.read",
         "report.customer",
         "pii.reveal",
@@ -112,7 +114,8 @@ ACTIONS: dict[str, str] = {
     "score.read": "read scores",
     "monitor.run": "`monitor run`",
     "monitor.read": "read monitoring runs and alerts",
-    "monitor.handle": "acknowledge, assign, close alerts",
+    "monitor.handle": "acknowledge, resolve alerts",
+    "monitor.assign": "`monitor assign`: give alerts to people",
     "backup.create": "`backup create`, drills",
     "backup.read": "list and verify backups",
     "restore.run": "`restore`",
@@ -134,6 +137,7 @@ ACTIONS: dict[str, str] = {
     "limits.request": "`limits request` (a new limit, for approval)",
     "limits.expire": "`limits expire` (cron: temporary limits past their date fall back)",
     "limits.approve": "`limits approve/reject`: another user's request, within `[credit.approval]`",
+    "customers.review": "`customers review`: record a credit review",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.config import ExposureLimitConfig
+from riskcli.services.monitoring.config import ExposureLimitConfig, _cents
 from riskcli.services.monitoring.frames import Frames, candidates, money
 from riskcli.services.monitoring.rules.payment import outstanding
 
@@ -24,18 +24,22 @@ def exposure_by_customer(frames: Frames) -> pd.Series:
 
 
 def exposure_limit(frames: Frames, cfg: ExposureLimitConfig) -> pd.DataFrame:
-    """Utilisation at or above `utilisation_pct` (medium), above 100% (high: a breach),
-    at or above `critical_pct` (critical)."""
+    """Utilisation at or above `utilisation_pct` (medium), over the limit by `min_amount` or
+    more (high: a breach), at or above `critical_pct` (critical); exposure below `min_amount`
+    raises nothing."""
     customers = frames.get("customers").set_index("id")
     exposure = exposure_by_customer(frames)
     limit = customers["credit_limit"].reindex(exposure.index)
     ok = limit.notna() & (limit > 0)
     exposure, limit = exposure[ok], limit[ok].astype("int64")
     util = exposure / limit * 100
-    hit = util >= cfg.utilisation_pct
-    exposure, limit, util = exposure[hit], limit[hit], util[hit]
-    breach = exposure > limit
-    severity = np.select([util >= cfg.critical_pct, breach], ["critical", "high"], default="medium")
+    floor = _cents(cfg.min_amount)
+    breach = exposure - limit >= floor
+    hit = (util >= cfg.utilisation_pct) & (exposure >= floor) & (breach | (util <= 100))
+    exposure, limit, util, breach = exposure[hit], limit[hit], util[hit], breach[hit]
+    severity = np.select(
+        [breach & (util >= cfg.critical_pct), breach], ["critical", "high"], default="medium"
+    )
     over = (exposure - limit).clip(lower=0)
     action = pd.Series(
         np.where(

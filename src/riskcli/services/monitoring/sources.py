@@ -54,6 +54,22 @@ def load_optional(
         load_score_distribution(store, frames, tables)
     if "defaults" in wanted:
         load_defaults(store, frames, credit or book.CreditConfig())
+    if "groups" in wanted:
+        load_groups(store, frames)
+
+
+def load_groups(store: Any, frames: Frames) -> None:
+    """Customer groups (group_id / parent_id, riskcli.services.limits.groups) and the groups'
+    own limits: `groups` holds customer pk -> group, `group_limits` group -> limit (cents)."""
+    from riskcli.services.limits.groups import memberships
+
+    members = memberships(store)
+    frames.frames["groups"] = pd.DataFrame(
+        {"customer_id": members["id"].astype("int64"), "group": members["group"].astype(str)}
+    )
+    frames.frames["group_limits"] = store.query_df(
+        'SELECT group_id AS "group", credit_limit FROM group_limits WHERE credit_limit > 0'
+    )
 
 
 def _as_of(frames: Frames) -> str:

@@ -65,7 +65,7 @@ RULES: tuple[Rule, ...] = (
     Rule("payment_overdue", "payment", ("receivables",), payment_overdue),
     Rule("payment_overdue_growth", "payment", ("receivables",), payment_overdue_growth),
     Rule("payment_partial", "payment", ("receivables",), payment_partial),
-    Rule("exposure_limit", "exposure", ("customers", "receivables"), exposure_limit),
+    Rule("exposure_limit", "exposure", ("customers", "receivables", "groups"), exposure_limit),
     Rule("score_change", "score", ("scores",), score_change),
     Rule("score_limit", "score", ("receivables", "scores"), score_limit),
     Rule("thirdparty_adverse_flag", "third party", ("credit_reports",), thirdparty_adverse_flag),
@@ -105,7 +105,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "portfolio_concentration",
         "portfolio",
-        ("customers", "receivables"),
+        ("customers", "receivables", "groups"),
         portfolio_concentration,
     ),
 )

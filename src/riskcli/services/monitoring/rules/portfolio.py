@@ -13,7 +13,7 @@ from riskcli.services.monitoring.frames import (
     money,
     money_one,
 )
-from riskcli.services.monitoring.rules.exposure import exposure_by_customer
+from riskcli.services.monitoring.rules.exposure import exposure_by_customer, names_exposure
 
 #: proportions are floored at this before the log, so an empty bin does not make PSI infinite
 _PSI_FLOOR = 1e-4
@@ -116,7 +116,7 @@ def portfolio_concentration(frames: Frames, cfg: ConcentrationConfig) -> pd.Data
                 index=idx,
             )
         )
-    parts.append(_single_names(exposure, total, cfg))
+    parts.append(_single_names(names_exposure(frames), total, cfg))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return empty_candidates()
@@ -124,8 +124,8 @@ def portfolio_concentration(frames: Frames, cfg: ConcentrationConfig) -> pd.Data
 
 
 def _single_names(exposure: pd.Series, total: int, cfg: ConcentrationConfig) -> pd.DataFrame:
-    """The largest customer over `single_name_pct` of exposure, the ten largest over
-    `top10_pct` (medium; high at twice the threshold)."""
+    """The largest name over `single_name_pct` of exposure, the ten largest over `top10_pct`
+    (medium; high at twice the threshold); a customer group counts as one name."""
     top = exposure.sort_values(ascending=False, kind="stable").head(10)
     largest = float(top.iloc[0]) / total * 100
     top10 = float(top.sum()) / total * 100
@@ -140,10 +140,7 @@ def _single_names(exposure: pd.Series, total: int, cfg: ConcentrationConfig) -> 
     pct = pd.Series([round(r[1], 1) for r in rows], index=idx)
     limit = pd.Series([r[2] for r in rows], index=idx)
     words = pd.Series(
-        [
-            "the largest customer" if r[0] == "largest" else "the ten largest customers"
-            for r in rows
-        ],
+        ["the largest name" if r[0] == "largest" else "the ten largest names" for r in rows],
         index=idx,
     )
     return candidates(

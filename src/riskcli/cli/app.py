@@ -35,6 +35,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("riskcli.cli.audit", "app", "group"),
     "doctor": ("riskcli.cli.doctor", "doctor_command", "command"),
     "report": ("riskcli.cli.report", "app", "group"),
+    "receivables": ("riskcli.cli.receivables", "app", "group"),
     "generate": ("riskcli.cli.generate", "app", "group"),
 }
 

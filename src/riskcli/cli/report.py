@@ -30,6 +30,7 @@ from riskcli.services.reports.html import format_cell, render_html
 from riskcli.services.reports.model import Report, Section
 from riskcli.services.reports.portfolio import SECTION_KEYS as PORTFOLIO_SECTIONS
 from riskcli.services.reports.portfolio import build_portfolio
+from riskcli.services.reports.receivables import PROVISIONS_SECTIONS, RECEIVABLES_SECTIONS
 from riskcli.services.reports.xlsx import build_workbook
 
 app = typer.Typer(
@@ -164,6 +165,94 @@ def customer(
         report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
         s.audit_affected(ids=[customer_id], format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
+
+
+@app.command("receivables")
+def receivables(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    months: Annotated[
+        int, typer.Option("--months", help="Month-ends to report, the as-of date the last.")
+    ] = 12,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Per month-end for the book and per tier, grade, industry, region and group:
+    receivables, credit sales, DSO (countback and simple), best-possible DSO, average days
+    delinquent, CEI, aging buckets, the roll-rate matrix, and the invoices near the limitation
+    period. Written-off invoices are off the book from their write-off date.
+
+    Example: riskcli report receivables --as-of 2026-06-30 --months 12 --format xlsx -o ar.xlsx
+    """
+    from riskcli.services.reports.receivables import build_receivables
+
+    day = parse_date(as_of, "--as-of")
+    resolved = _resolve(fmt, output)
+    _check_sections(section, RECEIVABLES_SECTIONS)
+    with session(ctx, "report.read") as s:
+        with ui.progress(2, "Building the receivables report") as tick:
+            report = build_receivables(
+                s.store, as_of=day, months=months, config=s.config, progress=tick
+            )
+        s.audit_affected(format=resolved.value)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
+
+
+@app.command("provisions")
+def provisions(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    lookback: Annotated[
+        str | None,
+        typer.Option(
+            "--lookback", help="History for the loss rates: 24m, 36m, 2y. Default: [provisions]."
+        ),
+    ] = None,
+    overlay: Annotated[
+        float | None,
+        typer.Option(
+            "--overlay", help="Forward-looking multiplier on the loss rates. Default: 1.0."
+        ),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option("--method", help="roll-rate (default) or write-off."),
+    ] = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """The provision for expected credit losses (CAS 22 / IFRS 9 simplified approach): loss
+    rates per aging bucket from the history, the overlay, the provision per bucket, per
+    customer and in total, customers in default assessed individually, and the movement from
+    the previous month-end. xlsx: one sheet each for inputs, rates, matrix, customers, movement.
+
+    Example: riskcli report provisions --as-of 2026-06-30 --lookback 24m --format xlsx -o p.xlsx
+    """
+    from riskcli.services.reports.receivables import build_provisions, parse_lookback
+
+    day = parse_date(as_of, "--as-of")
+    months = parse_lookback(lookback)
+    resolved = _resolve(fmt, output)
+    _check_sections(section, PROVISIONS_SECTIONS)
+    with session(ctx, "report.read") as s:
+        with ui.progress(2, "Building the provision matrix") as tick:
+            report = build_provisions(
+                s.store,
+                as_of=day,
+                lookback=months,
+                overlay=overlay,
+                method=method,
+                config=s.config,
+                progress=tick,
+            )
+        s.audit_affected(format=resolved.value)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 
 @app.command("audit")

@@ -36,6 +36,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.read",
         "report.customer",
         "pii.reveal",
+        "receivables.read",
+        "receivables.recover",
     ),
     Role.OPERATOR: (
         "status.read",
@@ -57,6 +59,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "doctor.run",
         "customers.retention",
         "import.read",
+        "receivables.read",
     ),
     Role.VIEWER: (
         "status.read",
@@ -67,6 +70,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "monitor.read",
         "report.read",
         "report.customer",
+        "receivables.read",
     ),
 }
 
@@ -101,6 +105,9 @@ ACTIONS: dict[str, str] = {
     "customers.erase": "`customers erase`",
     "customers.hold": "`customers hold/unhold`",
     "customers.retention": "`customers retention`, `customers holds`",
+    "receivables.read": "`receivables list`",
+    "receivables.write_off": "`receivables write-off` (finance authority: admin only)",
+    "receivables.recover": "`receivables recover`",
 }
 
 

@@ -153,8 +153,12 @@ PEAK_POINTS = 12
 
 
 def _not_due_at(k: int) -> str:
+    # the rows are on the book at D (ISSUED), so not written off at an earlier month-end either
     day = ":a" if k == 0 else f":m{k}"
-    return f"SUM(CASE WHEN due_date > {day} AND {issued(day)} THEN {outstanding(day)} ELSE 0 END)"
+    return (
+        f"SUM(CASE WHEN due_date > {day} AND issue_date <= {day} "
+        f"THEN {outstanding(day)} ELSE 0 END)"
+    )
 
 
 # Per customer, every invoice issued by the as-of date in one pass. The inner query is a

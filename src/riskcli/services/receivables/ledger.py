@@ -46,6 +46,10 @@ def _invoice(store: Store, invoice: str, day: date) -> dict[str, object]:
     return row
 
 
+def _money(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
 def _cents(amount: Decimal, what: str) -> int:
     cents = amount * 100
     if cents != cents.to_integral_value() or cents <= 0:
@@ -72,7 +76,7 @@ def write_off(store: Store, invoice: str, reason: str, day: date) -> Entry:
             "UPDATE receivables SET written_off_date = ?, write_off_reason = ? WHERE id = ?",
             (day.isoformat(), reason.strip(), row["id"]),
         )
-    return Entry(invoice, day, Decimal(amount) / 100)
+    return Entry(invoice, day, _money(amount))
 
 
 def recover(store: Store, invoice: str, amount: Decimal, day: date, user: str) -> Entry:
@@ -95,10 +99,9 @@ def recover(store: Store, invoice: str, amount: Decimal, day: date, user: str) -
         )
         written = int(row["wo"])  # type: ignore[call-overload]
         if before + cents > written:
-            left = Decimal(written - before) / 100
             raise InputError(
                 f"a recovery of {amount} is more than what is left to recover on {invoice} "
-                f"({left:.2f} of {Decimal(written) / 100:.2f} written off)"
+                f"({_money(written - before)} of {_money(written)} written off)"
             )
         store.execute(
             "INSERT INTO recoveries (receivable_id, date, amount, created_by, created_at) "
@@ -111,7 +114,7 @@ def recover(store: Store, invoice: str, amount: Decimal, day: date, user: str) -
                 datetime.now(UTC).isoformat(timespec="seconds"),
             ),
         )
-    return Entry(invoice, day, Decimal(cents) / 100)
+    return Entry(invoice, day, _money(cents))
 
 
 _WRITTEN_OFF_SQL = f"""

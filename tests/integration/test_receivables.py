@@ -407,3 +407,40 @@ def test_report_formats(
     assert out.stdout.splitlines()[0] == (
         "month_end,current,1-30,31-60,61-90,91-180,181-365,>365,total"
     )
+
+
+def test_import_carries_written_off_date_and_a_later_file_keeps_it(
+    store_env: Path, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,name\nC1,One\n")
+    assert cli("import", "customers", str(customers)).exit_code == 0
+    first = tmp_path / "r1.csv"
+    first.write_text(
+        "invoice_number,customer_id,issue_date,due_date,amount,paid_amount,written_off_date\n"
+        "W1,C1,2025-01-05,2025-02-04,1000.00,200.00,2026-01-31\n"
+        "W2,C1,2025-03-05,2025-04-04,500.00,0,\n"
+    )
+    out = cli("import", "receivables", str(first))
+    assert out.exit_code == 0, out.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "invoice_number,customer_id,issue_date,due_date,amount,written_off_date\n"
+        "W3,C1,2025-01-05,2025-02-04,1000.00,2024-12-31\n"
+    )
+    assert cli("import", "receivables", str(bad)).exit_code == 1  # before issue: rejected
+    second = tmp_path / "r2.csv"  # the ERP's next export: a payment, no write-off column
+    second.write_text(
+        "invoice_number,customer_id,issue_date,due_date,amount,paid_amount,paid_date\n"
+        "W1,C1,2025-01-05,2025-02-04,1000.00,300.00,2025-06-30\n"
+    )
+    assert cli("import", "receivables", str(second)).exit_code == 0
+    listed = cli("receivables", "list", "--written-off", "--as-of", "2026-03-31", "-f", "json")
+    (entry,) = json.loads(listed.stdout)
+    assert (entry["invoice_number"], entry["written_off_date"], entry["written_off"]) == (
+        "W1",
+        "2026-01-31",
+        700,
+    )
+    opened = cli("receivables", "list", "--as-of", "2026-03-31", "-f", "json")
+    assert [r["invoice_number"] for r in json.loads(opened.stdout)] == ["W2"]

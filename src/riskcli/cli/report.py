@@ -134,7 +134,9 @@ def portfolio(
     _check_sections(section, PORTFOLIO_SECTIONS)
     with session(ctx, "report.read") as s:
         with ui.progress(None, "Building the portfolio report") as tick:
-            report = build_portfolio(s.store, as_of=day, compare=before, top=top, progress=tick)
+            report = build_portfolio(
+                s.store, as_of=day, compare=before, top=top, progress=tick, config=s.config
+            )
         customers = report.section("summary").facts.get("customers", 0)
         s.audit_affected(count=customers, format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
@@ -162,7 +164,7 @@ def customer(
     resolved = _resolve(fmt, output)
     _check_sections(section, CUSTOMER_SECTIONS)
     with session(ctx, "report.customer", reveal=reveal) as s:
-        report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
+        report = build_customer(s.store, customer_id, as_of=day, reveal=reveal, config=s.config)
         s.audit_affected(ids=[customer_id], format=resolved.value)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
 

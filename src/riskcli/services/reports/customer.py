@@ -16,6 +16,7 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.domain.pii import PII_COLUMNS, mask
+from riskcli.services import book
 from riskcli.services.reports import data as loaders
 from riskcli.services.reports import metrics as m
 from riskcli.services.reports.model import Chart, Report, Section
@@ -40,6 +41,7 @@ SECTION_KEYS: tuple[str, ...] = (
     "tier",
     "score",
     "reasons",
+    "default",
     "limit",
     "aging",
     "open_invoices",
@@ -68,8 +70,10 @@ def build_customer(
     as_of: dt.date | None = None,
     reveal: bool = False,
     progress: Callable[[int], None] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Report:
     day = as_of or dt.date.today()
+    policy = book.load_credit_config(config).default
     row = find_customer(store, ident)
     cid = int(row["id"])
     sections = [
@@ -77,7 +81,8 @@ def build_customer(
         *_tier(store, cid, day),
         *_score(store, cid, day),
     ]
-    items = m.open_items(loaders.receivables(store, cid), day)
+    sections.append(_default(store, cid, day, policy))
+    items = m.aged(book.open_invoices(store, day, customer_pk=cid))
     sections.append(_limit(store, row, items, day))
     table = m.aging_table(items)
     sections.append(
@@ -169,6 +174,39 @@ def _score(store: Store, cid: int, day: dt.date) -> list[Section]:
             else "No reason recorded.",
         ),
     ]
+
+
+def _default(store: Store, cid: int, day: dt.date, policy: book.DefaultPolicy) -> Section:
+    """The default state on the date and every default episode up to it (the book's rule)."""
+    state = book.default_state(
+        store, day, policy, where="AND customer_id = :cid", extra={"cid": cid}
+    )
+    now = bool(state.in_default.any())
+    amount = int(state.amount[state.in_default].sum()) if now else 0
+    episodes = book.default_episodes(store, cid, day, policy)
+    table = pd.DataFrame(
+        {
+            "entered": [e.entered for e in episodes],
+            "cured": [e.cured for e in episodes],
+            "amount_at_entry": [
+                e.amount_at_entry.quantize(m.cents_to_decimal(0)) for e in episodes
+            ],
+        }
+    )
+    return Section(
+        "default",
+        "Default status and episodes",
+        table=table,
+        facts={
+            "in_default": now,
+            "amount_past_due_beyond_threshold": m.cents_to_decimal(amount),
+            "episodes": len(episodes),
+        },
+        note=f"In default: more than {policy.days_past_due} days past due on a material amount "
+        f"(above {policy.materiality_amount} and {policy.materiality_share:.0%} of exposure); "
+        f"cured after {policy.cure_months} quiet months."
+        + ("" if episodes else " No default so far."),
+    )
 
 
 def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date) -> Section:

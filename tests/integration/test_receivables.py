@@ -444,3 +444,19 @@ def test_import_carries_written_off_date_and_a_later_file_keeps_it(
     )
     opened = cli("receivables", "list", "--as-of", "2026-03-31", "-f", "json")
     assert [r["invoice_number"] for r in json.loads(opened.stdout)] == ["W2"]
+
+
+def test_m100_adds_the_write_off_columns_to_an_older_store(tmp_path: Path) -> None:
+    from tests.conftest import create_store_at
+
+    from riskcli.storage import migrations
+
+    path = tmp_path / "old.db"
+    old = create_store_at(path, "m070_expected_loss")
+    seed(old)
+    old.close()
+    with open_store(path, USER, PASSPHRASE.encode()) as s:
+        assert "m100_write_offs" in migrations.applied(s.conn)
+        assert s.scalar("SELECT count(*) FROM receivables WHERE written_off_date IS NULL") == 5
+        assert s.scalar("SELECT count(*) FROM recoveries") == 0
+        assert len(book.open_invoices(s, AS_OF)) == 3

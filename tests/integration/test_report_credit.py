@@ -88,3 +88,31 @@ def test_customer_report_shows_the_default_and_its_episodes(
     assert default["rows"] == [{"entered": "2025-12-31", "cured": None, "amount_at_entry": 5000}]
     fine = cli("report", "customer", "P1", "--as-of", AS_OF, "-f", "json")
     assert _section(json.loads(fine.stdout), "default")["facts"]["in_default"] is False
+
+
+def test_customer_report_as_of_a_date_shows_nothing_dated_after_it(
+    book_env: Path, cli: Callable[..., Any]
+) -> None:
+    s = open_store(book_env, USER, PASSPHRASE.encode())
+    try:
+        with s.transaction():
+            s.executemany(
+                "INSERT INTO credit_reports (customer_id, provider, report_date, score) "
+                "VALUES (2, 'bureau', ?, ?)",
+                [("2026-01-15", 700), ("2026-05-01", 400)],
+            )
+            s.execute(
+                "INSERT INTO interactions (external_id, customer_id, kind, date) "
+                "VALUES ('I1', 2, 'complaint', '2026-04-02')"
+            )
+            s.execute(  # paid one day after the date: unpaid on it
+                "UPDATE receivables SET paid_amount = amount, paid_date = '2026-04-01' "
+                "WHERE invoice_number = 'X2'"
+            )
+    finally:
+        s.close()
+    out = cli("report", "customer", "P1", "--as-of", AS_OF, "-f", "json")
+    payload = json.loads(out.stdout)
+    assert [r["report_date"] for r in _section(payload, "credit_reports")["rows"]] == ["2026-01-15"]
+    assert _section(payload, "interactions")["rows"] == []
+    assert [r["invoice_number"] for r in _section(payload, "open_invoices")["rows"]] == ["X2"]

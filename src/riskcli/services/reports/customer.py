@@ -104,9 +104,9 @@ def build_customer(
         Section("open_invoices", "Open invoices", table=invoices.reset_index(drop=True))
     )
     sections += [
-        _credit_reports(store, cid),
+        _credit_reports(store, cid, day),
         _contracts(store, cid, day),
-        _interactions(store, cid),
+        _interactions(store, cid, day),
         _alerts(store, cid),
     ]
     if progress:
@@ -229,12 +229,12 @@ def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date)
     return Section("limit", "Credit limit and utilisation", table=table, facts=facts)
 
 
-def _credit_reports(store: Store, cid: int) -> Section:
+def _credit_reports(store: Store, cid: int, day: dt.date) -> Section:
     frame = store.query_df(
         "SELECT provider, report_date, score, rating, lawsuit, bankruptcy, tax_violation, "
         "dishonest_debtor, other_flag FROM credit_reports WHERE customer_id = ? "
-        "ORDER BY report_date DESC",
-        (cid,),
+        "AND report_date <= ? ORDER BY report_date DESC",
+        (cid, day.isoformat()),
     )
     if frame.empty:
         return Section("credit_reports", "Credit reports", note="No credit report on file.")
@@ -258,8 +258,9 @@ def _credit_reports(store: Store, cid: int) -> Section:
 def _contracts(store: Store, cid: int, day: dt.date) -> Section:
     frame = store.query_df(
         "SELECT contract_number, signed_date, start_date, end_date, value, status "
-        "FROM contracts WHERE customer_id = ? ORDER BY end_date DESC",
-        (cid,),
+        "FROM contracts WHERE customer_id = ? AND COALESCE(signed_date, start_date, '') <= ? "
+        "ORDER BY end_date DESC",
+        (cid, day.isoformat()),
     )
     if frame.empty:
         return Section("contracts", "Contracts", note="No contract on file.")
@@ -277,11 +278,11 @@ def _contracts(store: Store, cid: int, day: dt.date) -> Section:
     )
 
 
-def _interactions(store: Store, cid: int) -> Section:
+def _interactions(store: Store, cid: int, day: dt.date) -> Section:
     frame = store.query_df(
         "SELECT date, kind, satisfaction, note FROM interactions WHERE customer_id = ? "
-        "ORDER BY date DESC",
-        (cid,),
+        "AND date <= ? ORDER BY date DESC",
+        (cid, day.isoformat()),
     )
     if frame.empty:
         return Section("interactions", "Interactions and complaints", note="No interaction.")

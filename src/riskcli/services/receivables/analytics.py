@@ -60,11 +60,10 @@ def balances(
     book: BookAtDates, k: int, codes: np.ndarray, groups: int, buckets: Buckets
 ) -> np.ndarray:
     """Outstanding (cents) per group and aging bucket on book.dates[k]."""
-    bal = book.balance[:, k]
-    on = bal > 0
-    b = buckets.index(book.days_past_due(k)[on])
+    on = np.flatnonzero(book.balance[:, k] > 0)
+    b = buckets.index(np.maximum(book.dates[k].toordinal() - book.due_day[on], 0))
     nb = len(buckets)
-    flat = np.bincount(codes[on] * nb + b, weights=bal[on], minlength=groups * nb)
+    flat = np.bincount(codes[on] * nb + b, weights=book.balance[on, k], minlength=groups * nb)
     return flat.reshape(groups, nb)
 
 
@@ -172,16 +171,17 @@ def series(book: BookAtDates, sales: Sales, grouping: Grouping, buckets: Buckets
 def roll_flows(book: BookAtDates, k: int, buckets: Buckets) -> np.ndarray:
     """Where the balance of each bucket on dates[k] sits on dates[k + 1] (cents): one row per
     bucket; columns: each bucket, collected, written off. A row sums to the bucket's balance."""
-    bal = book.balance[:, k]
-    on = bal > 0
+    on = np.flatnonzero(book.balance[:, k] > 0)
+    now = book.balance[on, k]
     start, end = book.dates[k], book.dates[k + 1]
-    wo = written_off_between(book, start, end)[on]
-    now = bal[on]
+    wo_day = book.wo_day[on]
+    wo = (wo_day > start.toordinal()) & (wo_day <= end.toordinal())
     written = np.where(wo, np.minimum(book.written_off[on], now), 0)
     stays = np.where(wo, 0, np.minimum(book.balance[on, k + 1], now))
     collected = now - stays - written
-    b0 = buckets.index(book.days_past_due(k)[on])
-    b1 = buckets.index(book.days_past_due(k + 1)[on])
+    due = book.due_day[on]
+    b0 = buckets.index(np.maximum(start.toordinal() - due, 0))
+    b1 = buckets.index(np.maximum(end.toordinal() - due, 0))
     nb = len(buckets)
     out = np.zeros((nb, nb + 2))
     out[:, :nb] = np.bincount(b0 * nb + b1, weights=stays, minlength=nb * nb).reshape(nb, nb)

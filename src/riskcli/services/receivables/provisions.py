@@ -104,14 +104,16 @@ def provision_at(
     default_policy: DefaultPolicy,
     loss: LossPolicy,
     industry_of: np.ndarray,
+    steps: list[np.ndarray] | None = None,
 ) -> Provision:
     """The provision on book.dates[k] with the history of the `lookback` month-ends before it
-    (book.dates[k - lookback .. k]); `industry_of[customer_id]` for the LGD."""
+    (book.dates[k - lookback .. k]); `industry_of[customer_id]` for the LGD; `steps[j]` the
+    roll flows from dates[j] to dates[j + 1] when already computed."""
     nb = len(buckets)
     first = max(k - lookback, 0)
     flows = np.zeros((nb, nb + 2))
     for j in range(first, k):
-        flows += roll_flows(book, j, buckets)
+        flows += steps[j] if steps is not None else roll_flows(book, j, buckets)
     if method == "write-off":
         historical = write_off_losses(book, first, k, buckets)
     else:

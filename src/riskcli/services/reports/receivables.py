@@ -386,6 +386,8 @@ def build_provisions(
     industry = np.full(size, None, dtype=object)
     industry[cust["id"].to_numpy(np.int64)] = cust["industry"].to_numpy()
 
+    steps = [roll_flows(snap, j, buckets) for j in range(len(dates) - 1)]
+
     def at(k: int) -> Any:
         return provision_at(
             store,
@@ -399,6 +401,7 @@ def build_provisions(
             default_policy=credit.default,
             loss=credit.loss,
             industry_of=industry,
+            steps=steps,
         )
 
     now, before = at(len(dates) - 1), at(len(dates) - 2)

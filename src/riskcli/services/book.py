@@ -559,7 +559,7 @@ class BookAtDates:
         return np.asarray(np.maximum(self.dates[k].toordinal() - self.due_day, 0))
 
 
-def book_at_dates(store: Store, dates: list[date], *, chunk: int = 200_000) -> BookAtDates:
+def book_at_dates(store: Store, dates: list[date], *, chunk: int = 50_000) -> BookAtDates:
     """The book on each of `dates` (ascending) from one scan of the receivables."""
     if not dates or sorted(dates) != dates:
         raise ValueError("dates must be given in ascending order")
@@ -575,13 +575,20 @@ def book_at_dates(store: Store, dates: list[date], *, chunk: int = 200_000) -> B
         wo_amount=outstanding("written_off_date"),
         balances=balances,
     )
-    cursor = store.execute(sql, p)
-    parts: list[np.ndarray] = []
-    while rows := cursor.fetchmany(chunk):
-        parts.append(np.array(rows, dtype=np.int64))
+    # counted first so the rows go straight into one array (no second copy at the peak)
+    where = sql[sql.index("FROM receivables") :]
+    count = int(store.scalar(f"SELECT count(*) {where}", p))
     width = 5 + len(dates)
-    data = np.concatenate(parts) if parts else np.empty((0, width), np.int64)
-    data = data.astype(np.int64).reshape(-1, width)
+    data = np.empty((count, width), dtype=np.int64)
+    cursor = store.execute(sql, p)
+    filled = 0
+    while rows := cursor.fetchmany(chunk):
+        part = np.array(rows, dtype=np.int64).reshape(-1, width)
+        if filled + len(part) > len(data):  # a writer added rows between the two reads
+            data = np.concatenate([data[:filled], np.empty_like(part)])
+        data[filled : filled + len(part)] = part
+        filled += len(part)
+    data = data[:filled]
     return BookAtDates(
         dates=list(dates),
         receivable_id=data[:, 0],

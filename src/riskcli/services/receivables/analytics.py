@@ -56,14 +56,33 @@ class Sales:
         return flat.reshape(n, months)
 
 
-def balances(
-    book: BookAtDates, k: int, codes: np.ndarray, groups: int, buckets: Buckets
-) -> np.ndarray:
-    """Outstanding (cents) per group and aging bucket on book.dates[k]."""
-    on = np.flatnonzero(book.balance[:, k] > 0)
-    b = buckets.index(np.maximum(book.dates[k].toordinal() - book.due_day[on], 0))
-    nb = len(buckets)
-    flat = np.bincount(codes[on] * nb + b, weights=book.balance[on, k], minlength=groups * nb)
+@dataclass(frozen=True)
+class Aged:
+    """The open invoices of each date of a book, aged once for every grouping: per date k the
+    rows open on it (`rows[k]`), their aging bucket and balance; and the written-off rows."""
+
+    rows: list[np.ndarray]
+    bucket: list[np.ndarray]
+    balance: list[np.ndarray]
+    written: np.ndarray  # rows written off inside the book's dates
+
+    @classmethod
+    def of(cls, book: BookAtDates, buckets: Buckets) -> Aged:
+        rows, bucket, balance = [], [], []
+        for k, day in enumerate(book.dates):
+            on = np.flatnonzero(book.balance[:, k] > 0)
+            rows.append(on.astype(np.int32))
+            due = book.due_day[on]
+            bucket.append(buckets.index(np.maximum(day.toordinal() - due, 0)).astype(np.int8))
+            balance.append(book.balance[on, k])
+        return cls(rows, bucket, balance, np.flatnonzero(book.wo_day >= 0))
+
+
+def balances(aged: Aged, k: int, codes: np.ndarray, groups: int, nb: int) -> np.ndarray:
+    """Outstanding (cents) per group and aging bucket on the book's dates[k]; `codes` is the
+    group of each invoice."""
+    index = codes[aged.rows[k]] * nb + aged.bucket[k]
+    flat = np.bincount(index, weights=aged.balance[k], minlength=groups * nb)
     return flat.reshape(groups, nb)
 
 
@@ -122,14 +141,17 @@ class Series:
         return np.asarray(self.dso - self.bpdso)
 
 
-def series(book: BookAtDates, sales: Sales, grouping: Grouping, buckets: Buckets) -> Series:
+def series(
+    book: BookAtDates, sales: Sales, grouping: Grouping, buckets: Buckets, aged: Aged | None = None
+) -> Series:
     """The month-end figures of every group. book.dates are the opening date and the report's
     month-ends, ascending (the last is the as-of date, month index 0 of `sales`)."""
-    n = len(grouping.labels)
+    aged = aged or Aged.of(book, buckets)
+    n, nb = len(grouping.labels), len(buckets)
     codes = grouping.codes[book.customer_id]
     months = len(book.dates) - 1
     by_month = sales.matrix(grouping)
-    bal = np.stack([balances(book, k, codes, n, buckets) for k in range(months + 1)], axis=1)
+    bal = np.stack([balances(aged, k, codes, n, nb) for k in range(months + 1)], axis=1)
     total = bal.sum(axis=2)
     current = bal[:, :, 0]
     wo = np.zeros((n, months))
@@ -140,7 +162,8 @@ def series(book: BookAtDates, sales: Sales, grouping: Grouping, buckets: Buckets
         k = c + 1  # the month-end of report column c
         j = months - k  # its sales month index
         sold[:, c] = by_month[:, j]
-        hit = written_off_between(book, book.dates[k - 1], book.dates[k])
+        w = aged.written
+        hit = w[written_off_between(book, book.dates[k - 1], book.dates[k])[w]]
         wo[:, c] = np.bincount(codes[hit], weights=book.written_off[hit], minlength=n)
         days = float(sales.days[j])
         dso[:, c] = countback(total[:, k], by_month, sales.days, j)

@@ -20,6 +20,7 @@ from riskcli.services.receivables import ledger
 from riskcli.services.receivables.analytics import (
     COLLECTED,
     WRITTEN_OFF,
+    Aged,
     Grouping,
     Sales,
     Series,
@@ -87,13 +88,15 @@ def _month_end(d: dt.date) -> dt.date:
     return book.add_months(d.replace(day=1), 1) - dt.timedelta(days=1)
 
 
-def _grouping(name: str, ids: np.ndarray, values: list[Any], size: int) -> Grouping:
+def _grouping(name: str, ids: np.ndarray, values: Any, size: int) -> Grouping:
     """Customers `ids` labelled `values` (None and blank -> '(none)'); others '(none)' too."""
-    text = [NONE if v is None or str(v).strip() == "" else str(v) for v in values]
-    labels = [*sorted(set(text) - {NONE}), NONE]
-    index = {label: i for i, label in enumerate(labels)}
-    codes = np.full(size, index[NONE], dtype=np.int64)
-    codes[ids] = np.array([index[t] for t in text], dtype=np.int64)
+    text = pd.Series(values, dtype=object).astype("string").str.strip().fillna("")
+    text = text.where(text != "", NONE).astype(str)
+    uniques = pd.unique(text.to_numpy())
+    labels = [*sorted(set(uniques) - {NONE}), NONE]
+    index = pd.Index(labels)
+    codes = np.full(size, len(labels) - 1, dtype=np.int64)
+    codes[ids] = index.get_indexer(text.to_numpy())
     return Grouping(name, labels, codes)
 
 
@@ -112,19 +115,21 @@ def groupings(store: Store, as_of: dt.date) -> tuple[list[Grouping], dict[str, s
         missing["tier"] = f"no tier run on or before {as_of.isoformat()}"
     else:
         f = tiers.frame
-        out.append(_grouping("tier", f["customer_id"].to_numpy(np.int64), f["tier"].tolist(), size))
+        out.append(
+            _grouping("tier", f["customer_id"].to_numpy(np.int64), f["tier"].to_numpy(), size)
+        )
     scores = loaders.score_snapshot(store, as_of)
     if scores is None:
         missing["grade"] = f"no score run on or before {as_of.isoformat()}"
     else:
         f = scores.frame
         out.append(
-            _grouping("grade", f["customer_id"].to_numpy(np.int64), f["grade"].tolist(), size)
+            _grouping("grade", f["customer_id"].to_numpy(np.int64), f["grade"].to_numpy(), size)
         )
     for col in ("industry", "region"):
-        out.append(_grouping(col, ids, cust[col].tolist(), size))
+        out.append(_grouping(col, ids, cust[col].to_numpy(), size))
     if extra:
-        out.append(_grouping("group", ids, cust["group_id"].tolist(), size))
+        out.append(_grouping("group", ids, cust["group_id"].to_numpy(), size))
     else:
         missing["group"] = "customers have no groups in this store"
     return out, missing
@@ -162,7 +167,8 @@ def build_receivables(
     cust, month, amount = book.invoiced_by_month(store, day, span)
     sales = Sales.of(day, cust, month, amount, span)
     groups, missing = groupings(store, day)
-    results = {g.name: (g, series(snap, sales, g, buckets)) for g in groups}
+    aged = Aged.of(snap, buckets)
+    results = {g.name: (g, series(snap, sales, g, buckets, aged)) for g in groups}
     if progress:
         progress(1)
     whole = results["book"][1]

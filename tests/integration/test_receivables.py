@@ -224,6 +224,14 @@ def _state(path: Path) -> tuple[Any, ...]:
             "Error: no invoice 'NOPE'",
         ),
         (
+            ("report", "receivables", "--as-of", "2026-03-31", "--months", "0"),
+            "Error: --months must be between 1 and 120",
+        ),
+        (
+            ("receivables", "recover", "B", "--amount", "abc"),
+            "Error: --amount: cannot read 'abc' as an amount",
+        ),
+        (
             ("receivables", "recover", "C", "--amount", "10", "--date", "2026-04-01"),
             "Error: invoice C is not written off; record payments by import",
         ),
@@ -460,3 +468,30 @@ def test_m100_adds_the_write_off_columns_to_an_older_store(tmp_path: Path) -> No
         assert s.scalar("SELECT count(*) FROM receivables WHERE written_off_date IS NULL") == 5
         assert s.scalar("SELECT count(*) FROM recoveries") == 0
         assert len(book.open_invoices(s, AS_OF)) == 3
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[provisions]\nadjustments = { "90+" = 1.2 }\n',
+            "Error: config [provisions] adjustments.90+: not an aging bucket "
+            "(current, 1-30, 31-60, 61-90, 91-180, 181-365, >365)",
+        ),
+        (
+            "[receivables]\naging = [0, 60, 30]\n",
+            "Error: config [receivables] aging: Value error, must start at 0 and increase, "
+            "e.g. [0, 30, 60, 90, 180, 365]",
+        ),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_key(
+    hand: Path, store_env: Path, cli: Callable[..., Any], tmp_path: Path, toml: str, message: str
+) -> None:
+    config = tmp_path / "riskcli.toml"
+    config.write_text(toml)
+    out = cli(
+        "--config", str(config), "report", "provisions", "--as-of", "2026-03-31", "--lookback", "2m"
+    )
+    assert out.exit_code == 1
+    assert out.stderr.strip().splitlines() == [message]

@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, {src!r})
 from pathlib import Path
 from riskcli.storage.store import open_store
-store = open_store(Path({db!r}), {user!r}, {secret!r})
+store = open_store(Path({db!r}), {user!r}, {secret!r}.encode())
 cur = store.execute("SELECT customer_id, amount, paid_amount FROM receivables")
 parts = []
 while rows := cur.fetchmany(500_000):

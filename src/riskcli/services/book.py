@@ -27,14 +27,17 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from riskcli.domain.errors import InputError
-from riskcli.storage.store import Store
+from riskcli.domain.errors import InputError, invalid
+
+if TYPE_CHECKING:  # numpy and pandas load on first use: a one-customer lookup needs neither
+    import numpy as np
+    import pandas as pd
+
+    from riskcli.storage.store import Store
 
 # ---- configuration ---------------------------------------------------------------------------
 
@@ -59,6 +62,8 @@ class LossPolicy(BaseModel):
 
     def lgd_of(self, industry: np.ndarray) -> np.ndarray:
         """The LGD of each customer from its industry (the default where none is set)."""
+        import numpy as np
+
         out = np.full(len(industry), self.lgd, dtype=np.float64)
         for name, value in self.by_industry.items():
             out[np.asarray(industry == name, dtype=bool)] = value
@@ -82,9 +87,7 @@ def load_credit_config(config: dict[str, Any] | None) -> CreditConfig:
     try:
         cfg = CreditConfig.model_validate(known)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"config [credit] {where}: {first['msg']}") from None
+        raise invalid("config [credit]", exc) from None
     bad = [k for k, v in cfg.loss.by_industry.items() if not 0 <= v <= 1]
     if bad:
         raise InputError(f"config [credit] loss.by_industry.{bad[0]}: LGD must be within 0-1")
@@ -272,6 +275,9 @@ def median_terms(
     """Payment terms per customer: the median of (due - issue) days over the invoices of the 12
     months. One value when all agree (the usual case: terms are contractual); the customers
     whose invoices differ are read again for the median."""
+    import numpy as np
+    import pandas as pd
+
     terms = np.where(np.isnan(tmin), np.nan, tmin)
     mixed = ids[(tmax > tmin) & ~np.isnan(tmin)]
     for start in range(0, len(mixed), 50_000):
@@ -318,6 +324,8 @@ def _material(
     inv: pd.DataFrame, points: pd.DataFrame, policy: DefaultPolicy
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(customer, day, material?, amount past N days) at each check point of each customer."""
+    import numpy as np
+
     x = points.merge(inv, on="c")
     paid = np.where(np.isnan(x["p"]) | (x["p"] <= x["t"]), x["paid"], 0.0)
     on_book = (x["i"] <= x["t"]) & ~(x["w"] <= x["t"])  # NaN (not written off) compares False
@@ -352,6 +360,9 @@ def default_state(
     `since`, the window is (since, D] instead: "entered default after `since`" for a customer
     not in default then (the training outcome).
     """
+    import numpy as np
+    import pandas as pd
+
     p = params(as_of, policy) | dict(extra or {})
     if since is not None:
         p["cure"] = since.isoformat()
@@ -474,6 +485,7 @@ ORDER BY customer_id, due_date, invoice_number
 def open_invoices(store: Store, as_of: date, *, customer_pk: int | None = None) -> pd.DataFrame:
     """Every invoice open on the as-of date (money in cents): receivable_id, invoice_number,
     customer_id, issue_date, due_date, amount, paid (by D), outstanding, days_past_due."""
+
     p = params(as_of)
     where = ""
     if customer_pk is not None:
@@ -492,6 +504,9 @@ def positions(
     """Per customer with an invoice issued by the as-of date: customer_id, the POSITION_COLUMNS
     (money in cents, days as numbers, NaN where none), terms (median), in_default and
     default_amount (cents more than N days past due on D)."""
+    import numpy as np
+    import pandas as pd
+
     policy = policy or DefaultPolicy()
     p = params(as_of, policy)
     where = ""
@@ -556,11 +571,15 @@ class BookAtDates:
 
     def days_past_due(self, k: int) -> np.ndarray:
         """DPD of each invoice on dates[k]: the day minus the due date, 0 when not yet due."""
+        import numpy as np
+
         return np.asarray(np.maximum(self.dates[k].toordinal() - self.due_day, 0))
 
 
 def book_at_dates(store: Store, dates: list[date], *, chunk: int = 50_000) -> BookAtDates:
     """The book on each of `dates` (ascending) from one scan of the receivables."""
+    import numpy as np
+
     if not dates or sorted(dates) != dates:
         raise ValueError("dates must be given in ascending order")
     p: dict[str, Any] = {f"d{k}": d.isoformat() for k, d in enumerate(dates)}
@@ -613,6 +632,8 @@ def invoiced_by_month(
     """Credit sales: every invoice issued in the `months` calendar months to the as-of date
     (the last one cut at the date), written off later or not. Returns aligned arrays customer,
     month index (0 = the as-of date's month, 1 the one before ...) and amount (cents)."""
+    import numpy as np
+
     start = month_ends(as_of, months + 1)[-1]
     p = {"start": start.isoformat(), "a": as_of.isoformat()}
     sql = _INVOICED_SQL.format(ym_end=as_of.year * 12 + as_of.month)

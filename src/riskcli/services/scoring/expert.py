@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, invalid
 from riskcli.services.scoring.engine import (
     DEFAULT_GRADES,
     Bin,
@@ -110,9 +110,7 @@ def expert_scorecard(data: dict[str, Any]) -> tuple[Scorecard, ExpertSpec]:
     try:
         spec = ExpertSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"expert scorecard {where}: {first['msg']}") from None
+        raise invalid("expert scorecard", exc) from None
     card = Scorecard(
         kind="expert",
         target="expert",
@@ -179,7 +177,7 @@ missing = 20
 [[factors]]
 name = "overdue_share"
 description = "share of the outstanding amount that is past due"
-cuts = [0.05, 0.25, 0.5]
+cuts = [0.01, 0.25, 0.5]
 points = [20, 12, 5, 0]
 missing = 12
 

@@ -40,6 +40,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "pii.reveal",
         "limits.*",
         "drill.*",
+        "receivables.read",
+        "receivables.recover",
     ),
     Role.ANALYST: (
         "status.read",
@@ -58,6 +60,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "pii.reveal",
         "limits.*",
         "drill.*",
+        "receivables.read",
+        "receivables.recover",
     ),
     Role.OPERATOR: (
         "status.read",
@@ -83,6 +87,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "import.read",
         "limits.read",
         "drill.*",
+        "receivables.read",
     ),
     Role.VIEWER: (
         "status.read",
@@ -95,6 +100,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.customer",
         "limits.read",
         "drill.*",
+        "receivables.read",
     ),
 }
 
@@ -138,6 +144,9 @@ ACTIONS: dict[str, str] = {
     "limits.expire": "`limits expire` (cron: temporary limits past their date fall back)",
     "limits.approve": "`limits approve/reject`: another user's request, within `[credit.approval]`",
     "customers.review": "`customers review`: record a credit review",
+    "receivables.read": "`receivables list`",
+    "receivables.write_off": "`receivables write-off` (finance authority: admin only)",
+    "receivables.recover": "`receivables recover`",
 }
 
 

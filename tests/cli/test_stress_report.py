@@ -26,7 +26,8 @@ def book(store_env: Path, cli: Cli) -> Path:
         path = EXAMPLES / f"{kind.replace('-', '_')}.csv"
         assert cli("import", kind, str(path)).exit_code == 0
     assert cli("score", "expert").exit_code == 0
-    assert cli("score", "run", "--as-of", "2026-09-30").exit_code == 0
+    # as of the book's latest activity: the date `report stress` reads by default
+    assert cli("score", "run").exit_code == 0
     return store_env
 
 
@@ -99,7 +100,7 @@ def test_a_scenario_file_and_every_format(book: Path, cli: Cli, tmp_path: Path) 
         encoding="utf-8",
     )
     report = _report(cli, "--scenario", str(scenario))
-    assert report["title"].startswith("Stress test 'recession' as of 2026-09-30")
+    assert report["title"].startswith("Stress test 'recession' as of 2026-09-29")
     assert report["params"]["pd_multiplier"] == 1.5
     with open_store(book, USER, PASSPHRASE.encode()) as s:
         counts = s.row_counts()

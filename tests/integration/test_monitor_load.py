@@ -57,6 +57,7 @@ def whole_tables(store: Store) -> Frames:
         out.frames[name] = None
         out.missing[name] = "absent"
     sources.load_defaults(store, out, book.CreditConfig())
+    sources.load_groups(store, out)
     return out
 
 

@@ -168,7 +168,9 @@ def test_write_off_leaves_the_book_and_recovery_round_trips(
             ] == pytest.approx(m["closing allowance"])
     finally:
         s.close()
-    listed = cli("receivables", "list", "--written-off", "--format", "json")
+    listed = cli(
+        "receivables", "list", "--written-off", "--as-of", "2026-04-30", "--format", "json"
+    )
     assert listed.exit_code == 0, listed.output
     (entry,) = json.loads(listed.stdout)
     assert (entry["invoice_number"], entry["written_off"], entry["recovered"]) == ("B", 6000, 6000)

@@ -29,7 +29,6 @@ def env_for(db: Path, **extra: str) -> dict[str, str]:
         RISKCLI_DB=str(db),
         RISKCLI_USER=USER,
         RISKCLI_PASSPHRASE=PASSPHRASE,
-        RISKCLI_KDF_PROFILE="fast",
         **extra,
     )
     return env

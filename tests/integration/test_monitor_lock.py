@@ -34,10 +34,7 @@ def seed(store: Store) -> None:
 
 def env_for(db: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RISKCLI_")}
-    env.update(
-        RISKCLI_DB=str(db), RISKCLI_USER="alice", RISKCLI_PASSPHRASE=PASSPHRASE,
-        RISKCLI_KDF_PROFILE="fast", **extra,
-    )  # fmt: skip
+    env.update(RISKCLI_DB=str(db), RISKCLI_USER="alice", RISKCLI_PASSPHRASE=PASSPHRASE, **extra)
     return env
 
 

@@ -136,7 +136,9 @@ def test_backup_under_a_steady_writer_is_consistent(store: Store, tmp_path: Path
 )
 def test_killed_during_create(store_path: Path, tmp_path: Path, point: str) -> None:
     folder = tmp_path / "bk"
-    done = riskcli(store_path, "backup", "create", "--to", str(folder), RISKCLI_CRASHPOINT=point)
+    done = riskcli(
+        store_path, "backup", "create", "--to", str(folder), RISKCLI_FAILPOINTS=f"{point}=crash"
+    )
     assert done.returncode == -signal.SIGKILL
     finals = files.list_backup_files(folder)
     if point == "create:renamed":
@@ -200,7 +202,7 @@ def test_killed_during_prune(store_path: Path, tmp_path: Path) -> None:
         str(folder),
         "--keep-last",
         "2",
-        RISKCLI_CRASHPOINT="prune:removed-one",
+        RISKCLI_FAILPOINTS="prune:removed-one=crash",
     )
     assert done.returncode == -signal.SIGKILL
     left = [p.name for p in files.list_backup_files(folder)]
@@ -257,7 +259,9 @@ def test_killed_during_restore_leaves_old_or_new_never_a_mix(
     old_keys = keys_path(store.path).read_bytes()
     store.close()
 
-    done = riskcli(store.path, "restore", str(made.path), "--force", RISKCLI_CRASHPOINT=point)
+    done = riskcli(
+        store.path, "restore", str(made.path), "--force", RISKCLI_FAILPOINTS=f"{point}=crash"
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     state = _state(store.path, master, old_keys, new_keys)
     committed = point != "restore:staged"  # the journal on disk is the commit point
@@ -299,7 +303,7 @@ def test_restore_rerun_after_a_crash_completes_it(store: Store, tmp_path: Path) 
         "restore",
         str(made.path),
         "--force",
-        RISKCLI_CRASHPOINT="restore:old-keys-moved",
+        RISKCLI_FAILPOINTS="restore:old-keys-moved=crash",
     )
     assert done.returncode == -signal.SIGKILL
     assert not store.path.exists()  # between the renames: absent, never mixed

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from riskcli.services.monitoring.engine import PAUSE_ENV
 from riskcli.services.monitoring.lock import MonitorLocked, lock_path, run_lock
 from riskcli.storage.store import Store, open_store
 
@@ -75,7 +74,7 @@ def test_overlapping_run_exits_1_and_killed_run_leaves_nothing(
     seed(store)
     store.close()
     marker = tmp_path / "paused"
-    first = monitor(store_path, **{PAUSE_ENV: str(marker)})
+    first = monitor(store_path, RISKCLI_FAILPOINTS=f"monitor:alerts-written=pause({marker})")
     wait_for(marker, first)  # the first run is inside its write transaction, alerts written
 
     second = monitor(store_path)

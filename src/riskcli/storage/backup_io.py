@@ -18,7 +18,6 @@ import contextlib
 import fcntl
 import json
 import os
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,21 +26,11 @@ from typing import Any
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError, StoreBusy
+from riskcli.failpoints import failpoint
 from riskcli.storage.keyslots import keys_path
 from riskcli.storage.store import DatabaseError, connect_raw
 
-CRASHPOINT_ENV = "RISKCLI_CRASHPOINT"
 CHECK_CACHE_MAX_KIB = 1024 * 1024  # at most 1 GiB of page cache while checking a snapshot
-
-
-def crashpoint(name: str) -> None:
-    """Kill this process with SIGKILL at a named point when RISKCLI_CRASHPOINT says so.
-
-    Lets the tests interrupt a real process exactly between two steps of create, prune and
-    restore; without the variable it does nothing.
-    """
-    if os.environ.get(CRASHPOINT_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fsync_path(path: Path) -> None:
@@ -235,7 +224,7 @@ def _roll_forward(plan: SwapPlan) -> None:
         # 1. the old store (and then its WAL, which must never meet the new store) moves aside
         if target.exists():
             _move(target, plan.safety)
-            crashpoint("restore:old-db-moved")
+            failpoint("restore:old-db-moved")
         for side, safe in zip(sidecars(target), sidecars(plan.safety), strict=True):
             if side.exists():
                 _move(side, safe)
@@ -243,9 +232,9 @@ def _roll_forward(plan: SwapPlan) -> None:
         # 2. the old keys file moves aside, the new one takes its place
         if tkeys.exists():
             _move(tkeys, keys_path(plan.safety))
-            crashpoint("restore:old-keys-moved")
+            failpoint("restore:old-keys-moved")
         os.rename(plan.staged_keys, tkeys)
-        crashpoint("restore:new-keys-in")
+        failpoint("restore:new-keys-in")
     if db_pending:
         # 3. the new store arrives last
         os.rename(plan.staged_db, target)
@@ -266,7 +255,7 @@ def install_restored(plan: SwapPlan) -> None:
         os.fsync(fh.fileno())
     os.rename(tmp, plan.journal)
     fsync_path(plan.target.parent)
-    crashpoint("restore:journal-written")
+    failpoint("restore:journal-written")
     _roll_forward(plan)
     plan.journal.unlink()
     fsync_path(plan.target.parent)

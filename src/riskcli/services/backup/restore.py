@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from riskcli.domain.errors import AccessError, InputError, IntegrityError, RiskError, UsageError
+from riskcli.failpoints import failpoint
 from riskcli.services.backup import files
 from riskcli.services.backup.manifest import Manifest
 from riskcli.services.backup.records import Progress, iso, now_utc, record_event
 from riskcli.services.backup.verify import verify_backup
 from riskcli.storage import backup_io
-from riskcli.storage.backup_io import crashpoint
 from riskcli.storage.keyslots import KeyFile, keys_path
 from riskcli.storage.store import Store
 
@@ -128,7 +128,7 @@ def restore_backup(
                 )
             os.chmod(staged_db, 0o600)
             _write_synced(staged_keys, verified.keys_bytes)
-            crashpoint("restore:staged")
+            failpoint("restore:staged")
             safety = _safety_name(target)
             backup_io.install_restored(
                 backup_io.SwapPlan(target, staged_db, staged_keys, safety, path.name)
@@ -138,7 +138,7 @@ def restore_backup(
                 files.remove_quietly(staged_db)
                 files.remove_quietly(staged_keys)
             raise
-        crashpoint("restore:installed")
+        failpoint("restore:installed")
         slot = verified.keyfile.find(user)
         store = open_with_key(target, verified.master, verified.keyfile, user, slot.role)
         try:

@@ -15,7 +15,7 @@ import pytest
 
 from riskcli.services import backup as svc
 from riskcli.services.backup import files
-from riskcli.storage import backup_io
+from riskcli.storage import swap
 from riskcli.storage.keyslots import KeyFile, keys_path
 from riskcli.storage.store import Store, connect_raw, open_store
 
@@ -275,7 +275,7 @@ def test_killed_during_restore_leaves_old_or_new_never_a_mix(
     }
     assert state == expected_before[point]
 
-    message = backup_io.recover_interrupted_restore(store.path)
+    message = swap.recover_interrupted_restore(store.path)
     after = _state(store.path, master, old_keys, new_keys)
     assert after == ("new" if committed else "old")
     if point in ("restore:staged",):
@@ -285,7 +285,7 @@ def test_killed_during_restore_leaves_old_or_new_never_a_mix(
     else:
         assert message is not None and "completed an interrupted restore" in message
     leftovers = [p.name for p in store.path.parent.iterdir() if "restore-new" in p.name]
-    assert leftovers == [] and not backup_io.journal_path(store.path).exists()
+    assert leftovers == [] and not swap.journal_path(store.path).exists()
     with open_store(store.path, USER, PASSPHRASE.encode()) as s:  # opens, and is whole
         assert s.scalar("PRAGMA integrity_check") == "ok"
     if committed:  # the replaced store and its keys are kept together

@@ -23,6 +23,7 @@ from riskcli.storage.keyslots import (
     new_master_key,
     pending_keys_path,
 )
+from riskcli.storage.swap import journal_path, recover_interrupted_restore
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
@@ -245,12 +246,22 @@ def create_store(
 
 def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) -> Store:
     """Unlock the user's keyslot, open the store and apply pending migrations."""
-    if not path.exists():
-        # a restore killed mid-swap leaves its journal: finish it rather than report no store
-        from riskcli.storage.backup_io import journal_path, recover_interrupted_restore
+    keyfile = load_keyfile(path)
+    slot, master = keyfile.unwrap(user, secret)
+    try:
+        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+    except IntegrityError:
+        recovered = _finish_rotation(path, user, secret, migrate=migrate)
+        if recovered is None:
+            raise
+        return recovered
 
-        if journal_path(path).exists():
-            recover_interrupted_restore(path)
+
+def load_keyfile(path: Path) -> KeyFile:
+    """The keys file of the store at `path`, once the path is known to hold a riskcli store."""
+    # a restore killed mid-swap leaves its journal: finish it rather than report no store
+    if not path.exists() and journal_path(path).exists():
+        recover_interrupted_restore(path)
     if not path.exists():
         raise InputError(f"no store at {path} (create one with `riskcli init`)")
     if path.is_dir():
@@ -266,15 +277,7 @@ def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) ->
             f"keys file {kpath} is missing: {path} cannot be unlocked without it "
             "(is it a riskcli store? restore the keys file from a backup)"
         )
-    keyfile = KeyFile.load(kpath)
-    slot, master = keyfile.unwrap(user, secret)
-    try:
-        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
-    except IntegrityError:
-        recovered = _finish_rotation(path, user, secret, migrate=migrate)
-        if recovered is None:
-            raise
-        return recovered
+    return KeyFile.load(kpath)
 
 
 def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> Store | None:

@@ -33,7 +33,7 @@ from riskcli.services.backup.manifest import (
 )
 from riskcli.services.backup.records import Progress, now_utc, record_event
 from riskcli.services.processes import pid_alive
-from riskcli.storage import backup_io
+from riskcli.storage import backup_io, swap
 from riskcli.storage.keyslots import keys_path, subkey
 from riskcli.storage.store import Store
 
@@ -253,7 +253,7 @@ def create_backup(
             f"cannot write the backup in {folder}: {exc.strerror or exc}; nothing was kept"
         ) from None
     finally:
-        for leftover in (snap_tmp, *backup_io.sidecars(snap_tmp), out_tmp):
+        for leftover in (snap_tmp, *swap.sidecars(snap_tmp), out_tmp):
             files.remove_quietly(leftover)
     size = final.stat().st_size
     seconds = time.monotonic() - started

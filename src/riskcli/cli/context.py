@@ -1,4 +1,4 @@
-"""Global options and the per-command session: unlock, open, check the role, audit.
+"""Global options and the one command boundary: unlock, open, check the role, audit.
 
 A command body is `with session(ctx, "area.verb") as s: result = service(s.store, ...)`.
 """
@@ -57,6 +57,7 @@ class Session:
     globals: Globals
     action: str
     affected: dict[str, Any] = field(default_factory=dict)
+    kept_secret: bytes | None = field(default=None, repr=False)
 
     @property
     def user(self) -> str:
@@ -72,6 +73,13 @@ class Session:
 
     def section(self, name: str) -> dict[str, Any]:
         return settings.section(self.config, name)
+
+    @property
+    def secret(self) -> bytes:
+        """The passphrase read by `session(..., keep_secret=True)`."""
+        if self.kept_secret is None:
+            raise RuntimeError("this session did not keep the passphrase")
+        return self.kept_secret
 
 
 def command_name(ctx: typer.Context | None) -> str:
@@ -121,19 +129,29 @@ def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead)
         output.warn(f"audit anchor not updated: {exc}")
 
 
-def open_for(ctx: typer.Context | None) -> Store:
+def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> Store:
+    """Open the store of the global options with `secret`, else the user's passphrase."""
     g = get_globals(ctx)
-    return open_store(g.db, g.user, passphrase(g.passphrase_file, g.user))
+    if secret is None:
+        secret = passphrase(g.passphrase_file, g.user)
+    return open_store(g.db, g.user, secret)
 
 
 @contextmanager
-def session(ctx: typer.Context | None, action: str, *, reveal: bool = False) -> Iterator[Session]:
-    """Open the store for one command, enforce the role, and leave an audit event."""
+def session(
+    ctx: typer.Context | None, action: str, *, reveal: bool = False, keep_secret: bool = False
+) -> Iterator[Session]:
+    """The one command boundary: open the store, enforce the role, leave an audit event.
+
+    A failing command's open transaction is rolled back before its audit event is written.
+    `keep_secret` reads the passphrase here and keeps it on the session, for the commands that
+    need it again (a backup unlocks its keyslot of its time with it)."""
     g = get_globals(ctx)
-    store = open_for(ctx)
+    secret = passphrase(g.passphrase_file, g.user) if keep_secret else None
+    store = open_for(ctx, secret)
     try:
         config = settings.load_config(g.config, g.db)
-        s = Session(store, config, g, action)
+        s = Session(store, config, g, action, kept_secret=secret)
         for needed in (action, "pii.reveal") if reveal else (action,):
             if not allowed(store.role, needed):
                 record(store, ctx, needed, "denied", {})
@@ -143,18 +161,14 @@ def session(ctx: typer.Context | None, action: str, *, reveal: bool = False) -> 
         try:
             yield s
         except BaseException as exc:
-            if store.conn.in_transaction:  # a service left its transaction open: roll it back
-                store.conn.execute("ROLLBACK")
+            store.rollback()
             if isinstance(exc, AlertsFound):  # monitoring's exit 10 is a successful run
                 record(store, ctx, action, "ok", {**s.affected, "exit_code": exc.exit_code})
                 raise
-            outcome = "error"
-            detail = (
-                {"error": type(exc).__name__}
-                if not isinstance(exc, RiskError)
-                else {"error": type(exc).__name__, "exit_code": exc.exit_code}
-            )
-            record(store, ctx, action, outcome, {**s.affected, **detail})
+            detail: dict[str, Any] = {"error": type(exc).__name__}
+            if isinstance(exc, RiskError):
+                detail["exit_code"] = exc.exit_code
+            record(store, ctx, action, "error", {**s.affected, **detail})
             raise
         record(store, ctx, action, "ok", s.affected)
     finally:

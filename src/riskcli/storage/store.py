@@ -119,6 +119,14 @@ class Store:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    def rollback(self) -> None:
+        """Roll back whatever transaction is open on the connection, however it was begun:
+        the command boundary calls this when a command fails, so nothing half-done commits
+        with the audit event that follows."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._depth = 0
+
     @contextmanager
     def references_checked(self) -> Iterator[Store]:
         """Foreign-key enforcement off until the block ends, on again after it.

@@ -11,6 +11,7 @@ from typing import Any
 
 from riskcli.domain.errors import InputError
 from riskcli.domain.values import from_cents
+from riskcli.storage.store import Store
 
 #: receivable aging buckets: (label, lowest days past due, highest or None)
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -35,7 +36,7 @@ def _money(row: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def list_customers(
-    store: Any,
+    store: Store,
     *,
     industry: str | None = None,
     region: str | None = None,
@@ -70,7 +71,7 @@ def list_customers(
     return [_money(r, "credit_limit") for r in store.query(sql, params)]
 
 
-def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
+def _customer_row(store: Store, customer_id: str) -> dict[str, Any]:
     rows = store.query(
         f"SELECT c.id AS _id, {_LIST_COLUMNS}, c.created_at, c.updated_at FROM customers c "
         "WHERE c.external_id = ?",
@@ -81,7 +82,7 @@ def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
     return _money(rows[0], "credit_limit")
 
 
-def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
+def aging(store: Store, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
     """Outstanding receivables by days past due on `as_of` (all customers when pk is None)."""
     cases = []
     for label, low, high in AGING_BUCKETS:
@@ -103,7 +104,7 @@ def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, An
 
 
 def show_customer(
-    store: Any, customer_id: str, *, as_of: date | None = None, recent: int = 20
+    store: Store, customer_id: str, *, as_of: date | None = None, recent: int = 20
 ) -> dict[str, Any]:
     """The customer with receivables aging, recent transactions, credit reports, contracts and
     interactions. Sections are lists of dicts; `customer` is one dict."""
@@ -170,7 +171,7 @@ def show_customer(
     }
 
 
-def _open_alerts(store: Any, pk: int) -> list[dict[str, Any]]:
+def _open_alerts(store: Store, pk: int) -> list[dict[str, Any]]:
     """The customer's open and acknowledged monitoring alerts (added by monitoring)."""
     from riskcli.services.monitoring.alerts import open_alerts_for
 

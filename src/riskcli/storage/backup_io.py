@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError
+from riskcli.storage.dbapi import Connection
 from riskcli.storage.store import DatabaseError, connect_raw
 from riskcli.storage.swap import fsync_path
 
@@ -25,7 +25,7 @@ CHECK_CACHE_MAX_KIB = 1024 * 1024  # at most 1 GiB of page cache while checking 
 # ---- snapshot ------------------------------------------------------------------------------
 
 
-def snapshot(conn: Any, dest: Path, master_key: bytes) -> None:
+def snapshot(conn: Connection, dest: Path, master_key: bytes) -> None:
     """Copy the live store behind *conn* into a new encrypted file *dest*, in one step."""
     try:
         target = connect_raw(dest, master_key)
@@ -50,7 +50,7 @@ class SnapshotFacts:
     audit_head: tuple[int, str] | None
 
 
-def _tables(conn: Any) -> list[str]:
+def _tables(conn: Connection) -> list[str]:
     rows = conn.execute(
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name"

@@ -6,16 +6,17 @@ This module (with the rest of `riskcli.storage`) is the only place that imports 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError, RiskError
 from riskcli.storage import migrations
+from riskcli.storage.dbapi import Connection, Cursor, Params
 from riskcli.storage.keyslots import (
     KdfParams,
     KeyFile,
@@ -53,7 +54,7 @@ def sqlcipher_version() -> str:
         conn.close()
 
 
-def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True) -> Any:
+def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True) -> Connection:
     """A connection to an encrypted file keyed with the raw master key (no PBKDF2).
     `check_same_thread=False` lets another thread use it (monitoring's parallel load)."""
     _silence_cipher_log()
@@ -64,7 +65,7 @@ def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True
         check_same_thread=check_same_thread,
     )
     conn.execute(f"PRAGMA key = \"x'{master_key.hex()}'\"")
-    return conn
+    return cast(Connection, conn)
 
 
 class Store:
@@ -73,7 +74,7 @@ class Store:
     def __init__(
         self,
         path: Path,
-        conn: Any,
+        conn: Connection,
         keyfile: KeyFile,
         user: str,
         role: str,
@@ -145,27 +146,25 @@ class Store:
                 self.conn.execute("PRAGMA foreign_keys = ON")
 
     # ---- queries --------------------------------------------------------------------------
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
         return self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         return self.conn.executemany(sql, rows)
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def query_df(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = (), **kwargs: Any
-    ) -> pd.DataFrame:
+    def query_df(self, sql: str, params: Params = (), **kwargs: Any) -> pd.DataFrame:
         import pandas as pd
 
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         return pd.DataFrame.from_records(cur.fetchall(), columns=names, **kwargs)
 
-    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    def scalar(self, sql: str, params: Params = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
@@ -199,7 +198,7 @@ class Store:
         self.close()
 
 
-def _configure(conn: Any) -> None:
+def _configure(conn: Connection) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")

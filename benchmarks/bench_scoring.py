@@ -32,13 +32,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: the sample book
+
+from tests.support.credit_sample import credit_frame
+
 from riskcli.services.scoring.engine import (
     BinningParams,
     ScorecardParams,
     fit_scorecard,
     score_frame,
 )
-from riskcli.services.scoring.sample import credit_frame
 from riskcli.services.scoring.validation import auc, develop, factor_is_monotonic, ks
 
 PARAMS = ScorecardParams(binning=BinningParams(special_codes_by_factor={"bureau_score": [-1]}))
@@ -172,9 +175,10 @@ BENCH_DIR = Path(os.environ.get("RISKCLI_BENCH_SCORING_DIR", "/tmp/riskcli-bench
 
 def bench_store(n: int) -> tuple[str, float | None]:
     """The store of n customers in BENCH_DIR, built (populate + train) only when missing."""
+    from tests.support.credit_sample import populate_store
+
     from riskcli.services.scoring import service as svc
     from riskcli.services.scoring.config import ScoringConfig
-    from riskcli.services.scoring.sample import populate_store
     from riskcli.storage.keyslots import KdfParams
     from riskcli.storage.store import create_store
 

@@ -1,4 +1,4 @@
-"""A labelled credit table with a known ground truth, for tests, benchmarks and `make demo`.
+"""A labelled credit table with a known ground truth, for the tests and benchmarks.
 
 A latent log-odds of default is a sum of documented, mostly monotonic but non-linear effects of
 observable factors (plus noise factors with no effect, a factor correlated with another, missing

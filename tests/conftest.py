@@ -45,8 +45,12 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "RISKCLI_CONFIG",
         "RISKCLI_ANCHOR",
         "RISKCLI_DEBUG",
+        "RISKCLI_SESSION",
     ):
         monkeypatch.delenv(var, raising=False)
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # unlock sessions stay in the test
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("RISKCLI_DB", str(tmp_path / "unset.db"))

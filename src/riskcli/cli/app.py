@@ -36,6 +36,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("riskcli.cli.doctor", "doctor_command", "command"),
     "report": ("riskcli.cli.report", "app", "group"),
     "generate": ("riskcli.cli.generate", "app", "group"),
+    "unlock": ("riskcli.cli.unlock", "unlock_command", "command"),
+    "lock": ("riskcli.cli.unlock", "lock_command", "command"),
 }
 
 

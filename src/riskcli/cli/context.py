@@ -5,6 +5,7 @@ A command body is `with session(ctx, "area.verb") as s: result = service(s.store
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from riskcli import config as settings
 from riskcli.cli.secrets import passphrase
 from riskcli.domain.errors import AccessError, AlertsFound, RiskError
 from riskcli.domain.permissions import allowed
-from riskcli.storage import audit
+from riskcli.storage import audit, sessions
 from riskcli.storage.store import Store, open_store
 
 #: parameter names whose values never reach the audit trail
@@ -130,29 +131,45 @@ def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead)
 
 
 def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> Store:
-    """Open the store of the global options with `secret`, else the user's passphrase."""
+    """Open the store of the global options: with `secret` when given, else with the user's
+    unlock session when RISKCLI_SESSION names a live one, else with the user's passphrase."""
     g = get_globals(ctx)
     if secret is None:
+        token = os.environ.get(sessions.ENV)
+        if token:
+            try:
+                return sessions.open_with_session(g.db, g.user, token)
+            except sessions.SessionGone as gone:
+                from riskcli.cli import output
+
+                output.warn(f"{gone}; unlocking with the passphrase")
         secret = passphrase(g.passphrase_file, g.user)
     return open_store(g.db, g.user, secret)
 
 
 @contextmanager
 def session(
-    ctx: typer.Context | None, action: str, *, reveal: bool = False, keep_secret: bool = False
+    ctx: typer.Context | None,
+    action: str,
+    *,
+    reveal: bool = False,
+    keep_secret: bool = False,
+    check_role: bool = True,
 ) -> Iterator[Session]:
     """The one command boundary: open the store, enforce the role, leave an audit event.
 
     A failing command's open transaction is rolled back before its audit event is written.
-    `keep_secret` reads the passphrase here and keeps it on the session, for the commands that
-    need it again (a backup unlocks its keyslot of its time with it)."""
+    `keep_secret` reads the passphrase here (never an unlock session) and keeps it on the
+    session, for the commands that need it again (a backup unlocks its keyslot of its time
+    with it). `check_role=False` for what every user may do with their own access."""
     g = get_globals(ctx)
     secret = passphrase(g.passphrase_file, g.user) if keep_secret else None
     store = open_for(ctx, secret)
     try:
         config = settings.load_config(g.config, g.db)
         s = Session(store, config, g, action, kept_secret=secret)
-        for needed in (action, "pii.reveal") if reveal else (action,):
+        checks = (action, "pii.reveal") if reveal else (action,)
+        for needed in checks if check_role else ():
             if not allowed(store.role, needed):
                 record(store, ctx, needed, "denied", {})
                 raise AccessError(f"user {store.user} (role {store.role}) may not {needed}")

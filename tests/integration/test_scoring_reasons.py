@@ -16,7 +16,7 @@ from riskcli.services.reports import data as report_data
 from riskcli.services.scoring import factors as F
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig
-from riskcli.services.scoring.engine import ReasonTexts, score_bins, score_frame
+from riskcli.services.scoring.engine import DEFAULT_REASON, ReasonTexts, score_bins, score_frame
 from riskcli.storage import migrations
 from riskcli.storage.store import Store, open_store
 
@@ -36,9 +36,11 @@ def _expected(store: Store, run: dict[str, object]) -> dict[str, list[str]]:
     frame = F.build_factors(store, date.fromisoformat(str(run["as_of"])))
     texts = score_frame(model.card, frame).reasons
     ids = {r["id"]: r["external_id"] for r in store.query("SELECT id, external_id FROM customers")}
+    # a customer in default has the default as its first reason, then the model's
+    defaulted = frame["in_default"].to_numpy() > 0
     return {
-        ids[int(cid)]: [t for t in row[:4] if t]
-        for cid, row in zip(frame["customer_id"], texts.tolist(), strict=True)
+        ids[int(cid)]: [t for t in ([DEFAULT_REASON, *row] if d else row)[:4] if t]
+        for cid, row, d in zip(frame["customer_id"], texts.tolist(), defaulted, strict=True)
     }
 
 
@@ -64,7 +66,8 @@ def test_show_list_and_report_read_back_the_texts_scoring_gives(book: Store) -> 
     assert any(len(v) < 4 for v in expected.values())
     bankrupt = _bankrupt(book)
     assert bankrupt and all(
-        expected[c][0] == "bankruptcy on a third-party report" for c in bankrupt
+        expected[c][expected[c][0] == DEFAULT_REASON] == "bankruptcy on a third-party report"
+        for c in bankrupt
     )
     listed = svc.list_scores(book)
     assert len(listed) == len(expected) == 600
@@ -178,6 +181,9 @@ def test_texts_from_codes_equal_texts_from_bins(book: Store) -> None:
     frame = F.build_factors(book, date.fromisoformat(run["as_of"]))
     assert frame["customer_id"].tolist() == [r["customer_id"] for r in rows]
     want = score_bins(card, bins, frame).reasons.tolist()
+    defaulted = (frame["in_default"] > 0).tolist()
+    assert any(defaulted)
     assert [texts.stored(r["bins"], r["reasons"]) for r in rows] == [
-        [t for t in w[:4] if t] for w in want
+        [t for t in ([DEFAULT_REASON, *w] if d else w)[:4] if t]
+        for w, d in zip(want, defaulted, strict=True)
     ]

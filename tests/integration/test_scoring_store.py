@@ -91,10 +91,18 @@ def test_factors_and_outcome_by_hand(store: Store) -> None:
     assert f["revenue_trend"] == pytest.approx(0.2)
     assert f["years_in_business"] == pytest.approx(10.0, abs=0.01)
     assert f["order_trend"] == pytest.approx(150000 / 300000 - 1)
-    assert f["in_default"] == 1  # I2 is 90+ days past due at the as-of date
-    out = F.build_outcome(store, date(2025, 9, 1), 120)
+    assert f["oldest_open_dpd"] == 121
+    assert f["overdue_share"] == pytest.approx(200000 / 270000, abs=1e-4)
+    assert f["exposure"] == 270000 and f["overdue"] == 200000
+    assert f["in_default"] == 1  # I2 is more than 90 days past due at the as-of date
+    assert f["default_amount"] == 200000
+    out = F.build_outcome(store, date(2025, 9, 1), 120, target="dpd90")
     assert int(out["bad"].iloc[0]) == 1
-    assert int(F.build_outcome(store, AS_OF, 60)["bad"].iloc[0]) == 0  # I4 turns 90+ later
+    dpd90 = F.build_outcome(store, AS_OF, 60, target="dpd90")
+    assert int(dpd90["bad"].iloc[0]) == 0  # I4 turns 90+ later
+    # entering default: I2 is 91 days past due on 2025-08-31 (more than 90: material)
+    assert F.build_outcome(store, date(2025, 8, 1), 60)["bad"].tolist() == [1]
+    assert F.build_outcome(store, date(2025, 8, 1), 29)["bad"].sum() == 0
 
 
 def test_train_run_show_explain_list(book: Store) -> None:
@@ -108,10 +116,17 @@ def test_train_run_show_explain_list(book: Store) -> None:
     assert result["customers"] == 2500 == _count(book, "scores")
     rows = book.query("SELECT * FROM scores WHERE run_id = ?", (result["run"],))
     assert all(len(bytes(r["bins"])) == len(model.card.factors) for r in rows)
-    assert all((r["current_limit"] > r["recommended_limit"]) == bool(r["over_limit"]) for r in rows)
-    assert {r["grade"] for r in rows} <= {"A", "B", "C", "D", "E"}
+    assert all(
+        (
+            r["exposure"] - r["recommended_limit"] >= 1000_00
+            or (r["grade"] in ("D", "E", "DF") and r["current_limit"] > r["recommended_limit"])
+        )
+        == bool(r["over_limit"])
+        for r in rows
+    )
+    assert {r["grade"] for r in rows} <= {"A", "B", "C", "D", "E", "DF"}
     worst = min(rows, key=lambda r: r["score"])
-    assert worst["grade"] == "E" and worst["reasons"] and worst["reason1"] is None
+    assert worst["grade"] in ("E", "DF") and worst["reasons"] and worst["reason1"] is None
     shown = svc.show(book, "C0000001")
     assert shown[0]["run"] == result["run"]
     head, factors = svc.explain(book, "C0000001")
@@ -142,10 +157,16 @@ def test_expert_overrides_force_the_worst_grade(book: Store) -> None:
         "WHERE r.bankruptcy = 1"
     )
     assert flagged
-    assert all(r["grade"] == "E" for r in flagged)
-    assert all(r["reasons"][0] == 0xFF for r in flagged)  # override 0, the bankruptcy flag
+    # the worst grade, or DF (below it) with the default first for those also in default
+    assert {r["grade"] for r in flagged} <= {"E", "DF"}
+    assert all(r["reasons"][r["grade"] == "DF"] == 0xFF for r in flagged)  # the bankruptcy flag
+    assert all(r["reasons"][0] == 0xF0 for r in flagged if r["grade"] == "DF")  # the default
     first = {r["customer"]: r["reason1"] for r in svc.list_scores(book, grade="E")}
-    assert all(first[r["external_id"]] == "bankruptcy on a third-party report" for r in flagged)
+    assert all(
+        first[r["external_id"]] == "bankruptcy on a third-party report"
+        for r in flagged
+        if r["grade"] == "E"
+    )
 
 
 def test_registry_promote_retire(book: Store) -> None:

@@ -46,7 +46,7 @@ def test_example_file_is_the_built_in_default() -> None:
 
 def test_expert_points_missing_values_and_overrides() -> None:
     card, spec = expert_scorecard(default_expert())
-    assert spec.name == "expert" and len(card.factors) == 12
+    assert spec.name == "expert" and len(card.factors) == 14
     names = card.factor_names
     row = {n: np.nan for n in names} | {"industry": None, "bankruptcy": 0.0, "dishonest_debtor": 0}
     frame = pd.DataFrame([row, row | {"dishonest_debtor": 1}])

@@ -11,6 +11,7 @@ from riskcli.cli.context import session
 from riskcli.cli.output import FormatOpt, RevealOpt, option_date
 from riskcli.cli.privacy import register as register_privacy
 from riskcli.services import customers as service
+from riskcli.services.book import load_credit_config
 from riskcli.services.tiering.service import service_policy
 
 app = typer.Typer(
@@ -70,7 +71,8 @@ def show_command(
     """
     day = option_date(as_of)
     with session(ctx, "customers.read", reveal=reveal) as s:
-        data = service.show_customer(s.store, customer_id, as_of=day, recent=recent)
+        policy = load_credit_config(s.config).default
+        data = service.show_customer(s.store, customer_id, as_of=day, recent=recent, policy=policy)
         data["customer"].update(service_policy(s.store, customer_id, s.config))  # tier, policy
         s.audit_affected(ids=[customer_id])
     output.render_sections(data, fmt, reveal=reveal)

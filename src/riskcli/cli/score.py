@@ -144,6 +144,8 @@ def expert(
     with session(ctx, "score.train") as s:
         model = svc.setup_expert(s.store, load_scoring_config(s.config), path=file, name=name)
         s.audit_affected(model_id=model.id)
+        for line in svc.category_warnings(s.store, model.card):
+            output.warn(line)
         output.info(f"registered {model.label} as {model.status}")
         output.render(_model_summary(model), fmt)
 
@@ -230,6 +232,8 @@ def run(
             s.store, cfg, ref=model, as_of=option_date(as_of), customer=customer, progress=_say
         )
         s.audit_affected(run_id=result["run"], customers=result["customers"])
+        for line in svc.category_warnings(s.store, registry.get_model(s.store, model).card):
+            output.warn(line)
         output.render(result, fmt)
 
 
@@ -256,7 +260,8 @@ def explain(ctx: typer.Context, customer: CustomerArg, fmt: FormatOpt = None) ->
     """
     with session(ctx, "score.read") as s:
         head, rows = svc.explain(s.store, customer)
-        output.render_sections({"score": head, "factors": rows}, fmt)
+        limit = svc.explain_limit(s.store, customer, load_scoring_config(s.config))
+        output.render_sections({"score": head, "factors": rows, "limit": limit}, fmt)
 
 
 @app.command("list")

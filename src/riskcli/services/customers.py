@@ -11,6 +11,8 @@ from typing import Any
 
 from riskcli.domain.errors import InputError
 from riskcli.domain.values import from_cents
+from riskcli.services import book
+from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store
 
 #: receivable aging buckets: (label, lowest days past due, highest or None)
@@ -83,7 +85,8 @@ def _customer_row(store: Store, customer_id: str) -> dict[str, Any]:
 
 
 def aging(store: Store, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
-    """Outstanding receivables by days past due on `as_of` (all customers when pk is None)."""
+    """Outstanding receivables by days past due on `as_of` (all customers when pk is None), as
+    the book knew them that day (riskcli.services.book)."""
     cases = []
     for label, low, high in AGING_BUCKETS:
         cond = f"dpd >= {low}" + (f" AND dpd <= {high}" if high is not None else "")
@@ -91,65 +94,75 @@ def aging(store: Store, customer_pk: int | None, as_of: date) -> list[dict[str, 
             f"SELECT '{label}' AS bucket, count(*) AS invoices, "
             f"coalesce(sum(outstanding), 0) AS outstanding FROM open WHERE {cond}"
         )
-    where = "customer_id = ? AND " if customer_pk is not None else ""
+    where = "customer_id = :cid AND " if customer_pk is not None else ""
     sql = (
-        "WITH open AS (SELECT amount - paid_amount AS outstanding, "
-        "max(0, CAST(julianday(?) - julianday(due_date) AS INTEGER)) AS dpd FROM receivables "
-        f"WHERE {where}amount > paid_amount) " + " UNION ALL ".join(cases)
+        f"WITH open AS (SELECT {book.outstanding()} AS outstanding, "
+        "max(0, CAST(:ja - julianday(due_date) AS INTEGER)) AS dpd FROM receivables "
+        f"WHERE {where}{book.ISSUED} AND {book.outstanding()} > 0) " + " UNION ALL ".join(cases)
     )
-    params: list[Any] = [as_of.isoformat()]
-    if customer_pk is not None:
-        params.append(customer_pk)
+    params = book.params(as_of) | {"cid": customer_pk}
     return [_money(r, "outstanding") for r in store.query(sql, params)]
 
 
 def show_customer(
-    store: Store, customer_id: str, *, as_of: date | None = None, recent: int = 20
+    store: Store,
+    customer_id: str,
+    *,
+    as_of: date | None = None,
+    recent: int = 20,
+    policy: book.DefaultPolicy | None = None,
 ) -> dict[str, Any]:
-    """The customer with receivables aging, recent transactions, credit reports, contracts and
-    interactions. Sections are lists of dicts; `customer` is one dict."""
-    as_of = as_of or date.today()
+    """The customer as the book knew it on `as_of` (default: the latest activity): receivables
+    aging, default status and episodes, recent transactions, credit reports, contracts and
+    interactions dated by then. Sections are lists of dicts; `customer` is one dict."""
+    as_of = as_of or latest_activity(store) or date.today()
+    policy = policy or book.DefaultPolicy()
     customer = _customer_row(store, customer_id)
     pk = int(customer.pop("_id"))
     buckets = aging(store, pk, as_of)
+    p = book.params(as_of) | {"cid": pk, "n": recent}
     transactions = [
         _money(r, "amount")
         for r in store.query(
             "SELECT external_id AS txn_id, kind, date, amount FROM transactions "
-            "WHERE customer_id = ? ORDER BY date DESC, id DESC LIMIT ?",
-            (pk, recent),
+            "WHERE customer_id = :cid AND date <= :a ORDER BY date DESC, id DESC LIMIT :n",
+            p,
         )
     ]
     receivables = [
         _money(r, "amount", "paid_amount", "outstanding")
         for r in store.query(
-            "SELECT invoice_number, issue_date, due_date, amount, paid_amount, "
-            "amount - paid_amount AS outstanding, paid_date, "
-            "CASE WHEN amount > paid_amount THEN "
-            "max(0, CAST(julianday(?) - julianday(due_date) AS INTEGER)) ELSE 0 END "
-            "AS days_past_due FROM receivables WHERE customer_id = ? "
-            "AND amount > paid_amount ORDER BY due_date",
-            (as_of.isoformat(), pk),
+            "SELECT invoice_number, issue_date, due_date, amount, "
+            f"{book.paid_by()} AS paid_amount, {book.outstanding()} AS outstanding, "
+            "CASE WHEN paid_date <= :a THEN paid_date END AS paid_date, "
+            "max(0, CAST(:ja - julianday(due_date) AS INTEGER)) AS days_past_due "
+            f"FROM receivables WHERE customer_id = :cid AND {book.ISSUED} "
+            f"AND {book.outstanding()} > 0 ORDER BY due_date",
+            p,
         )
     ]
     reports = store.query(
         "SELECT provider, report_date, score, rating, lawsuit, bankruptcy, tax_violation, "
-        "dishonest_debtor, other_flag FROM credit_reports WHERE customer_id = ? "
-        "ORDER BY report_date DESC",
-        (pk,),
+        "dishonest_debtor, other_flag FROM credit_reports WHERE customer_id = :cid "
+        "AND report_date <= :a ORDER BY report_date DESC",
+        p,
     )
+    episodes = book.default_episodes(store, pk, as_of, policy)
+    customer["default_status"] = _default_status(episodes)
     contracts = [
         _money(r, "value")
         for r in store.query(
             "SELECT contract_number, signed_date, start_date, end_date, value, status "
-            "FROM contracts WHERE customer_id = ? ORDER BY coalesce(start_date, signed_date) DESC",
-            (pk,),
+            "FROM contracts WHERE customer_id = :cid "
+            "AND coalesce(signed_date, start_date, :a) <= :a "
+            "ORDER BY coalesce(start_date, signed_date) DESC",
+            p,
         )
     ]
     interactions = store.query(
-        "SELECT date, kind, satisfaction, note FROM interactions WHERE customer_id = ? "
-        "ORDER BY date DESC, id DESC LIMIT ?",
-        (pk, recent),
+        "SELECT date, kind, satisfaction, note FROM interactions WHERE customer_id = :cid "
+        "AND date <= :a ORDER BY date DESC, id DESC LIMIT :n",
+        p,
     )
     totals = {
         "outstanding": sum((b["outstanding"] for b in buckets), Decimal("0.00")),
@@ -163,12 +176,29 @@ def show_customer(
         "customer": customer,
         "aging": buckets,
         "open_receivables": receivables,
+        "default_episodes": [
+            {
+                "entered": e.entered.isoformat(),
+                "cured": e.cured.isoformat() if e.cured else None,
+                "amount_at_entry": e.amount_at_entry,
+            }
+            for e in episodes
+        ],
         "transactions": transactions,
         "credit_reports": reports,
         "contracts": contracts,
         "interactions": interactions,
         "alerts": _open_alerts(store, pk),
     }
+
+
+def _default_status(episodes: list[book.Episode]) -> str:
+    if not episodes:
+        return "not in default"
+    last = episodes[-1]
+    if last.cured is None:
+        return f"in default since {last.entered.isoformat()} (grade DF, on credit hold)"
+    return f"cured on {last.cured.isoformat()} (default from {last.entered.isoformat()})"
 
 
 def _open_alerts(store: Store, pk: int) -> list[dict[str, Any]]:

@@ -15,11 +15,17 @@ pdo = 20
 monotonic = "auto"       # auto | asc | desc | none
 max_bins = 6
 min_bin_frac = 0.02
-[scoring.limits]
-months_of_sales = { A = 3, B = 2, C = 1, D = 0.5, E = 0 }
+[scoring.limits]         # the need policy: see riskcli.services.scoring.limits
+method = "need"          # or "months_of_sales" (months_of_sales = { A = 3, ... })
+grace_days = 30
+peak_headroom = 1.2
+grade_factors = { A = 1, B = 1, C = 0.75, D = 0.5, E = 0, DF = 0 }
 max_limit = 5000000
 max_share_of_net_assets = 0.2
 round_to = 1000
+min_limit = 1000
+min_history_months = 3
+starter_limit = 50000
 [[scoring.grades]]       # replace the whole list to change the PD bands
 grade = "A"
 max_pd = 0.01
@@ -32,6 +38,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from riskcli.domain.errors import InputError
+from riskcli.services.book import DefaultPolicy, LossPolicy, load_credit_config
 from riskcli.services.scoring.engine import ScorecardParams
 from riskcli.services.scoring.limits import LimitPolicy
 
@@ -45,6 +52,10 @@ class ScoringConfig(ScorecardParams):
     seed: int = 0
     limits: LimitPolicy = Field(default_factory=LimitPolicy)
     expert: dict[str, Any] = Field(default_factory=dict)
+    target: str = Field(default="default", pattern="^(default|dpd90)$")
+    # from the [credit] section (riskcli.services.book), not [scoring]
+    default_policy: DefaultPolicy = Field(default_factory=DefaultPolicy)
+    loss: LossPolicy = Field(default_factory=LossPolicy)
 
     def scorecard_params(self) -> ScorecardParams:
         return ScorecardParams.model_validate(
@@ -56,6 +67,8 @@ def load_scoring_config(config: dict[str, Any] | None) -> ScoringConfig:
     section = (config or {}).get("scoring", {})
     if not isinstance(section, dict):
         raise InputError("config section [scoring] must be a table")
+    credit = load_credit_config(config)
+    section = {**section, "default_policy": credit.default, "loss": credit.loss}
     try:
         return ScoringConfig.model_validate(section)
     except ValidationError as exc:

@@ -968,6 +968,11 @@ NO_REASON = -0x8000
 STORED_REASONS = 4
 MAX_FACTOR_CODES = 0xF0
 MAX_OVERRIDE_CODES = 14
+#: the reason of a customer in default (grade DF): byte 0xF0, above every override's byte
+DEFAULT_CODE = -0x10
+DEFAULT_REASON = "in default: a material amount is overdue beyond the default threshold"
+#: the grade of a customer in default: outside the model's bands, below its worst grade
+DEFAULT_GRADE = "DF"
 
 
 def override_code(i: int) -> int:
@@ -1019,7 +1024,9 @@ class ReasonTexts:
         self._offsets = np.cumsum([0, *sizes[:-1]], dtype=np.int64)
         self._overrides = len(card.overrides)
         self._first_override = len(texts)
-        self._table = np.array([*texts, *(o.reason for o in card.overrides), None], dtype=object)
+        self._table = np.array(
+            [*texts, *(o.reason for o in card.overrides), DEFAULT_REASON, None], dtype=object
+        )
 
     def matrix(
         self, bins: npt.NDArray[np.integer[Any]], codes: CodeArray
@@ -1036,7 +1043,9 @@ class ReasonTexts:
             if bool((b >= self._sizes[j]).any()):
                 raise IntegrityError("a stored score names a bin its model does not have")
             index[rows, cols] = self._offsets[j] + b
-        overridden = (codes < 0) & (codes != NO_REASON)
+        defaulted = codes == DEFAULT_CODE
+        index[defaulted] = len(self._table) - 2
+        overridden = (codes < 0) & (codes != NO_REASON) & ~defaulted
         if overridden.any():
             i = -1 - codes[overridden].astype(np.int64)
             if int(i.max()) >= self._overrides:

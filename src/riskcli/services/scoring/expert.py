@@ -158,15 +158,30 @@ pdo = 40
 name = "worst_dpd_12m"
 description = "worst days past due in the last 12 months"
 cuts = [1, 15, 30, 60, 90]
-points = [110, 95, 80, 55, 30, 0]
-missing = 80
+points = [80, 70, 58, 40, 22, 0]
+missing = 58
 
 [[factors]]
 name = "late_invoices_12m"
 description = "invoices 30+ days late in the last 12 months"
 cuts = [1, 2, 4]
-points = [70, 50, 30, 10]
-missing = 55
+points = [50, 36, 22, 7]
+missing = 40
+
+# arrears now, whatever their age: an old unpaid invoice is never in a best bin
+[[factors]]
+name = "oldest_open_dpd"
+description = "days past due of the oldest open invoice"
+cuts = [1, 31, 61, 91]
+points = [30, 18, 8, 2, 0]
+missing = 20
+
+[[factors]]
+name = "overdue_share"
+description = "share of the outstanding amount that is past due"
+cuts = [0.05, 0.25, 0.5]
+points = [20, 12, 5, 0]
+missing = 12
 
 [[factors]]
 name = "utilisation"
@@ -234,13 +249,23 @@ missing = 35
 [[factors]]
 name = "industry"
 description = "industry"
-groups = [
-  { values = ["utilities", "healthcare", "software"], points = 45 },
-  { values = ["manufacturing", "wholesale", "logistics"], points = 35 },
-  { values = ["retail", "construction"], points = 20 },
-]
 other = 30
 missing = 25
+# groups by the industries' default experience; Chinese names as Excel exports write them,
+# English ones for books kept in English
+[[factors.groups]]
+values = ["医药医疗", "信息技术", "专业服务", "healthcare", "software", "utilities"]
+points = 45
+[[factors.groups]]
+values = ["制造业", "能源化工", "交通运输", "批发零售", "manufacturing", "wholesale",
+  "logistics", "retail"]
+points = 35
+[[factors.groups]]
+values = ["农林牧渔", "教育培训", "餐饮住宿", "agriculture", "education", "hospitality"]
+points = 25
+[[factors.groups]]
+values = ["建筑业", "房地产", "construction", "real estate"]
+points = 15
 
 [[overrides]]
 factor = "bankruptcy"

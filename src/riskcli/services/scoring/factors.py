@@ -1,7 +1,7 @@
 """Factors from the store as of a date, and the outcome from receivables.
 
-Every factor looks only at records dated on or before the as-of date (documented in the README,
-section `score`):
+Every factor reads the book as of the date through `riskcli.services.book` (the one definition
+of what was known on a day), documented in docs/credit.md:
 
 | factor | definition |
 |---|---|
@@ -9,10 +9,13 @@ section `score`):
 | current_ratio | current assets / current liabilities, same period |
 | revenue_trend | revenue of that period / revenue of the period before - 1 |
 | years_in_business | years from registered_date to the as-of date |
-| worst_dpd_12m | worst days past due of invoices due in the 12 months to the as-of date |
-|   | (a paid invoice counts until its paid date, an open one until the as-of date) |
+| worst_dpd_12m | worst days past due over the invoices due in the 12 months to the as-of date |
+|   | and every invoice still open and past due, whatever its age (a paid invoice |
+|   | counts until its paid date, an open one until the as-of date) |
 | avg_dpd_12m | average days past due of the same invoices |
 | late_invoices_12m | count of those invoices 30 or more days late |
+| oldest_open_dpd | days past due of the oldest open invoice (0 when none is overdue) |
+| overdue_share | outstanding past due / outstanding (0 with nothing outstanding) |
 | utilisation | receivables outstanding at the as-of date / current credit limit |
 | tenure_months | months since the first transaction or invoice |
 | order_trend | orders in the last 6 months / orders in the 6 months before - 1 (capped at 3) |
@@ -21,9 +24,12 @@ section `score`):
 | adverse_flags | lawsuit + tax violation + other flag on that latest report |
 | bankruptcy, dishonest_debtor | 0/1 on that latest report (overrides to the worst grade) |
 
-Outcome ("bad"): an invoice reaches 90 days past due (due_date + 90 days, not fully paid by
-then) within the horizon after the as-of date. Customers already 90+ days past due at the
-as-of date are in default already and are left out of training.
+The payment factors are missing only for a customer with no invoice at all.
+
+Outcome ("bad"): by default the customer enters default (book.default_state) within the
+horizon after the as-of date; `dpd90` is the older target: an invoice reaches 90 days past due
+(not fully paid by then) within the horizon. Customers in default at the as-of date are left
+out of training.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import InputError, RiskError
+from riskcli.services import book
 from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store, open_with_key
 
@@ -54,6 +61,8 @@ FACTOR_DESCRIPTIONS: dict[str, str] = {
     "worst_dpd_12m": "worst days past due in the last 12 months",
     "avg_dpd_12m": "average days past due in the last 12 months",
     "late_invoices_12m": "invoices 30+ days late in the last 12 months",
+    "oldest_open_dpd": "days past due of the oldest open invoice",
+    "overdue_share": "share of the outstanding amount that is past due",
     "utilisation": "credit limit utilisation",
     "tenure_months": "months as a customer",
     "order_trend": "order volume change, last 6 months on the 6 before",
@@ -66,7 +75,19 @@ FACTOR_DESCRIPTIONS: dict[str, str] = {
 }
 STORE_FACTORS = list(FACTOR_DESCRIPTIONS)
 #: recorded for every customer beside the factors: what the credit limit policy needs
-CONTEXT_COLUMNS = ["customer_id", "credit_limit", "orders_12m", "net_assets"]
+CONTEXT_COLUMNS = [
+    "customer_id",
+    "credit_limit",
+    "status",
+    "orders_12m",
+    "net_assets",
+    "exposure",
+    "overdue",
+    "invoicing_12m",
+    "terms",
+    "peak_not_due",
+    "default_amount",
+]
 #: the columns of a factor frame
 FRAME_COLUMNS = [*CONTEXT_COLUMNS, *STORE_FACTORS, "in_default"]
 DEFAULT_EXCLUDE = ("bankruptcy", "dishonest_debtor")  # override flags, not points
@@ -104,87 +125,37 @@ def _iso(d: date) -> str:
 
 _MISSING = -9.87654321e300  # stands for NULL on the way from SQL to numpy
 
-# Period end of a financial statement (the import checked the format): YYYY -> Dec 31,
-# YYYYQn -> quarter end, YYYY-MM -> month end
-_PERIOD_END = """CASE length(period)
-  WHEN 4 THEN period || '-12-31'
-  WHEN 6 THEN substr(period, 1, 4) || CASE substr(period, 6, 1) WHEN '1' THEN '-03-31'
-    WHEN '2' THEN '-06-30' WHEN '3' THEN '-09-30' ELSE '-12-31' END
-  WHEN 7 THEN date(period || '-01', '+1 month', '-1 day')
-END"""
-
-# receivables in two passes, so a model that needs only one of them reads half: the 12-month
-# window of due dates (days past due), and every invoice issued by the as-of date
-_REC_WINDOW_SQL = """
-SELECT customer_id, MAX(dpd), AVG(dpd), SUM(dpd >= 30)
-FROM (
-  SELECT customer_id, CASE WHEN d <= due_date THEN 0
-      ELSE CAST(julianday(d) - julianday(due_date) AS INTEGER) END AS dpd
-  FROM (SELECT customer_id, due_date,
-      CASE WHEN paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount
-        THEN paid_date ELSE :a END AS d
-    FROM receivables WHERE issue_date <= :a AND due_date > :w AND due_date <= :a {filter})
-) GROUP BY customer_id
-"""
-_REC_SQL = """
-SELECT customer_id,
-  SUM(CASE WHEN settled THEN 0 ELSE amount - paid_part END),
-  MAX(CASE WHEN NOT settled AND due_date <= :d90 THEN 1 ELSE 0 END),
-  julianday(:a) - julianday(MIN(issue_date))
-FROM (
-  SELECT customer_id, due_date, issue_date, amount,
-    (paid_date IS NOT NULL AND paid_date <= :a AND paid_amount >= amount) AS settled,
-    CASE WHEN paid_date IS NOT NULL AND paid_date <= :a THEN paid_amount ELSE 0 END AS paid_part
-  FROM receivables WHERE issue_date <= :a {filter}
-) GROUP BY customer_id ORDER BY customer_id
-"""
-# transactions in two passes too: orders of the last 12 months (the date is in the index, so
-# only those rows are looked up), and the first transaction (from the index alone)
-_ORDERS_SQL = """
-SELECT customer_id,
-  SUM(CASE WHEN date > :m6 THEN amount ELSE 0 END),
-  SUM(CASE WHEN date <= :m6 THEN amount ELSE 0 END)
-FROM transactions WHERE date > :m12 AND date <= :a AND kind = 'order' {filter}
-GROUP BY customer_id ORDER BY customer_id
-"""
-_FIRST_TXN_SQL = """
-SELECT customer_id, julianday(:a) - julianday(MIN(date))
-FROM transactions WHERE date <= :a {filter} GROUP BY customer_id ORDER BY customer_id
-"""
-_FIN_SQL = """
-WITH f AS (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
-    current_liabilities, {period_end} AS pend FROM financials WHERE 1 {filter})
-SELECT customer_id, revenue,
-  (SELECT revenue FROM (SELECT revenue, MAX(pend) FROM f g
-     WHERE g.customer_id = l.customer_id AND g.pend < l.latest)),
-  total_assets, total_liabilities, current_assets, current_liabilities
-FROM (SELECT *, MAX(pend) AS latest FROM f WHERE pend <= :a GROUP BY customer_id) l
-"""
-_BUR_SQL = """
-SELECT customer_id, score, flags, bankruptcy, dishonest_debtor FROM (
-  SELECT customer_id, score, lawsuit + tax_violation + other_flag AS flags, bankruptcy,
-    dishonest_debtor, MAX(report_date)
-  FROM credit_reports WHERE report_date <= :a {filter} GROUP BY customer_id
-)
-"""
 _CUST_SQL = """
-SELECT id, credit_limit, julianday(:a) - julianday(registered_date) {texts} FROM customers
+SELECT id, credit_limit, :ja - julianday(registered_date) {texts} FROM customers
 WHERE (registered_date IS NULL OR registered_date <= :a) {filter} ORDER BY id
 """
 # (progress label, query, its numeric output columns after customer_id, the frame columns
-# that need it); MAX(report_date) picks the latest report's row for the other bureau columns
-# (SQLite's bare columns with MAX)
+# that need it); every query is the book's (riskcli.services.book), as of the date
+_POSITION_USERS = {
+    "worst_dpd_12m",
+    "avg_dpd_12m",
+    "late_invoices_12m",
+    "oldest_open_dpd",
+    "overdue_share",
+    "utilisation",
+    "tenure_months",
+    "in_default",
+    "exposure",
+    "overdue",
+    "invoicing_12m",
+    "terms",
+    "peak_not_due",
+}
 _PARTS: list[tuple[str, str, list[str], set[str]]] = [
-    ("receivables", _REC_WINDOW_SQL, ["worst_dpd_12m", "avg_dpd_12m", "late_in_window"],
-     {"worst_dpd_12m", "avg_dpd_12m", "late_invoices_12m"}),
-    ("receivables", _REC_SQL, ["outstanding", "in_default", "invoice_days"],
-     {"late_invoices_12m", "utilisation", "tenure_months", "in_default"}),
-    ("orders", _ORDERS_SQL, ["orders_recent", "orders_prior"], {"orders_12m", "order_trend"}),
-    ("transactions", _FIRST_TXN_SQL, ["txn_days"], {"tenure_months"}),
-    ("revenue", _FIN_SQL, ["revenue", "prev_revenue", "total_assets", "total_liabilities",
-                           "current_assets", "current_liabilities"],
+    ("receivables", book.POSITIONS_SQL, book.POSITION_COLUMNS, _POSITION_USERS),
+    ("orders", book.ORDERS_SQL, ["orders_recent", "orders_prior"], {"orders_12m", "order_trend"}),
+    ("transactions", book.FIRST_TXN_SQL, ["txn_days"], {"tenure_months"}),
+    ("revenue", book.FINANCIALS_SQL, ["revenue", "prev_revenue", "total_assets",
+                                      "total_liabilities", "current_assets",
+                                      "current_liabilities"],
      {"net_assets", "debt_ratio", "current_ratio", "revenue_trend"}),
-    ("bureau", _BUR_SQL, ["bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor"],
+    ("bureau", book.REPORTS_SQL, ["bureau_score", "adverse_flags", "bankruptcy",
+                                  "dishonest_debtor"],
      {"bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor"}),
 ]  # fmt: skip
 
@@ -241,22 +212,13 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _params(as_of: date) -> dict[str, Any]:
-    return {
-        "a": _iso(as_of),
-        "w": _iso(as_of - timedelta(days=365)),
-        "d90": _iso(as_of - timedelta(days=90)),
-        "m6": _iso(as_of - timedelta(days=183)),
-        "m12": _iso(as_of - timedelta(days=365)),
-    }
-
-
 def _frame(
     store: Store,
     params: dict[str, Any],
     where: str,
     say: Progress,
     needed: frozenset[str] | None = None,
+    policy: book.DefaultPolicy | None = None,
 ) -> pd.DataFrame:
     """The factor frame of the customers that `where` (a filter on customer_id) selects.
 
@@ -267,7 +229,7 @@ def _frame(
     # a 256 MB page cache for this connection: the grouped scans re-read the same pages
     store.execute("PRAGMA cache_size = -262144")
     say("customers")
-    texts = [c for c in ("industry", "region") if c in want]
+    texts = [c for c in ("industry", "region", "status") if c in want]
     ids, credit_limit, age_days, text = _customers(store, params, where, texts)
     col: dict[str, np.ndarray] = {"credit_limit": credit_limit, "age_days": age_days}
     said = ""
@@ -279,9 +241,7 @@ def _frame(
         if label != said:
             say(label)
             said = label
-        part = _numeric_rows(
-            store, sql.format(filter=where, period_end=_PERIOD_END), params, len(names) + 1
-        )
+        part = _numeric_rows(store, sql.format(filter=where), params, len(names) + 1)
         pos = np.searchsorted(ids, part[:, 0])
         ok = pos < len(ids)
         ok[ok] = ids[pos[ok]] == part[ok, 0]
@@ -289,36 +249,76 @@ def _frame(
             values = np.full(len(ids), np.nan)
             values[pos[ok]] = part[ok, j + 1]
             col[name] = values
+    in_default = np.zeros(len(ids), dtype=np.int64)
+    default_amount = np.zeros(len(ids))
+    if want & {"in_default", "default_amount"}:
+        state = book.default_state(store, _as_of(params), policy or book.DefaultPolicy(),
+                                   where=where, extra=params)  # fmt: skip
+        pos = np.searchsorted(ids, state.ids)
+        ok = pos < len(ids)
+        ok[ok] = ids[pos[ok]] == state.ids[ok]
+        in_default[pos[ok]] = state.in_default[ok]
+        default_amount[pos[ok]] = state.amount[ok]
+    if want & {"terms"}:
+        col["terms"] = book.median_terms(store, params, ids, col["terms_min"], col["terms_max"])
+    else:
+        col["terms"] = col["terms_min"]
+    return _assemble(ids, col, text, in_default, default_amount)
+
+
+def _as_of(params: dict[str, Any]) -> date:
+    return date.fromisoformat(params["a"])
+
+
+def _assemble(
+    ids: np.ndarray,
+    col: dict[str, np.ndarray],
+    text: dict[str, np.ndarray],
+    in_default: np.ndarray,
+    default_amount: np.ndarray,
+) -> pd.DataFrame:
+    """The frame's columns from the query columns (numpy, no per-customer Python)."""
     df = pd.DataFrame({"customer_id": ids.astype(np.int64)})
     df["credit_limit"] = col["credit_limit"]
     df["orders_12m"] = np.nan_to_num(col["orders_recent"]) + np.nan_to_num(col["orders_prior"])
     df["net_assets"] = col["total_assets"] - col["total_liabilities"]
+    has_invoices = ~np.isnan(col["invoice_days"])
+    exposure = np.nan_to_num(col["exposure"])
+    df["exposure"] = exposure
+    df["overdue"] = np.nan_to_num(col["overdue"])
+    df["invoicing_12m"] = np.nan_to_num(col["invoicing_12m"])
+    df["terms"] = col["terms"]
+    df["peak_not_due"] = np.nan_to_num(col["peak_not_due"])
+    df["default_amount"] = default_amount
     df["debt_ratio"] = np.round(_ratio(col["total_liabilities"], col["total_assets"]), 6)
     df["current_ratio"] = np.round(_ratio(col["current_assets"], col["current_liabilities"]), 6)
     df["revenue_trend"] = np.round(
         np.clip(_ratio(col["revenue"], col["prev_revenue"]) - 1, -1, 5), 6
     )
     df["years_in_business"] = np.round(col["age_days"] / 365.25, 2)
-    df["worst_dpd_12m"] = col["worst_dpd_12m"]
-    df["avg_dpd_12m"] = np.round(col["avg_dpd_12m"], 2)
-    late = col["late_in_window"]
-    # a customer with invoices but none due in the window has a clean 12 months (0, not missing)
-    df["late_invoices_12m"] = np.where(np.isnan(late) & ~np.isnan(col["invoice_days"]), 0, late)
-    df["utilisation"] = np.round(_ratio(np.nan_to_num(col["outstanding"]), col["credit_limit"]), 4)
+    # a customer with invoices but none in the window has a clean 12 months (0, not missing)
+    clean = has_invoices & np.isnan(col["worst_dpd_12m"])
+    df["worst_dpd_12m"] = np.where(clean, 0, col["worst_dpd_12m"])
+    df["avg_dpd_12m"] = np.round(np.where(clean, 0, col["avg_dpd_12m"]), 2)
+    df["late_invoices_12m"] = np.where(clean, 0, col["late_invoices_12m"])
+    df["oldest_open_dpd"] = np.where(has_invoices, np.nan_to_num(col["oldest_open_dpd"]), np.nan)
+    share = np.nan_to_num(_ratio(np.nan_to_num(col["overdue"]), exposure))
+    df["overdue_share"] = np.where(has_invoices, np.round(share, 4), np.nan)
+    df["utilisation"] = np.round(_ratio(exposure, col["credit_limit"]), 4)
     first = np.fmax(col["invoice_days"], col["txn_days"])
     df["tenure_months"] = np.round(first / 30.4375, 1)
     recent = np.nan_to_num(col["orders_recent"])
     prior = np.nan_to_num(col["orders_prior"])
     trend = np.where(prior > 0, _ratio(recent, prior) - 1, np.where(recent > 0, 3.0, np.nan))
     df["order_trend"] = np.round(np.clip(trend, -1, 3), 4)
-    for c in ("industry", "region"):
+    for c in ("industry", "region", "status"):
         values = text[c] if c in text else np.full(len(ids), None, dtype=object)
         df[c] = pd.Series(values, dtype=object)  # objects, None where missing (not str dtype)
     df["bureau_score"] = col["bureau_score"]
     df["adverse_flags"] = col["adverse_flags"]
     df["bankruptcy"] = col["bankruptcy"]
     df["dishonest_debtor"] = col["dishonest_debtor"]
-    df["in_default"] = np.nan_to_num(col["in_default"]).astype(int)
+    df["in_default"] = in_default.astype(int)
     return df[FRAME_COLUMNS]
 
 
@@ -329,6 +329,7 @@ def build_factors(
     customer: str | None = None,
     progress: Progress | None = None,
     needed: frozenset[str] | None = None,
+    policy: book.DefaultPolicy | None = None,
 ) -> pd.DataFrame:
     """One row per customer known at the as-of date: context columns + every store factor.
 
@@ -340,7 +341,7 @@ def build_factors(
     with no Python object kept per cell and no per-customer Python.
     """
     say = progress or (lambda _m: None)
-    params = _params(as_of)
+    params = book.params(as_of, policy)
     where = ""
     if customer is not None:
         cid = store.scalar("SELECT id FROM customers WHERE external_id = ?", (customer,))
@@ -348,7 +349,7 @@ def build_factors(
             raise InputError(f"no customer {customer!r}")
         params["cid"] = int(cid)
         where = "AND customer_id = :cid"
-    df = _frame(store, params, where, say, needed)
+    df = _frame(store, params, where, say, needed, policy)
     if customer is not None and df.empty:
         raise InputError(f"no customer {customer!r} known at {as_of.isoformat()}")
     return df
@@ -398,6 +399,7 @@ def _read_ranges(
     needed: frozenset[str] | None,
     then: Callable[[pd.DataFrame], Any] | None,
     sender: Any,
+    policy: book.DefaultPolicy | None = None,
 ) -> None:
     """In the forked process: read each id range on a connection of its own, send it back.
 
@@ -411,7 +413,7 @@ def _read_ranges(
         try:
             for lo, hi in itertools.pairwise(bounds):
                 part = {**params, "lo": lo, "hi": hi}
-                frame = _frame(other, part, _RANGE, lambda _m: None, needed)
+                frame = _frame(other, part, _RANGE, lambda _m: None, needed, policy)
                 _send(sender, ("ok", _pack(frame) if then is None else then(frame)))
         finally:
             other.close()
@@ -433,6 +435,7 @@ def factor_parts(
     progress: Progress | None = None,
     needed: frozenset[str] | None = None,
     then: Callable[[pd.DataFrame], Any] | None = None,
+    policy: book.DefaultPolicy | None = None,
 ) -> Iterator[Iterator[Any]]:
     """The frame of `build_factors(store, as_of)` as consecutive parts in customer order.
 
@@ -444,13 +447,13 @@ def factor_parts(
     """
     say = progress or (lambda _m: None)
     apply = then or (lambda frame: frame)
-    params = _params(as_of)
+    params = book.params(as_of, policy)
     count = int(store.scalar("SELECT count(*) FROM customers"))
     # Fork only from an idle connection: the child then inherits no SQLite lock bookkeeping
     # beyond the shared locks this process really holds for the child's whole life (it waits
     # for the child below), and it never touches this connection, only one of its own.
     if count < PARALLEL_MIN_CUSTOMERS or store.conn.in_transaction or not _can_fork():
-        yield iter([apply(_frame(store, params, "", say, needed))])
+        yield iter([apply(_frame(store, params, "", say, needed, policy))])
         return
     lo, hi = (int(v) for v in store.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone())
     span = hi - lo + 1
@@ -459,7 +462,7 @@ def factor_parts(
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     worker = ctx.Process(
-        target=_read_ranges, args=(store, params, bounds, needed, then, sender), daemon=True
+        target=_read_ranges, args=(store, params, bounds, needed, then, sender, policy), daemon=True
     )
     worker.start()
     sender.close()
@@ -476,7 +479,7 @@ def factor_parts(
     def parts() -> Iterator[Any]:
         nonlocal finished
         mine = {**params, "lo": lo - 1, "hi": split}
-        yield apply(_frame(store, mine, _RANGE, say, needed))
+        yield apply(_frame(store, mine, _RANGE, say, needed, policy))
         say("the rest from the second process")
         while True:
             status, payload = arrived.get()
@@ -527,8 +530,25 @@ def _drain(receiver: Any, arrived: queue.SimpleQueue[tuple[str, Any]]) -> None:
             return
 
 
-def build_outcome(store: Store, as_of: date, horizon_days: int) -> pd.DataFrame:
-    """customer_id, bad (1 when an invoice first reaches 90 days past due in the horizon)."""
+TARGETS = ("default", "dpd90")
+
+
+def build_outcome(
+    store: Store,
+    as_of: date,
+    horizon_days: int,
+    *,
+    target: str = "default",
+    policy: book.DefaultPolicy | None = None,
+) -> pd.DataFrame:
+    """customer_id, bad: 1 when the customer enters default in the horizon (`default`), or
+    when an invoice first reaches 90 days past due in it (`dpd90`)."""
+    if target == "default":
+        end_day = as_of + timedelta(days=horizon_days)
+        state = book.default_state(store, end_day, policy or book.DefaultPolicy(), since=as_of)
+        return pd.DataFrame({"customer_id": state.ids, "bad": state.in_default.astype(np.int8)})
+    if target != "dpd90":
+        raise InputError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
     a = _iso(as_of)
     end = _iso(as_of + timedelta(days=horizon_days))
     sql = """
@@ -550,6 +570,8 @@ def training_frame(
     snapshots: int = 1,
     step_days: int = 91,
     progress: Progress | None = None,
+    target: str = "default",
+    policy: book.DefaultPolicy | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.Series, dict[str, Any]]:
     """Factors at one or more as-of dates (3 months apart) with the outcome after each.
 
@@ -559,7 +581,11 @@ def training_frame(
     latest = latest_activity(store)
     if latest is None:
         raise InputError("the store holds no transactions or receivables to train on")
-    notes: dict[str, Any] = {"as_of": as_of.isoformat(), "horizon_days": horizon_days}
+    notes: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "horizon_days": horizon_days,
+        "target": target,
+    }
     if as_of + timedelta(days=horizon_days) > latest:
         notes["warning"] = (
             f"the outcome window ends {as_of + timedelta(days=horizon_days)} but the data ends "
@@ -571,8 +597,8 @@ def training_frame(
     excluded = 0
     for k in range(snapshots):
         at = as_of - timedelta(days=step_days * (snapshots - 1 - k))
-        f = build_factors(store, at, progress=progress)
-        out = build_outcome(store, at, horizon_days)
+        f = build_factors(store, at, progress=progress, policy=policy)
+        out = build_outcome(store, at, horizon_days, target=target, policy=policy)
         f = f.merge(out, on="customer_id", how="left")
         f["bad"] = f["bad"].fillna(0).astype(np.int8)
         excluded += int(f["in_default"].sum())

@@ -24,6 +24,8 @@ from riskcli.services.scoring import factors as store_factors
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import pick_factors, read_table
 from riskcli.services.scoring.engine import (
+    DEFAULT_CODE,
+    DEFAULT_GRADE,
     Scorecard,
     bin_matrix,
     check_reason_codes,
@@ -35,7 +37,8 @@ from riskcli.services.scoring.engine import (
 )
 from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
 from riskcli.services.scoring.export_sql import Quote, export_sql
-from riskcli.services.scoring.limits import recommend
+from riskcli.services.scoring.limits import explain_limit as explain_limit_lines
+from riskcli.services.scoring.limits import over_limit, recommend_limits
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate
@@ -141,14 +144,24 @@ def train_from_store(
             raise InputError("the store holds no transactions or receivables to train on")
         as_of = date.fromordinal(latest.toordinal() - horizon_days)
     frame, y, dates, notes = store_factors.training_frame(
-        store, as_of, horizon_days, snapshots=cfg.snapshots, progress=progress
+        store,
+        as_of,
+        horizon_days,
+        snapshots=cfg.snapshots,
+        progress=progress,
+        target=cfg.target,
+        policy=cfg.default_policy,
     )
     candidates = [c for c in store_factors.STORE_FACTORS if c not in store_factors.DEFAULT_EXCLUDE]
     dev = develop(
         frame[candidates],
         y,
         cfg.scorecard_params(),
-        target=f"90+ days past due within {horizon_days} days",
+        target=(
+            f"entered default within {horizon_days} days"
+            if cfg.target == "default"
+            else f"90+ days past due within {horizon_days} days"
+        ),
         dates=dates if cfg.snapshots > 1 else None,
         holdout=cfg.holdout,
         folds=cfg.folds,
@@ -269,7 +282,9 @@ def validate_on_store(
 ) -> tuple[ModelRecord, dict[str, Any]]:
     model = get_model(store, ref)
     days = store_factors.parse_horizon(horizon or cfg.horizon)
-    frame, y, _, notes = store_factors.training_frame(store, as_of, days)
+    frame, y, _, notes = store_factors.training_frame(
+        store, as_of, days, target=cfg.target, policy=cfg.default_policy
+    )
     return model, _evaluate_model(model, frame, y) | {"data": notes}
 
 
@@ -352,13 +367,23 @@ def run(
     with ExitStack() as stack:
         if customer is not None:
             frame = store_factors.build_factors(
-                store, as_of, customer=customer, progress=say, needed=needed
+                store,
+                as_of,
+                customer=customer,
+                progress=say,
+                needed=needed,
+                policy=cfg.default_policy,
             )
             parts: Iterator[Any] = iter([frame if whole else score(frame)])
         else:
             parts = stack.enter_context(
                 store_factors.factor_parts(
-                    store, as_of, progress=say, needed=needed, then=None if whole else score
+                    store,
+                    as_of,
+                    progress=say,
+                    needed=needed,
+                    then=None if whole else score,
+                    policy=cfg.default_policy,
                 )
             )
         first = next(parts)
@@ -395,8 +420,11 @@ def run(
                 part.write(store, run_id)
                 totals.add(part)
             counts = totals.grades
+            grades = [*(g.grade for g in model.card.grades), DEFAULT_GRADE]
             stats = {
-                "grades": {g.grade: int(counts.get(g.grade, 0)) for g in model.card.grades},
+                "grades": {g: int(counts.get(g, 0)) for g in grades},
+                "exposure": totals.exposure,
+                "expected_loss": totals.expected_loss,
                 "over_limit": totals.over_limit,
                 "mean_score": round(float(np.mean(np.concatenate(totals.scores))), 2),
                 "overrides": totals.overrides,
@@ -412,17 +440,53 @@ def run(
         "model": model.label,
         "as_of": as_of.isoformat(),
         "customers": totals.customers,
-        **{f"grade_{g.grade}": int(counts.get(g.grade, 0)) for g in model.card.grades},
+        **{f"grade_{g}": int(counts.get(g, 0)) for g in grades},
+        "expected_loss": f"{totals.expected_loss / 100:.2f}",
         "over_limit": stats["over_limit"],
         "overrides": stats["overrides"],
     }
+
+
+#: a categorical factor whose "another value" bin holds more than this share of the customers
+#: does not fit the book (e.g. English industry groups on a book kept in Chinese)
+OTHER_SHARE_WARNING = 0.5
+
+
+def category_warnings(store: Store, card: Scorecard) -> list[str]:
+    """One line per categorical factor of the card whose "another value" bin holds more than
+    half of the customers with a value: its groups do not name the book's values."""
+    out: list[str] = []
+    for f in card.factors:
+        if f.type != "categorical" or f.name not in ("industry", "region"):
+            continue
+        named = {v for b in f.bins if b.kind == "categories" for v in b.values}
+        counts = store.query(
+            f"SELECT {f.name} AS v, count(*) AS n FROM customers "
+            f"WHERE {f.name} IS NOT NULL AND {f.name} != '' GROUP BY {f.name}"
+        )
+        total = sum(int(r["n"]) for r in counts)
+        other = {str(r["v"]): int(r["n"]) for r in counts if str(r["v"]).strip() not in named}
+        if total and sum(other.values()) / total > OTHER_SHARE_WARNING:
+            common = sorted(other, key=lambda v: -other[v])[:5]
+            out.append(
+                f"{sum(other.values()) / total:.0%} of customers fall in {f.name}'s "
+                f'"another value" bin: its groups name none of {", ".join(common)}; '
+                "adapt the scorecard's groups to the book"
+            )
+    return out
 
 
 def needed_columns(card: Scorecard) -> frozenset[str]:
     """The factor-frame columns a `score run` with this model reads: its factors, its overrides'
     flags and the context the limit policy uses."""
     overrides = [o.factor for o in card.overrides]
-    return frozenset([*card.factor_names, *overrides, *store_factors.CONTEXT_COLUMNS])
+    return frozenset(
+        [*card.factor_names, *overrides, *store_factors.CONTEXT_COLUMNS, *_POLICY_COLUMNS]
+    )
+
+
+#: what the default state, the limit policy and expected loss read beside the context
+_POLICY_COLUMNS = ("in_default", "industry", "tenure_months", "bureau_score")
 
 
 def _check_customers_still_there(store: Store, run_id: int) -> None:
@@ -452,6 +516,8 @@ class _ScoredPart:
         self.current: np.ndarray = columns["current"]
         self.over: np.ndarray = columns["over"]
         self.overrides: int = columns["overrides"]
+        self.exposure: np.ndarray = columns["exposure"]  # cents, EAD as of the run's date
+        self.expected_loss: np.ndarray = columns["expected_loss"]  # cents, PD x LGD x EAD
 
     @property
     def customers(self) -> int:
@@ -469,6 +535,8 @@ class _ScoredPart:
             self.recommended.tolist(),
             self.current.tolist(),
             self.over.tolist(),
+            self.exposure.tolist(),
+            self.expected_loss.tolist(),
             strict=True,
         )
         # the sqlite3 module binds int, float, str and bytearray directly but sends None and
@@ -476,7 +544,8 @@ class _ScoredPart:
         # as bytearrays (BLOBs); reason1..reason4 (texts, before m060) stay NULL
         store.executemany(
             "INSERT INTO scores (run_id, customer_id, score, pd, grade, bins, reasons, "
-            "recommended_limit, current_limit, over_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "recommended_limit, current_limit, over_limit, exposure, expected_loss) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -490,8 +559,12 @@ class _Totals:
         self.over_limit = 0
         self.overrides = 0
         self.scores: list[np.ndarray] = []
+        self.exposure = 0
+        self.expected_loss = 0
 
     def add(self, part: _ScoredPart) -> None:
+        self.exposure += int(part.exposure.sum())
+        self.expected_loss += int(part.expected_loss.sum())
         self.customers += part.customers
         self.grades.update(part.grade.tolist())
         self.over_limit += int(part.over.sum())
@@ -500,30 +573,43 @@ class _Totals:
 
 
 def _score_part(model: ModelRecord, cfg: ScoringConfig, frame: pd.DataFrame) -> _ScoredPart:
-    """Score, PD, grade, reason codes and limits of some customers (row by row independent)."""
+    """Score, PD, grade, reason codes and limits of some customers (row by row independent).
+
+    A customer in default (book.default_state) keeps the points of its factors but gets grade
+    DF, PD 1, the default as its first reason and a limit of 0.
+    """
     bins = bin_matrix(model.card, frame)
     if bins.size and bins.max() > 255:
         raise InputError("a factor has more than 255 bins")
     s = score_bins(model.card, bins, frame, texts=False)
     grade = np.asarray(s.grade, dtype=object)
+    pd_ = np.round(np.asarray(s.pd, dtype=np.float64), 6)
+    codes = s.codes
+    defaulted = frame["in_default"].to_numpy() > 0
+    if defaulted.any():
+        grade[defaulted] = DEFAULT_GRADE
+        pd_[defaulted] = 1.0
+        codes = codes.copy()
+        codes[defaulted, 1:] = codes[defaulted, :-1]
+        codes[defaulted, 0] = DEFAULT_CODE
     current = pd.to_numeric(frame["credit_limit"], errors="coerce").fillna(0).to_numpy(np.int64)
-    recommended = recommend(
-        grade,
-        frame["orders_12m"].to_numpy(dtype=np.float64),
-        pd.to_numeric(frame["net_assets"], errors="coerce").to_numpy(dtype=np.float64),
-        cfg.limits,
-    )
+    recommended = recommend_limits(frame, grade, cfg.limits)
+    exposure = np.nan_to_num(frame["exposure"].to_numpy(dtype=np.float64))
+    industry = frame["industry"].to_numpy(dtype=object)
+    lgd = cfg.loss.lgd_of(industry)
     return _ScoredPart(
         customer_id=frame["customer_id"].to_numpy(dtype=np.int64),
         score=np.asarray(s.score, dtype=np.float64),
-        pd=np.round(np.asarray(s.pd, dtype=np.float64), 6),
+        pd=pd_,
         grade=grade,
-        reasons=reason_blobs(s.codes),  # the store keeps the top four
+        reasons=reason_blobs(codes),  # the store keeps the top four
         blobs=[bytearray(row) for row in bins.astype(np.uint8)],
         recommended=recommended,
         current=current,
-        over=(current > recommended).astype(np.int64),
+        over=over_limit(grade, current, recommended, exposure, cfg.limits).astype(np.int64),
         overrides=int(np.sum(np.asarray(s.override, dtype=object) != None)),  # noqa: E711
+        exposure=exposure.astype(np.int64),
+        expected_loss=np.round(exposure * pd_ * lgd).astype(np.int64),
     )
 
 
@@ -556,7 +642,8 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
     rows = store.query(
         "SELECT r.id AS run, r.as_of, m.name || ' v' || m.version AS model, s.score, s.pd, "
         "s.grade, r.model_id, s.bins, s.reasons AS codes, s.reason1, s.reason2, s.reason3, "
-        "s.reason4, s.recommended_limit, s.current_limit, s.over_limit "
+        "s.reason4, s.recommended_limit, s.current_limit, s.over_limit, s.exposure, "
+        "s.expected_loss "
         f"{_BY_CUSTOMER} JOIN score_models m ON m.id = r.model_id "
         "ORDER BY r.id DESC LIMIT ?",
         (customer, history),
@@ -574,6 +661,8 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
         r["recommended_limit"] = _money(r["recommended_limit"])
         r["current_limit"] = _money(r["current_limit"])
         r["over_limit"] = bool(r["over_limit"])
+        for col in ("exposure", "expected_loss"):  # NULL on rows from before m070
+            r[col] = None if r[col] is None else _money(r[col])
     return rows
 
 
@@ -613,8 +702,29 @@ def explain(store: Store, customer: str) -> tuple[dict[str, Any], list[dict[str,
         "score": row["score"],
         "pd": row["pd"],
         "grade": row["grade"],
+        "in_default": row["grade"] == DEFAULT_GRADE,
+        "exposure": None if row["exposure"] is None else _money(row["exposure"]),
+        "expected_loss": None if row["expected_loss"] is None else _money(row["expected_loss"]),
+        "recommended_limit": _money(row["recommended_limit"]),
     }
     return head, out
+
+
+def explain_limit(store: Store, customer: str, cfg: ScoringConfig) -> list[dict[str, Any]]:
+    """How the latest run's recommended limit of a customer was derived (need, its driver, the
+    grade factor, the cap, the result), from the book as of that run's date."""
+    rows = store.query(
+        f"SELECT s.grade, r.as_of {_BY_CUSTOMER} ORDER BY r.id DESC LIMIT 1", (customer,)
+    )
+    if not rows:
+        show(store, customer)  # raises the right error
+    as_of = date.fromisoformat(rows[0]["as_of"])
+    frame = store_factors.build_factors(store, as_of, customer=customer, policy=cfg.default_policy)
+    record = {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+    lines = explain_limit_lines(record, str(rows[0]["grade"]), cfg.limits)
+    if record.get("in_default"):
+        lines.insert(0, {"step": "default", "value": "in default: no credit (limit 0)"})
+    return lines
 
 
 def list_scores(
@@ -623,7 +733,8 @@ def list_scores(
     run = latest_run(store)
     sql = (
         "SELECT c.external_id AS customer, s.score, s.pd, s.grade, s.reason1, "
-        "s.recommended_limit, s.current_limit, s.over_limit, s.bins, "
+        "s.recommended_limit, s.current_limit, s.over_limit, s.exposure, s.expected_loss, "
+        "s.bins, "
         "substr(s.reasons, 1, 1) AS first_code FROM scores s "
         "JOIN customers c ON c.id = s.customer_id WHERE s.run_id = ?"
     )
@@ -644,6 +755,8 @@ def list_scores(
     )
     for col in ("recommended_limit", "current_limit"):
         frame[col] = (frame[col].astype("int64") / 100).round(2)
+    for col in ("exposure", "expected_loss"):  # NULL on rows from before m070
+        frame[col] = (pd.to_numeric(frame[col], errors="coerce") / 100).round(2)
     frame["over_limit"] = frame["over_limit"].astype(bool)
     return frame.to_dict("records")  # type: ignore[return-value]
 
@@ -660,16 +773,18 @@ def distribution(store: Store, *, width: int = 30, step: int = 20) -> dict[str, 
     total = max(sum(g["customers"] for g in grades), 1)
     biggest = max((g["customers"] for g in grades), default=1)
     rows = []
-    for g in model.card.grades:
-        n = int(by.get(g.grade, {}).get("customers", 0))
+    pd_bands = [(g.grade, g.description or f"PD < {g.max_pd:.0%}") for g in model.card.grades]
+    for grade, band in [*pd_bands, (DEFAULT_GRADE, "in default (PD 1)")]:
+        n = int(by.get(grade, {}).get("customers", 0))
+        g = by.get(grade, {})
         rows.append(
             {
-                "grade": g.grade,
-                "pd_band": g.description or f"PD < {g.max_pd:.0%}",
+                "grade": grade,
+                "pd_band": band,
                 "customers": n,
                 "share": f"{n / total:.1%}",
-                "mean_pd": round(float(by.get(g.grade, {}).get("mean_pd") or 0), 4),
-                "over_limit": int(by.get(g.grade, {}).get("over_limit") or 0),
+                "mean_pd": round(float(g.get("mean_pd") or 0), 4),
+                "over_limit": int(g.get("over_limit") or 0),
                 "histogram": "#" * round(width * n / biggest) if biggest else "",
             }
         )

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import InputError
+from riskcli.services import book
 from riskcli.services.tiering.compute import (
     IntArray,
     TierResult,
@@ -57,8 +58,14 @@ class RunOutcome:
 
 
 # ---- reading the inputs ---------------------------------------------------------------------
-def read_customer_ids(store: Store) -> IntArray:
-    text = store.conn.execute("SELECT group_concat(id, ' ') FROM customers").fetchone()[0]
+def read_customer_ids(store: Store, as_of: date | None = None) -> IntArray:
+    """The customers known on the as-of date: registered by then (or with no date)."""
+    day = (as_of or date.max).isoformat()
+    text = store.conn.execute(
+        "SELECT group_concat(id, ' ') FROM customers "
+        "WHERE registered_date IS NULL OR registered_date <= ?",
+        (day,),
+    ).fetchone()[0]
     if not text:
         return np.zeros(0, dtype=np.int64)
     ids: IntArray = np.fromstring(text, dtype=np.int64, sep=" ")
@@ -165,7 +172,7 @@ def run_tiering(
     clock = _Clock()
     # one transaction: a consistent snapshot to read, and the run is stored whole or not at all
     with store.transaction():
-        ids = read_customer_ids(store)
+        ids = read_customer_ids(store, day)
         if len(ids) == 0:
             raise InputError("nothing to tier: the store has no customers (import some first)")
         txns = read_transactions(store, progress)
@@ -406,10 +413,12 @@ def policies(config: dict[str, Any] | TieringConfig | None) -> pd.DataFrame:
 
 # ---- summary and changes ----------------------------------------------------------------------
 def _overdue(store: Store, as_of: str) -> pd.DataFrame:
+    """Outstanding past due per customer, as the book knew it on the run's date."""
     return store.query_df(
-        "SELECT customer_id, sum(amount - paid_amount) AS overdue FROM receivables "
-        "WHERE due_date < ? AND paid_amount < amount GROUP BY customer_id",
-        (as_of,),
+        f"SELECT customer_id, sum({book.outstanding()}) AS overdue FROM receivables "
+        f"WHERE due_date < :a AND {book.ISSUED} AND {book.outstanding()} > 0 "
+        "GROUP BY customer_id",
+        book.params(date.fromisoformat(as_of)),
     )
 
 

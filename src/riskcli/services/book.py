@@ -1,0 +1,521 @@
+"""The book as of a date: the one place that says what was known on a day D.
+
+Every command that takes an as-of date (tiering, scoring factors, monitoring, reports,
+`customers show`, the SQL export) reads the book through the SQL and functions here, so they
+cannot disagree. The rules, as of D:
+
+- an invoice counts once it is issued (`issue_date <= D`);
+- a paid amount counts from its `paid_date` on (an invoice paid after D is unpaid as of D); a
+  paid amount with no date counts as paid (the money came in, the day is unknown);
+- outstanding = amount - what was paid by D; exposure (EAD) = the customer's outstanding;
+- days past due (DPD) of an open invoice = D - due date (0 when not yet due); a customer's
+  oldest open DPD is the largest over their open invoices;
+- credit reports, financial periods, contracts, interactions and transactions count when dated
+  on or before D (a financial period counts from its period end);
+- **default** (after CRR Art. 178): a customer with an outstanding amount more than
+  `days_past_due` days past due that is material, above `materiality_amount` *and* above
+  `materiality_share` of the customer's exposure. The default lasts until `cure_months` have
+  passed with no material amount past that point (the cure). A customer with no invoices is
+  never in default.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from riskcli.domain.errors import InputError
+
+if TYPE_CHECKING:  # numpy and pandas load on first use: a one-customer lookup needs neither
+    import numpy as np
+    import pandas as pd
+
+    from riskcli.storage.store import Store
+
+# ---- configuration ---------------------------------------------------------------------------
+
+
+class DefaultPolicy(BaseModel):
+    """`[credit.default]`: when a customer is in default, and when the default is cured."""
+
+    model_config = ConfigDict(extra="forbid")
+    days_past_due: int = Field(default=90, ge=1, le=3650)
+    materiality_amount: Decimal = Field(default=Decimal("1000"), ge=0)
+    materiality_share: float = Field(default=0.01, ge=0, le=1)
+    cure_months: int = Field(default=3, ge=0, le=60)
+
+
+class LossPolicy(BaseModel):
+    """`[credit.loss]`: loss given default. 0.40 is the CRR Art. 161 reference for senior
+    unsecured exposures; an industry may have its own (`by_industry = { 建筑业 = 0.45 }`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    lgd: float = Field(default=0.40, ge=0, le=1)
+    by_industry: dict[str, float] = Field(default_factory=dict)
+
+    def lgd_of(self, industry: np.ndarray) -> np.ndarray:
+        """The LGD of each customer from its industry (the default where none is set)."""
+        import numpy as np
+
+        out = np.full(len(industry), self.lgd, dtype=np.float64)
+        for name, value in self.by_industry.items():
+            out[np.asarray(industry == name, dtype=bool)] = value
+        return out
+
+
+class CreditConfig(BaseModel):
+    """The `[credit]` section of riskcli.toml."""
+
+    model_config = ConfigDict(extra="allow")
+    default: DefaultPolicy = Field(default_factory=DefaultPolicy)
+    loss: LossPolicy = Field(default_factory=LossPolicy)
+
+
+def load_credit_config(config: dict[str, Any] | None) -> CreditConfig:
+    """`[credit]` from the TOML settings; a bad value is a one-line error naming its key."""
+    section = (config or {}).get("credit", {})
+    if not isinstance(section, dict):
+        raise InputError("config section [credit] must be a table")
+    known = {k: v for k, v in section.items() if k in ("default", "loss")}
+    try:
+        cfg = CreditConfig.model_validate(known)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"config [credit] {where}: {first['msg']}") from None
+    bad = [k for k, v in cfg.loss.by_industry.items() if not 0 <= v <= 1]
+    if bad:
+        raise InputError(f"config [credit] loss.by_industry.{bad[0]}: LGD must be within 0-1")
+    return cfg
+
+
+# ---- dates ------------------------------------------------------------------------------------
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day `months` later (earlier when negative), clipped to the month's end."""
+    k = d.year * 12 + d.month - 1 + months
+    year, month = divmod(k, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(d.day, last))
+
+
+def month_ends(as_of: date, count: int) -> list[date]:
+    """The as-of date and the `count - 1` month-ends before it, newest first."""
+    first = as_of.replace(day=1)
+    out = [as_of]
+    for _ in range(count - 1):
+        first = first - timedelta(days=1)
+        out.append(first)
+        first = first.replace(day=1)
+    return out
+
+
+def julian(d: date) -> float:
+    """SQLite's julianday() of a date (so SQL can subtract numbers, not parse text per row)."""
+    return d.toordinal() + 1721424.5
+
+
+# ---- SQL fragments: one definition each -------------------------------------------------------
+
+
+def paid_by(day: str = ":a") -> str:
+    """What was paid of an invoice by `day` (a bound parameter or a column)."""
+    return f"(CASE WHEN paid_date IS NULL OR paid_date <= {day} THEN paid_amount ELSE 0 END)"
+
+
+def outstanding(day: str = ":a") -> str:
+    """An invoice's outstanding amount on `day` (cents)."""
+    return f"(amount - {paid_by(day)})"
+
+
+#: invoices known on the as-of date
+ISSUED = "issue_date <= :a"
+
+#: Period end of a financial statement (the import checked the format): YYYY -> Dec 31,
+#: YYYYQn -> quarter end, YYYY-MM -> month end
+PERIOD_END = """CASE length(period)
+  WHEN 4 THEN period || '-12-31'
+  WHEN 6 THEN substr(period, 1, 4) || CASE substr(period, 6, 1) WHEN '1' THEN '-03-31'
+    WHEN '2' THEN '-06-30' WHEN '3' THEN '-09-30' ELSE '-12-31' END
+  WHEN 7 THEN date(period || '-01', '+1 month', '-1 day')
+END"""
+
+#: Points (month-ends) at which the peak not-yet-due exposure is taken
+PEAK_POINTS = 12
+
+
+def _not_due_at(k: int) -> str:
+    day = ":a" if k == 0 else f":m{k}"
+    return (
+        f"SUM(CASE WHEN due_date > {day} AND issue_date <= {day} "
+        f"THEN {outstanding(day)} ELSE 0 END)"
+    )
+
+
+# Per customer, every invoice issued by the as-of date in one pass. The inner query is a
+# co-routine (LIMIT -1 keeps SQLite from flattening it), so each row's outstanding amount and
+# julian due day are computed once, not once per use.
+#   exposure, overdue: outstanding, and the part of it past due
+#   oldest_open_dpd: the largest DPD over open invoices (0 when none is overdue)
+#   worst/avg/late 12m: over invoices due in the 12 months to D *and* every invoice still open
+#     and past due, whatever its age; a paid one counts until its paid date
+#   invoice_days: days since the first invoice; invoicing_12m: invoiced in the 12 months
+#   terms min/max/avg: due - issue days over the invoices of the 12 months (all when none)
+#   peak_not_due: the largest not-yet-due exposure at D and the 11 month-ends before it
+POSITIONS_SQL = f"""
+SELECT customer_id,
+  SUM(o), SUM(CASE WHEN jd < :ja THEN o ELSE 0 END),
+  MAX(CASE WHEN o > 0 AND jd < :ja THEN CAST(:ja - jd AS INTEGER) ELSE 0 END),
+  MAX(late), AVG(late), SUM(late >= 30),
+  :ja - julianday(MIN(issue_date)),
+  SUM(CASE WHEN issue_date > :w THEN amount ELSE 0 END),
+  MIN(terms), MAX(terms), AVG(terms),
+  max({", ".join(_not_due_at(k) for k in range(PEAK_POINTS))})
+FROM (
+  SELECT customer_id, issue_date, due_date, amount, paid_amount, paid_date, o, jd,
+    CASE WHEN due_date > :a THEN NULL
+      WHEN o > 0 THEN CAST(:ja - jd AS INTEGER)
+      WHEN due_date <= :w THEN NULL
+      WHEN paid_date IS NULL THEN 0
+      ELSE max(0, CAST(julianday(paid_date) - jd AS INTEGER)) END AS late,
+    CASE WHEN issue_date > :w THEN CAST(jd - julianday(issue_date) AS INTEGER) END AS terms
+  FROM (
+    SELECT customer_id, issue_date, due_date, amount, paid_amount, paid_date,
+      {outstanding()} AS o, julianday(due_date) AS jd
+    FROM receivables WHERE {ISSUED} {{filter}} LIMIT -1
+  )
+) GROUP BY customer_id ORDER BY customer_id
+"""
+#: the columns of POSITIONS_SQL after customer_id
+POSITION_COLUMNS = [
+    "exposure",
+    "overdue",
+    "oldest_open_dpd",
+    "worst_dpd_12m",
+    "avg_dpd_12m",
+    "late_invoices_12m",
+    "invoice_days",
+    "invoicing_12m",
+    "terms_min",
+    "terms_max",
+    "terms_avg",
+    "peak_not_due",
+]
+
+# Terms of the customers whose invoices have different terms (the median needs every value)
+TERMS_SQL = """
+SELECT customer_id, CAST(julianday(due_date) - julianday(issue_date) AS INTEGER)
+FROM receivables WHERE issue_date <= :a AND issue_date > :w AND customer_id IN ({ids})
+"""
+
+# orders of the last 12 months split at 6 (the date is in the index, so only those rows are
+# looked up), and the first transaction (from the index alone)
+ORDERS_SQL = """
+SELECT customer_id,
+  SUM(CASE WHEN date > :m6 THEN amount ELSE 0 END),
+  SUM(CASE WHEN date <= :m6 THEN amount ELSE 0 END)
+FROM transactions WHERE date > :w AND date <= :a AND kind = 'order' {filter}
+GROUP BY customer_id ORDER BY customer_id
+"""
+FIRST_TXN_SQL = """
+SELECT customer_id, :ja - julianday(MIN(date))
+FROM transactions WHERE date <= :a {filter} GROUP BY customer_id ORDER BY customer_id
+"""
+# the latest financial period ended by D, and the revenue of the period before it
+FINANCIALS_SQL = f"""
+WITH f AS (SELECT customer_id, revenue, total_assets, total_liabilities, current_assets,
+    current_liabilities, {PERIOD_END} AS pend FROM financials WHERE 1 {{filter}})
+SELECT customer_id, revenue,
+  (SELECT revenue FROM (SELECT revenue, MAX(pend) FROM f g
+     WHERE g.customer_id = l.customer_id AND g.pend < l.latest)),
+  total_assets, total_liabilities, current_assets, current_liabilities
+FROM (SELECT *, MAX(pend) AS latest FROM f WHERE pend <= :a GROUP BY customer_id) l
+"""
+# the latest credit report by D (SQLite's bare columns with MAX pick that report's row)
+REPORTS_SQL = """
+SELECT customer_id, score, flags, bankruptcy, dishonest_debtor FROM (
+  SELECT customer_id, score, lawsuit + tax_violation + other_flag AS flags, bankruptcy,
+    dishonest_debtor, MAX(report_date)
+  FROM credit_reports WHERE report_date <= :a {filter} GROUP BY customer_id
+)
+"""
+
+
+def params(as_of: date, cfg: DefaultPolicy | None = None) -> dict[str, Any]:
+    """The bound parameters every query here uses."""
+    policy = cfg or DefaultPolicy()
+    out: dict[str, Any] = {
+        "a": as_of.isoformat(),
+        "ja": julian(as_of),
+        "w": (as_of - timedelta(days=365)).isoformat(),
+        "m6": (as_of - timedelta(days=183)).isoformat(),
+        "dl": (as_of - timedelta(days=policy.days_past_due + 1)).isoformat(),
+        "cure": cure_window_start(as_of, policy).isoformat(),
+    }
+    for k, d in enumerate(month_ends(as_of, PEAK_POINTS)[1:], start=1):
+        out[f"m{k}"] = d.isoformat()
+    return out
+
+
+def median_terms(
+    store: Store, p: dict[str, Any], ids: np.ndarray, tmin: np.ndarray, tmax: np.ndarray
+) -> np.ndarray:
+    """Payment terms per customer: the median of (due - issue) days over the invoices of the 12
+    months. One value when all agree (the usual case: terms are contractual); the customers
+    whose invoices differ are read again for the median."""
+    import numpy as np
+    import pandas as pd
+
+    terms = np.where(np.isnan(tmin), np.nan, tmin)
+    mixed = ids[(tmax > tmin) & ~np.isnan(tmin)]
+    for start in range(0, len(mixed), 50_000):
+        chunk = mixed[start : start + 50_000]
+        sql = TERMS_SQL.format(ids=",".join(str(int(i)) for i in chunk))
+        rows = np.array(store.execute(sql, p).fetchall(), dtype=np.float64).reshape(-1, 2)
+        if not len(rows):
+            continue
+        frame = pd.DataFrame(rows, columns=["c", "t"])
+        med = frame.groupby("c")["t"].median()
+        pos = np.searchsorted(ids, med.index.to_numpy())
+        terms[pos] = med.to_numpy()
+    return terms
+
+
+# ---- the default state ------------------------------------------------------------------------
+
+# Customers with an invoice that was more than N days past due and still (partly) unpaid at
+# some day in the cure window (cure, D], with all their invoices issued by D.
+_DEFAULT_CANDIDATES_SQL = f"""
+SELECT customer_id, julianday(issue_date), julianday(due_date), amount, paid_amount,
+  julianday(paid_date)
+FROM receivables WHERE {ISSUED} AND customer_id IN (
+  SELECT customer_id FROM receivables
+  WHERE issue_date <= :a AND due_date <= :dl AND amount > 0
+    AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :cure)) {{filter}}
+) {{filter}}
+"""
+
+
+@dataclass(frozen=True)
+class DefaultState:
+    """Default flags of the customers `ids` (aligned arrays)."""
+
+    ids: np.ndarray  # customer ids with a default candidate invoice
+    in_default: np.ndarray  # bool
+    amount: np.ndarray  # cents more than N days past due on the as-of date
+
+
+def _material(
+    inv: pd.DataFrame, points: pd.DataFrame, policy: DefaultPolicy
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(customer, day, material?, amount past N days) at each check point of each customer."""
+    import numpy as np
+
+    x = points.merge(inv, on="c")
+    paid = np.where(np.isnan(x["p"]) | (x["p"] <= x["t"]), x["paid"], 0.0)
+    out = np.where(x["i"] <= x["t"], x["amount"] - paid, 0.0)
+    late = np.where(x["t"] - x["d"] > policy.days_past_due, out, 0.0)
+    x = x.assign(out=out, late=late)
+    g = x.groupby(["c", "t"], sort=True)[["out", "late"]].sum()
+    floor = float(policy.materiality_amount) * 100
+    exposure = g["out"].to_numpy()
+    amount = g["late"].to_numpy()
+    material = (amount > floor) & (amount > policy.materiality_share * exposure)
+    cust = g.index.get_level_values(0).to_numpy()
+    day = g.index.get_level_values(1).to_numpy()
+    return np.column_stack([cust, day]), material, amount
+
+
+def default_state(
+    store: Store,
+    as_of: date,
+    policy: DefaultPolicy,
+    *,
+    where: str = "",
+    extra: Any = None,
+    since: date | None = None,
+) -> DefaultState:
+    """Who is in default on the as-of date, and the amount past due beyond N days.
+
+    In default on D = material on some day in the cure window (D - cure_months, D]. Between two
+    events (an invoice issued, a payment) the state does not change, so it is checked on D and
+    on the day before each issue or payment date inside the window: exact, not sampled.
+    `where` filters on customer_id (e.g. an id range), with `extra` its parameters. With
+    `since`, the window is (since, D] instead: "entered default after `since`" for a customer
+    not in default then (the training outcome).
+    """
+    import numpy as np
+    import pandas as pd
+
+    p = params(as_of, policy) | dict(extra or {})
+    if since is not None:
+        p["cure"] = since.isoformat()
+    rows = store.execute(_DEFAULT_CANDIDATES_SQL.format(filter=where), p).fetchall()
+    empty = DefaultState(np.empty(0, np.int64), np.empty(0, bool), np.empty(0))
+    if not rows:
+        return empty
+    inv = pd.DataFrame(rows, columns=["c", "i", "d", "amount", "paid", "p"], dtype=np.float64)
+    ja = julian(as_of)
+    start = julian(date.fromisoformat(p["cure"]))  # points after it count
+    events = pd.concat(
+        [inv[["c", "i"]].set_axis(["c", "e"], axis=1), inv[["c", "p"]].set_axis(["c", "e"], axis=1)]
+    ).dropna()
+    events = events[(events["e"] > start + 1) & (events["e"] <= ja)]
+    points = pd.concat(
+        [
+            pd.DataFrame({"c": inv["c"].unique(), "t": ja}),
+            pd.DataFrame({"c": events["c"], "t": events["e"] - 1}),
+        ]
+    ).drop_duplicates()
+    keys, material, amount = _material(inv, points, policy)
+    frame = pd.DataFrame({"c": keys[:, 0], "t": keys[:, 1], "m": material, "a": amount})
+    flag = frame.groupby("c")["m"].any()
+    now = frame[frame["t"] == ja].set_index("c")["a"]
+    ids = flag.index.to_numpy(dtype=np.int64)
+    return DefaultState(
+        ids=ids,
+        in_default=flag.to_numpy(dtype=bool),
+        amount=now.reindex(flag.index).fillna(0).to_numpy(),
+    )
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One default of one customer: entered, cured (None while it lasts), amount at entry."""
+
+    entered: date
+    cured: date | None
+    amount_at_entry: Decimal
+
+
+def cure_window_start(as_of: date, policy: DefaultPolicy) -> date:
+    """A customer is in default on D when material on some day after this one, up to D."""
+    return min(add_months(as_of, -policy.cure_months), as_of - timedelta(days=1))
+
+
+def cure_day(last: date, policy: DefaultPolicy) -> date:
+    """The first day on which a default whose last material day was `last` is cured: the first
+    D whose window no longer holds `last`."""
+    day = add_months(last, policy.cure_months)
+    while cure_window_start(day, policy) < last:
+        day += timedelta(days=1)
+    return day
+
+
+def default_episodes(
+    store: Store, customer_pk: int, as_of: date, policy: DefaultPolicy
+) -> list[Episode]:
+    """Every default of one customer up to the as-of date, oldest first.
+
+    The state is followed event by event (an invoice issued, a payment, an invoice passing N
+    days past due; between two events nothing changes): an episode starts on the first material
+    day and is cured on `cure_day` of its last material day unless a material day comes first.
+    """
+    rows = store.execute(
+        "SELECT issue_date, due_date, amount, paid_amount, paid_date FROM receivables "
+        "WHERE customer_id = ? AND issue_date <= ?",
+        (customer_pk, as_of.isoformat()),
+    ).fetchall()
+    inv = [
+        (date.fromisoformat(i), date.fromisoformat(d), int(a), int(pa), _day(p))
+        for i, d, a, pa, p in rows
+    ]
+    days = {as_of}
+    for i, d, _a, _pa, p in inv:
+        days.update({i, d + timedelta(days=policy.days_past_due + 1)})
+        if p is not None:
+            days.add(p)
+    events = sorted(x for x in days if x <= as_of)
+    floor = int(policy.materiality_amount * 100)
+    episodes: list[Episode] = []
+    entered: date | None = None
+    entry = 0
+    last = as_of
+    for k, t in enumerate(events):
+        if entered is not None and t >= cure_day(last, policy):
+            episodes.append(Episode(entered, cure_day(last, policy), Decimal(entry) / 100))
+            entered = None
+        exposure = late = 0
+        for i, d, a, pa, p in inv:
+            if i <= t:
+                out = a - (pa if p is None or p <= t else 0)
+                exposure += out
+                late += out if (t - d).days > policy.days_past_due else 0
+        if late > floor and late > policy.materiality_share * exposure:
+            if entered is None:
+                entered, entry = t, late
+            last = events[k + 1] - timedelta(days=1) if k + 1 < len(events) else as_of
+    if entered is not None:
+        cured = cure_day(last, policy)
+        episodes.append(Episode(entered, cured if cured <= as_of else None, Decimal(entry) / 100))
+    return episodes
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+# ---- frames for the other services ------------------------------------------------------------
+
+_OPEN_INVOICES_SQL = f"""
+SELECT id AS receivable_id, invoice_number, customer_id, issue_date, due_date, amount,
+  {paid_by()} AS paid, {outstanding()} AS outstanding,
+  CASE WHEN due_date < :a THEN CAST(:ja - julianday(due_date) AS INTEGER) ELSE 0 END
+    AS days_past_due
+FROM receivables WHERE {ISSUED} AND {outstanding()} > 0 {{filter}}
+ORDER BY customer_id, due_date, invoice_number
+"""
+
+
+def open_invoices(store: Store, as_of: date, *, customer_pk: int | None = None) -> pd.DataFrame:
+    """Every invoice open on the as-of date (money in cents): receivable_id, invoice_number,
+    customer_id, issue_date, due_date, amount, paid (by D), outstanding, days_past_due."""
+
+    p = params(as_of)
+    where = ""
+    if customer_pk is not None:
+        p["cid"] = customer_pk
+        where = "AND customer_id = :cid"
+    return store.query_df(_OPEN_INVOICES_SQL.format(filter=where), p)
+
+
+def positions(
+    store: Store,
+    as_of: date,
+    policy: DefaultPolicy | None = None,
+    *,
+    customer_pk: int | None = None,
+) -> pd.DataFrame:
+    """Per customer with an invoice issued by the as-of date: customer_id, the POSITION_COLUMNS
+    (money in cents, days as numbers, NaN where none), terms (median), in_default and
+    default_amount (cents more than N days past due on D)."""
+    import numpy as np
+    import pandas as pd
+
+    policy = policy or DefaultPolicy()
+    p = params(as_of, policy)
+    where = ""
+    if customer_pk is not None:
+        p["cid"] = customer_pk
+        where = "AND customer_id = :cid"
+    rows = store.execute(POSITIONS_SQL.format(filter=where), p).fetchall()
+    frame = pd.DataFrame(rows, columns=["customer_id", *POSITION_COLUMNS], dtype=np.float64)
+    frame["customer_id"] = frame["customer_id"].astype(np.int64)
+    ids = frame["customer_id"].to_numpy()
+    frame["terms"] = median_terms(
+        store, p, ids, frame["terms_min"].to_numpy(), frame["terms_max"].to_numpy()
+    )
+    state = default_state(store, as_of, policy, where=where, extra=p)
+    flags = pd.DataFrame(
+        {"customer_id": state.ids, "in_default": state.in_default, "default_amount": state.amount}
+    )
+    frame = frame.merge(flags, on="customer_id", how="left")
+    frame["in_default"] = frame["in_default"].fillna(False).astype(bool)
+    frame["default_amount"] = frame["default_amount"].fillna(0.0)
+    return frame

@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -60,6 +61,7 @@ def test_unlock_derives_the_key_once_and_commands_need_no_passphrase(
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["store"]["file"] == str(store_env)
     assert len(derived) == 1
+    assert [a[2] for a in audit_actions(store_env)[-3:]] == [{"unlock_session": True}] * 3
     action, outcome, affected = audit_actions(store_env)[-4]
     assert (action, outcome, affected["seconds"]) == ("session.unlock", "ok", 1800)
 
@@ -116,7 +118,8 @@ def test_lock_ends_the_session_and_is_audited(
     assert "Locked: the unlock session of alice on book.db is ended." in result.stderr
     assert session_files() == []
     assert cli("status").exit_code == 3  # back to the passphrase, and there is none
-    assert audit_actions(store_env)[-1] == ("session.lock", "ok", {"ended": True})
+    last = ("session.lock", "ok", {"unlock_session": True, "ended": True})
+    assert audit_actions(store_env)[-1] == last
     again = cli("lock")
     assert again.exit_code == 0 and "No unlock session of alice on book.db." in again.stderr
 
@@ -248,3 +251,15 @@ def test_the_sh_blocks_of_the_security_page_run(store_env: Path) -> None:
         )
         assert done.returncode == 0, (block, done.stderr)
     assert session_files() == []  # the page's example ends with `riskcli lock`
+
+
+def test_without_a_runtime_folder_sessions_go_to_a_private_tmp_folder(
+    cli: Cli, store_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    unlock(cli)
+    folder = tmp_path / f"riskcli-{os.getuid()}"
+    (path,) = folder.glob("*.session")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

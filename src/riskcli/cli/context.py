@@ -130,21 +130,22 @@ def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead)
         output.warn(f"audit anchor not updated: {exc}")
 
 
-def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> Store:
+def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> tuple[Store, bool]:
     """Open the store of the global options: with `secret` when given, else with the user's
-    unlock session when RISKCLI_SESSION names a live one, else with the user's passphrase."""
+    unlock session when RISKCLI_SESSION names a live one, else with the user's passphrase.
+    The flag says whether the unlock session opened it."""
     g = get_globals(ctx)
     if secret is None:
         token = os.environ.get(sessions.ENV)
         if token:
             try:
-                return sessions.open_with_session(g.db, g.user, token)
+                return sessions.open_with_session(g.db, g.user, token), True
             except sessions.SessionGone as gone:
                 from riskcli.cli import output
 
                 output.warn(f"{gone}; unlocking with the passphrase")
         secret = passphrase(g.passphrase_file, g.user)
-    return open_store(g.db, g.user, secret)
+    return open_store(g.db, g.user, secret), False
 
 
 @contextmanager
@@ -164,10 +165,12 @@ def session(
     with it). `check_role=False` for what every user may do with their own access."""
     g = get_globals(ctx)
     secret = passphrase(g.passphrase_file, g.user) if keep_secret else None
-    store = open_for(ctx, secret)
+    store, by_session = open_for(ctx, secret)
     try:
         config = settings.load_config(g.config, g.db)
         s = Session(store, config, g, action, kept_secret=secret)
+        if by_session:  # the audit trail tells commands run without the passphrase
+            s.affected["unlock_session"] = True
         checks = (action, "pii.reveal") if reveal else (action,)
         for needed in checks if check_role else ():
             if not allowed(store.role, needed):

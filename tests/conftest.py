@@ -34,7 +34,9 @@ def _cheap_kdf() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No inherited riskcli settings, a pinned terminal width."""
     for var in (
         "RISKCLI_DB",
@@ -48,8 +50,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "RISKCLI_SESSION",
     ):
         monkeypatch.delenv(var, raising=False)
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+    runtime = tmp_path_factory.mktemp("run")  # beside tmp_path, which some tests list
+    runtime.chmod(0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # unlock sessions stay in the test
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")

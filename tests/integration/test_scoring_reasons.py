@@ -106,8 +106,8 @@ def _insert_legacy_row(store: Store, customer: str) -> int:
     store.execute(
         "INSERT INTO scores (run_id, customer_id, score, pd, grade, reason1, reason2, reason3, "
         "reason4, bins, recommended_limit, current_limit, over_limit) "
-        "VALUES (?, ?, 400, 0.3, 'E', ?, ?, ?, ?, zeroblob(12), 0, 100, 1)",
-        (run_id, _internal(store, customer), *LEGACY),
+        "VALUES (?, ?, 400, 0.3, 'E', ?, ?, ?, ?, zeroblob(?), 0, 100, 1)",
+        (run_id, _internal(store, customer), *LEGACY, len(svc.get_model(store).card.factors)),
     )
     return run_id
 

@@ -179,7 +179,7 @@ missing = 20
 [[factors]]
 name = "overdue_share"
 description = "share of the outstanding amount that is past due"
-cuts = [0.05, 0.25, 0.5]
+cuts = [0.01, 0.25, 0.5]
 points = [20, 12, 5, 0]
 missing = 12
 

@@ -124,13 +124,21 @@ def test_lock_ends_the_session_and_is_audited(
     assert again.exit_code == 0 and "No unlock session of alice on book.db." in again.stderr
 
 
+def unlocked_then_without_passphrase(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, *command: str
+) -> Any:
+    """Unlock, forget the passphrase, run `command` without RISKCLI_SESSION: exit 3."""
+    unlock(cli)
+    monkeypatch.delenv("RISKCLI_PASSPHRASE")
+    result = cli(*command)
+    assert result.exit_code == 3
+    return result
+
+
 def test_lock_without_the_key_still_ends_the_session(
     cli: Cli, store_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    unlock(cli)
-    monkeypatch.delenv("RISKCLI_PASSPHRASE")
-    result = cli("lock")
-    assert result.exit_code == 3
+    result = unlocked_then_without_passphrase(cli, monkeypatch, "lock")
     assert "Warning: the unlock session is ended, but the lock could not be audited" in (
         result.stderr
     )
@@ -200,10 +208,7 @@ def test_a_wrong_session_key_is_refused(
 def test_without_risk_session_nothing_changes(
     cli: Cli, store_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    unlock(cli)
-    monkeypatch.delenv("RISKCLI_PASSPHRASE")
-    result = cli("status")
-    assert result.exit_code == 3
+    result = unlocked_then_without_passphrase(cli, monkeypatch, "status")
     assert result.stderr.startswith("Error: no passphrase:")
 
 

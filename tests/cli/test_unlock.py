@@ -227,16 +227,15 @@ def test_raw_prints_the_key_alone(cli: Cli, store_env: Path) -> None:
     assert len(result.stdout.strip()) == 43 and "export" not in result.stdout
 
 
+def sh(script: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a real shell, where `riskcli` runs this riskcli."""
+    script = 'riskcli() { "$PY" -m riskcli "$@"; }\nset -e\n' + script
+    env = {**os.environ, "PY": sys.executable}
+    return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
+
+
 def test_a_real_shell_evals_the_unlock_line(store_env: Path) -> None:
-    script = 'eval "$("$PY" -m riskcli -q unlock)" && unset RISKCLI_PASSPHRASE && '
-    script += '"$PY" -m riskcli status --format json'
-    done = subprocess.run(
-        ["sh", "-c", script],
-        env={**os.environ, "PY": sys.executable},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = sh('eval "$(riskcli -q unlock)"\nunset RISKCLI_PASSPHRASE\nriskcli status -f json')
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["store"]["file"] == str(store_env)
 
@@ -246,14 +245,7 @@ def test_the_sh_blocks_of_the_security_page_run(store_env: Path) -> None:
     blocks = page.read_text(encoding="utf-8").split("```sh\n")[1:]
     assert blocks
     for block in (b.split("```")[0] for b in blocks):
-        script = 'riskcli() { "$PY" -m riskcli "$@"; }\nset -e\n' + block
-        done = subprocess.run(
-            ["sh", "-c", script],
-            env={**os.environ, "PY": sys.executable},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = sh(block)
         assert done.returncode == 0, (block, done.stderr)
     assert session_files() == []  # the page's example ends with `riskcli lock`
 

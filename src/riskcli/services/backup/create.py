@@ -246,7 +246,7 @@ def create_backup(
         _read_back(out_tmp, manifest, master, [ephemeral] if age_recipients else None, progress)
         del ephemeral
         os.rename(out_tmp, final)
-        files.fsync_dir(folder)
+        swap.fsync_path(folder)
         failpoint("create:renamed")
     except OSError as exc:
         raise InputError(

@@ -16,6 +16,7 @@ from riskcli.services.backup.prune import Candidate, Decision, PrunePolicy, plan
 from riskcli.services.backup.records import Progress, record_event
 from riskcli.services.backup.verify import verify_and_record
 from riskcli.storage.store import Store
+from riskcli.storage.swap import fsync_path
 
 
 @dataclass
@@ -101,7 +102,7 @@ def prune_backups(
             removed.append(path)
             failpoint("prune:removed-one")
         if removed:
-            files.fsync_dir(folder)
+            fsync_path(folder)
         record_event(
             store,
             "prune",

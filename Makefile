@@ -3,8 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= $(shell mktemp -d -t riskcli-demo-XXXXXX)
+# Silences the Material theme's end-of-life banner on every build.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint bench format clean
+.PHONY: demo test lint docs bench format clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,6 +30,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict --quiet
+
+# The user guide (docs/, MkDocs Material) as a static site in site/; strict: broken links fail.
+docs: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests benchmarks
@@ -37,4 +44,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build site *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

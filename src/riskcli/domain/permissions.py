@@ -1,7 +1,7 @@
 """The one permission table: which role may do which action.
 
 Actions are `<area>.<verb>`. A pattern ending in `.*` covers every verb of that area, `*` all.
-`render_markdown()` writes the table the README shows (a test keeps the two in step).
+`render_markdown()` writes the table docs/users-audit.md shows (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
 }
 
-#: every action a command checks, with what it covers (the README table's rows)
+#: every action a command checks, with what it covers (the guide table's rows)
 ACTIONS: dict[str, str] = {
     "status.read": "`status`",
     "account.passwd": "`user passwd` (own passphrase)",

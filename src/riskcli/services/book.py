@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, invalid
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: a one-customer lookup needs neither
     import numpy as np
@@ -85,9 +85,7 @@ def load_credit_config(config: dict[str, Any] | None) -> CreditConfig:
     try:
         cfg = CreditConfig.model_validate(known)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"config [credit] {where}: {first['msg']}") from None
+        raise invalid("config [credit]", exc) from None
     bad = [k for k, v in cfg.loss.by_industry.items() if not 0 <= v <= 1]
     if bad:
         raise InputError(f"config [credit] loss.by_industry.{bad[0]}: LGD must be within 0-1")

@@ -1,6 +1,6 @@
 """The `[monitoring]` section of riskcli.toml: one table per rule, each with `enabled`.
 
-Every default below is documented in the README (section `monitor`). Example::
+Every default below is documented in docs/configuration.md (rules: docs/monitoring.md). Example::
 
     [monitoring.exposure_limit]
     utilisation_pct = 85

@@ -1,7 +1,7 @@
 """The scorecard engine: binning, weight of evidence, factor selection, logistic regression and
 points scaling, on any DataFrame. Pure computation: no store, no printing.
 
-Conventions (documented in the README, section `score`):
+Conventions (documented in docs/scorecards.md):
 
 * The outcome is binary; 1 means *bad* (default, 90+ days past due, ...).
 * Weight of evidence of a bin is ``ln(share of goods / share of bads)`` (Siddiqi), so a higher
@@ -109,7 +109,7 @@ class BinningParams(BaseModel):
 
 
 class ScorecardParams(BaseModel):
-    """Training parameters; every one is documented in the README (section `score`)."""
+    """Training parameters; every one is documented in docs/configuration.md."""
 
     model_config = ConfigDict(extra="forbid")
     binning: BinningParams = Field(default_factory=BinningParams)

@@ -3,7 +3,7 @@
 Inputs are the customer ids and the transactions (orders, refunds; payments are ignored) as
 numpy arrays with dates as day numbers (days since 1970-01-01). Outputs are one row per
 customer: recency, frequency, monetary value, tenure, purchase interval, R/F/M scores, RFM
-segment, value tier and lifecycle stage. The methods are documented in the README (`tier`).
+segment, value tier and lifecycle stage. The methods are documented in docs/tiers.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Settings of the `[tiering]` section, with their documented defaults.
 
-Every threshold here is listed in the README (section `tier`). A TOML file overrides them:
+Every threshold here is listed in docs/configuration.md (meaning: docs/tiers.md). A TOML file
+overrides them:
 
     [tiering]
     window = "12m"
@@ -16,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, invalid
 
 TIERS: tuple[str, ...] = ("A", "B", "C", "D")
 
@@ -43,7 +44,7 @@ def parse_window(text: str) -> int:
 
 
 class TieringConfig(BaseModel):
-    """The `[tiering]` section. Defaults are documented in the README."""
+    """The `[tiering]` section. Defaults are documented in docs/configuration.md."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -128,6 +129,4 @@ def load_tiering_config(config: dict[str, Any] | None) -> TieringConfig:
     try:
         return TieringConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "tiering"
-        raise InputError(f"config [tiering] {where}: {first['msg']}") from None
+        raise invalid("config [tiering]", exc, "tiering") from None

@@ -80,7 +80,8 @@ def test_fail_on_exits_10_after_printing(cli: Cli, book: Path) -> None:
     result = scan(cli, "--format", "json", "--fail-on", "medium")
     assert result.exit_code == 10
     assert len(json.loads(result.stdout)) == 2  # the data is still on stdout
-    assert result.stderr.endswith("Error: 1 new or escalated alert(s) at or above medium\n")
+    assert result.stderr.endswith("\n1 new or escalated alert at or above medium (exit 10)\n")
+    assert "Error:" not in result.stderr
 
 
 def test_fail_on_below_threshold_exits_0(cli: Cli, book: Path) -> None:
@@ -103,7 +104,11 @@ def test_quiet_silences_the_summary(cli: Cli, book: Path) -> None:
     ("args", "message"),
     [
         (("--fail-on", "severe"), f"Error: severity must be one of {SEVERITY_LIST}\n"),
-        (("--as-of", "10/06/2026"), "Error: --as-of must be a date YYYY-MM-DD, not '10/06/2026'\n"),
+        (
+            ("--as-of", "10/06/2026"),
+            "Error: Invalid value for '--as-of': '10/06/2026' is not a date; use YYYY-MM-DD "
+            "or today\n",
+        ),
         (("--rule", "nope"), "Error: unknown rule nope (see `riskcli monitor rules`)\n"),
     ],
 )  # fmt: skip

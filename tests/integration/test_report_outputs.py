@@ -228,10 +228,12 @@ def test_xlsx_types_preserved_and_injection_neutralised(tmp_path: Path) -> None:
         for c in row
     )
     assert all(isinstance(row[4].value, float) for row in top.iter_rows(min_row=2))  # pd
+    assert [c.value for c in top[1]][4] == "pd"
+    assert all(row[4].number_format == "0.00%" for row in top.iter_rows(min_row=2))
 
     index = wb["index"]
     params = {r[0].value: r[1].value for r in index.iter_rows() if r[0].value}
-    assert params["as_of"] == dt.datetime(2026, 6, 30)  # a real date cell
+    assert params["As of"] == dt.datetime(2026, 6, 30)  # a real date cell
     assert index["B3"].is_date
 
 

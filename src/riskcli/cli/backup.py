@@ -87,7 +87,7 @@ def create(
         dest = cfg.folder(s.store.path, to or folder)
         recipients = recipient if recipient else cfg.recipients
         size = s.store.path.stat().st_size
-        with output.progress(size * 2, "backup") as tick:
+        with output.progress(size * 2, "backup", unit="bytes") as tick:
             result = service.create_backup(
                 s.store, s.secret, dest, recipients=recipients, label=label, progress=tick
             )
@@ -141,7 +141,9 @@ def verify(
         failures: list[RiskError] = []
         for path in paths:
             try:
-                with output.progress(path.stat().st_size if path.exists() else 0, path.name) as t:
+                with output.progress(
+                    path.stat().st_size if path.exists() else 0, path.name, unit="bytes"
+                ) as t:
                     report = service.verify_and_record(
                         store, path, s.secret, identities=identities, progress=t
                     )
@@ -188,6 +190,7 @@ def prune(
     """
     with session(ctx, "backup.create", keep_secret=True) as s:
         cfg = _backup_config(s.config)
+        cfg = cfg
         policy = service.PrunePolicy(
             keep_last=cfg.keep_last if keep_last is None else keep_last,
             keep_daily=cfg.keep_daily if keep_daily is None else keep_daily,
@@ -266,7 +269,9 @@ def restore_command(
         # the audit chain legitimately goes back in time: say so in the anchor
         audit_service.anchor_restore(store, anchor, source=file.name)
 
-    with output.progress(file.stat().st_size if file.exists() else 0, "restore") as tick:
+    with output.progress(
+        file.stat().st_size if file.exists() else 0, "restore", unit="bytes"
+    ) as tick:
         result = service.restore_backup(
             file,
             target,

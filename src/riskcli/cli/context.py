@@ -6,6 +6,7 @@ A command body is `with session(ctx, "area.verb") as s: result = service(s.store
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,6 +73,13 @@ class Session:
         """Record counts or ids the command touched (no PII: ids and numbers only)."""
         self.affected.update(values)
 
+    def audit_revealed(self, ids: list[str], columns: Any) -> None:
+        """Record which customers' personal data a --reveal showed, and which fields."""
+        from riskcli.domain.pii import PII_COLUMNS
+
+        self.affected["ids"] = [str(i) for i in ids]
+        self.affected["pii_fields"] = [c for c in PII_COLUMNS if c in columns]
+
     def section(self, name: str) -> dict[str, Any]:
         return settings.section(self.config, name)
 
@@ -124,7 +132,7 @@ def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead)
     except RiskError:
         config = {}
     try:
-        path = audit_service.anchor_path(store.path, config, g.anchor)
+        path = sandbox_anchor(store) or audit_service.anchor_path(store.path, config, g.anchor)
         audit_service.append_anchor(path, store.keyfile.store_id, head)
     except RiskError as exc:  # the event is committed; say the anchor lags, do not fail
         output.warn(f"audit anchor not updated: {exc}")
@@ -139,13 +147,34 @@ def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> tuple[St
         token = os.environ.get(sessions.ENV)
         if token:
             try:
-                return sessions.open_with_session(g.db, g.user, token), True
+                store = sessions.open_with_session(g.db, g.user, token)
+                announce_sandbox(store)
+                return store, True
             except sessions.SessionGone as gone:
                 from riskcli.cli import output
 
                 output.warn(f"{gone}; unlocking with the passphrase")
         secret = passphrase(g.passphrase_file, g.user)
-    return open_store(g.db, g.user, secret), False
+    store = open_store(g.db, g.user, secret)
+    announce_sandbox(store)
+    return store, False
+
+
+def announce_sandbox(store: Store) -> None:
+    """On a sandbox: say so on stderr (never silenced) and in every output header."""
+    from riskcli.cli import output
+    from riskcli.services import sandbox
+
+    if sandbox.is_sandbox(store):
+        output.STATE.sandbox = sandbox.banner(store)
+        print(output.STATE.sandbox, file=sys.stderr)
+
+
+def sandbox_anchor(store: Store) -> Path | None:
+    """A sandbox's audit anchor is always beside it, never the real store's."""
+    from riskcli.services import sandbox
+
+    return sandbox.anchor_beside(store)
 
 
 @contextmanager
@@ -155,6 +184,7 @@ def session(
     *,
     reveal: bool = False,
     keep_secret: bool = False,
+    secret: bytes | None = None,
     check_role: bool = True,
 ) -> Iterator[Session]:
     """The one command boundary: open the store, enforce the role, leave an audit event.
@@ -162,9 +192,11 @@ def session(
     A failing command's open transaction is rolled back before its audit event is written.
     `keep_secret` reads the passphrase here (never an unlock session) and keeps it on the
     session, for the commands that need it again (a backup unlocks its keyslot of its time
-    with it). `check_role=False` for what every user may do with their own access."""
+    with it); a `secret` already read is used and kept the same way. `check_role=False` for
+    what every user may do with their own access."""
     g = get_globals(ctx)
-    secret = passphrase(g.passphrase_file, g.user) if keep_secret else None
+    if keep_secret and secret is None:
+        secret = passphrase(g.passphrase_file, g.user)
     store, by_session = open_for(ctx, secret)
     try:
         config = settings.load_config(g.config, g.db)
@@ -185,10 +217,12 @@ def session(
             if isinstance(exc, AlertsFound):  # monitoring's exit 10 is a successful run
                 record(store, ctx, action, "ok", {**s.affected, "exit_code": exc.exit_code})
                 raise
+            # an AccessError raised by a service (maker-checker, an approval band) is a denial
+            outcome = "denied" if isinstance(exc, AccessError) else "error"
             detail: dict[str, Any] = {"error": type(exc).__name__}
             if isinstance(exc, RiskError):
                 detail["exit_code"] = exc.exit_code
-            record(store, ctx, action, "error", {**s.affected, **detail})
+            record(store, ctx, action, outcome, {**s.affected, **detail})
             raise
         record(store, ctx, action, "ok", s.affected)
     finally:

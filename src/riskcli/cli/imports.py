@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
 from riskcli.cli.output import FormatOpt
-from riskcli.domain.errors import InputError
-from riskcli.services.importing import (
-    KINDS,
-    ImportAborted,
-    ImportResult,
-    history,
-    import_files,
-    resolve_source,
-    spool_stdin,
-)
+from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.importing.headers import parse_map_options
+from riskcli.services.importing.kinds import KINDS
+from riskcli.services.limits.currency import load_rates
+from riskcli.services.limits.importing import ImportHooks
+from riskcli.services.limits.requests import expire, expiry_due
+
+if TYPE_CHECKING:
+    from riskcli.services.importing.readers import resolve_source, spool_stdin
+    from riskcli.services.importing.service import ImportResult, history, import_files
+else:  # the readers and the validation (pyarrow, numpy): loaded when a file is imported
+    resolve_source = lazy.function("riskcli.services.importing.readers", "resolve_source")
+    spool_stdin = lazy.function("riskcli.services.importing.readers", "spool_stdin")
+    history = lazy.function("riskcli.services.importing.service", "history")
+    import_files = lazy.function("riskcli.services.importing.service", "import_files")
 
 app = typer.Typer(
     name="import",
@@ -57,6 +61,22 @@ MaxRejectsOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Validate and count without writing anything.")
 ]
+LimitsOpt = Annotated[
+    str,
+    typer.Option(
+        "--limits",
+        help="customers: 'request' (a changed credit_limit becomes a pending request) or "
+        "'apply' (only for a role whose approval band covers every amount; recorded).",
+    ),
+]
+RatesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rates",
+        help="CSV date,currency,rate: converts foreign amounts to the book currency "
+        "(the originals are kept).",
+    ),
+]
 InputFormatOpt = Annotated[
     str | None,
     typer.Option("--input-format", help="csv|tsv|jsonl|json|xlsx; default: from the file."),
@@ -69,20 +89,40 @@ def _report(result: ImportResult) -> None:
         where = f"{fr.file} ({fr.fmt}" + (f", {fr.encoding})" if fr.encoding else ")")
         if fr.unknown_columns:
             output.warn(f"{where}: ignored unknown column(s): {', '.join(fr.unknown_columns)}")
-        for p in fr.problems:
+        for p in sorted(fr.problems, key=lambda p: p.lines[0] if p.lines else 0):  # file order
             lines = ", ".join(str(n) for n in p.lines) + (", ..." if p.count > len(p.lines) else "")
             output.info(f"{fr.file}: {p.count} × {p.column}: {p.reason} (line {lines})")
         if fr.rows and fr.inserted == 0 and fr.updated == 0 and fr.rejected == 0:
-            output.info(f"{fr.file}: nothing changed ({fr.unchanged} rows already up to date)")
+            same = output.plural(fr.unchanged, "row")
+            output.info(f"{fr.file}: nothing changed ({same} already up to date)")
     if result.probable_duplicates:
         groups = result.probable_duplicates
         sample = "; ".join(f"{g['field']}: {' '.join(g['customer_ids'])}" for g in groups[:5])
         more = f" (+{len(groups) - 5} more)" if len(groups) > 5 else ""
-        output.warn(f"{len(groups)} probable duplicate customer group(s): {sample}{more}")
+        found = output.plural(len(groups), "probable duplicate customer group")
+        output.warn(f"{found}: {sample}{more}")
     if result.rejected and result.rejects_path is not None:
         output.info(f"rejected rows written to {result.rejects_path}")
     if result.dry_run and not result.aborted:
         output.info("dry run: nothing was written")
+
+
+def _report_limits(counts: dict[str, int], dry_run: bool) -> None:
+    would = "would become" if dry_run else "became"
+    if counts["limit_requests"]:
+        output.info(
+            f"{counts['limit_requests']} credit limit change(s) {would} pending request(s): "
+            "see `riskcli limits list --pending`"
+        )
+    if counts["limit_changes_skipped"]:
+        output.warn(
+            f"{counts['limit_changes_skipped']} credit limit change(s) left out: another request "
+            "for the customer is pending (decide it, then import again)"
+        )
+    if counts["limits_applied"]:
+        output.info(f"{counts['limits_applied']} credit limit change(s) applied (recorded)")
+    if counts["amounts_converted"]:
+        output.info(f"{counts['amounts_converted']} foreign amount(s) converted (originals kept)")
 
 
 def _run(
@@ -96,8 +136,15 @@ def _run(
     dry_run: bool,
     input_format: str | None,
     fmt: output.OutputFormat | None,
+    limits: str = "request",
+    rates: Path | None = None,
 ) -> None:
+    if limits != "request" and kind != "customers":
+        raise UsageError("--limits applies to `import customers` only")
+    from riskcli.services.importing.service import ImportAborted
+
     columns = parse_map_options(mapping or [])
+    rate_table = load_rates(rates) if rates is not None else None
     if sum(1 for f in files if str(f) == "-") > 1:
         raise InputError("standard input ('-') can be read only once")
     with tempfile.TemporaryDirectory(prefix="riskcli-import-") as tmp:
@@ -108,11 +155,16 @@ def _run(
             sources.append(resolve_source(path, display, fmt=input_format, encoding=encoding))
         total = sum(s.size for s in sources)
         with session(ctx, "import.write") as s:
+            hooks = ImportHooks.from_config(
+                s.config, rates=rate_table, mode=limits, command=f"import {kind}"
+            )
+            if kind == "customers" and expiry_due(s.store, hooks.limits):
+                expire(s.store, hooks.limits, command="limits expire")
             try:
-                with output.progress(total, f"import {kind}") as advance:
+                with output.progress(total, f"import {kind}", unit="bytes") as advance:
                     result = import_files(
                         s.store, kind, sources, mapping=columns, max_rejects=max_rejects,
-                        dry_run=dry_run, rejects_path=rejects, progress=advance,
+                        dry_run=dry_run, rejects_path=rejects, progress=advance, hooks=hooks,
                     )  # fmt: skip
             except ImportAborted as exc:
                 _report(exc.result)
@@ -121,8 +173,13 @@ def _run(
             s.audit_affected(
                 dry_run=dry_run, batches=[f.batch_id for f in result.files], **result.totals()
             )
+            s.audit_affected(**{k: v for k, v in hooks.counts.items() if v})
+            if limits == "apply" and kind == "customers":
+                s.audit_affected(limits="apply")
     _report(result)
-    output.render([f.summary() for f in result.files], fmt)
+    _report_limits(hooks.counts, dry_run)
+    # the kind as the command names it (`credit-reports`), not as the table is called
+    output.render([{**f.summary(), "kind": kind} for f in result.files], fmt)
 
 
 def _command(cli_kind: str) -> None:
@@ -136,10 +193,12 @@ def _command(cli_kind: str) -> None:
         dry_run: DryRunOpt = False,
         input_format: InputFormatOpt = None,
         fmt: FormatOpt = None,
+        limits: LimitsOpt = "request",
+        rates: RatesOpt = None,
     ) -> None:
         _run(
             ctx, cli_kind, files, encoding, mapping, rejects, max_rejects, dry_run,
-            input_format, fmt,
+            input_format, fmt, limits, rates,
         )  # fmt: skip
 
     command.__doc__ = (
@@ -170,5 +229,5 @@ def history_command(
     Example: riskcli import history --kind transactions --limit 10
     """
     with session(ctx, "import.read") as s:
-        rows = history(s.store, limit=limit, kind=kind)
+        rows = output.cut(history(s.store, limit=limit + 1, kind=kind), limit)
     output.render(rows, fmt, empty_message="no imports yet")

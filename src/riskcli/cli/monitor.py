@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from riskcli import config as settings
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import get_globals, session
-from riskcli.cli.output import FormatOpt, option_date
+from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
+from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import AlertsFound
 from riskcli.services.monitoring import alerts as alert_service
-from riskcli.services.monitoring.config import load_monitoring_config
-from riskcli.services.monitoring.engine import RunResult, parse_evidence, run_monitor
-from riskcli.services.monitoring.frames import SEVERITIES
 from riskcli.services.monitoring.lock import run_lock
-from riskcli.services.monitoring.rules import RULES
+from riskcli.services.monitoring.severity import SEVERITIES
+
+if TYPE_CHECKING:
+    from riskcli.services.monitoring.config import load_monitoring_config
+    from riskcli.services.monitoring.engine import RunResult, parse_evidence, run_monitor
+else:  # the rules, the scan (numpy, pandas) and the settings models: loaded on use
+    load_monitoring_config = lazy.function(
+        "riskcli.services.monitoring.config", "load_monitoring_config"
+    )
+    parse_evidence = lazy.function("riskcli.services.monitoring.engine", "parse_evidence")
+    run_monitor = lazy.function("riskcli.services.monitoring.engine", "run_monitor")
+
+
+def _severities() -> list[str]:
+    return list(SEVERITIES)
+
+
+def _rules() -> list[str]:
+    """Rule ids for shell completion, from the settings (no rule code is loaded)."""
+    from riskcli.services.monitoring.config import MonitoringConfig, RuleConfig
+
+    fields = MonitoringConfig.model_fields.items()
+    return [name for name, f in fields if isinstance(f.default, RuleConfig)]
+
 
 app = typer.Typer(
     help="Watch customers for warning signs: rules, alerts with a lifecycle, cron-ready runs.",
@@ -44,18 +65,21 @@ def _summary(result: RunResult) -> None:
 @app.command("run")
 def run(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Scan as of this date (YYYY-MM-DD). Default: today."),
-    ] = None,
+    as_of: AsOfOpt = None,
     rule: Annotated[
         list[str] | None,
-        typer.Option("--rule", "-r", help="Run only this rule (repeatable). Default: all enabled."),
+        typer.Option(
+            "--rule",
+            "-r",
+            autocompletion=_rules,
+            help="Run only this rule (repeatable). Default: all enabled.",
+        ),
     ] = None,
     fail_on: Annotated[
         str | None,
         typer.Option(
             "--fail-on",
+            autocompletion=_severities,
             help=f"Exit 10 when a new or escalated alert is at or above this severity "
             f"({', '.join(SEVERITIES)}).",
         ),
@@ -75,10 +99,12 @@ def run(
     if quiet:
         output.STATE.quiet = True
     threshold = alert_service.severity_rank(fail_on) if fail_on else None
-    day = option_date(as_of)
     # the lock comes first: a refused run exits 1 at once, without waiting on the store
     with run_lock(get_globals(ctx).db) as lock, session(ctx, "monitor.run") as s:
         config = load_monitoring_config(s.config)
+        day = resolve_as_of(s.store, as_of)
+        from riskcli.services.monitoring.rules import RULES
+
         with output.progress(len(RULES), "rules") as advance:
             result = run_monitor(
                 s.store, config, as_of=day, only=rule or None, progress=advance, lock=lock
@@ -87,6 +113,7 @@ def run(
             run_id=result.run_id, new=result.new, escalated=result.escalated,
             resolved=result.resolved,
         )  # fmt: skip
+        output.info(as_of_header(day, as_of))
         _summary(result)
         data = result.alerts
         resolved = output.resolve_format(fmt)
@@ -97,7 +124,8 @@ def run(
         output.render(data, fmt, empty_message="no new or escalated alerts")
         if threshold is not None and result.max_severity_rank() >= threshold:
             hits = int((result.alerts["severity"].map(SEVERITIES.index) >= threshold).sum())
-            raise AlertsFound(f"{hits} new or escalated alert(s) at or above {fail_on}")
+            found = output.plural(hits, "new or escalated alert")
+            raise AlertsFound(f"{found} at or above {fail_on} (exit 10)")
 
 
 @app.command("alerts")
@@ -110,9 +138,12 @@ def alerts(
         ),
     ] = "active",
     severity: Annotated[
-        str | None, typer.Option("--severity", help="This severity and above.")
+        str | None,
+        typer.Option("--severity", autocompletion=_severities, help="This severity and above."),
     ] = None,
-    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule.")] = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", autocompletion=_rules, help="Only this rule.")
+    ] = None,
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer (its customer_id).")
     ] = None,
@@ -124,11 +155,14 @@ def alerts(
     Example: riskcli monitor alerts --severity high --customer C000123
     """
     with session(ctx, "monitor.read") as s:
-        data = alert_service.list_alerts(
-            s.store, status=status, severity=severity, rule=rule, customer=customer, limit=limit
-        )
-    if output.resolve_format(fmt) is output.OutputFormat.TABLE and not data.empty:
-        data = data.drop(columns=["evidence", "resolution"])
+        data = alert_service.alert_rows(
+            s.store, status=status, severity=severity, rule=rule, customer=customer,
+            limit=limit + 1 if limit else None,
+        )  # fmt: skip
+        data = output.cut(data, limit)  # one more than asked: a cut listing says so
+    if output.resolve_format(fmt) is output.OutputFormat.TABLE:
+        hidden = ("evidence", "resolution")
+        data = [{k: v for k, v in row.items() if k not in hidden} for row in data]
     output.render(data, fmt, empty_message="no alerts match")
 
 
@@ -178,7 +212,7 @@ def runs(
     Example: riskcli monitor runs --limit 5
     """
     with session(ctx, "monitor.read") as s:
-        data = alert_service.list_runs(s.store, limit=limit)
+        data = output.cut(alert_service.list_runs(s.store, limit=limit + 1), limit)
     output.render(data, fmt, empty_message="no monitor runs yet")
 
 
@@ -191,6 +225,8 @@ def rules(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     g = get_globals(ctx)
     config = load_monitoring_config(settings.load_config(g.config, g.db))
     rows = []
+    from riskcli.services.monitoring.rules import RULES
+
     for r in RULES:
         cfg = config.rule(r.id).model_dump(mode="json")
         enabled = cfg.pop("enabled")

@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
-from riskcli.domain.ids import is_valid_national_id, is_valid_uscc
+from riskcli.domain.ids import id_problem, is_valid_national_id
 from riskcli.domain.values import (
     parse_date,
     parse_email,
@@ -178,6 +178,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "credit_limit": MONEY0,
         "account_owner": SHORT_TEXT,
         "status": _r("enum", _enum("customer_status", CustomerStatus), default="active"),
+        "group_id": OPT_ID,  # the customer's group (集团); see riskcli.services.limits.groups
+        "parent_id": OPT_ID,  # the parent company's customer id (母公司编号)
     },
     "transactions": {
         "txn_id": ID,
@@ -252,11 +254,15 @@ def check_customer_id_kind(v: Values) -> tuple[str, str] | None:
     nid, kind = v.get("national_id"), v.get("kind")
     if nid is None or kind is None:
         return None
-    if kind == "individual" and not is_valid_national_id(nid):
-        return ("national_id", "an individual needs an 18-digit resident id")
-    if kind == "company" and not is_valid_uscc(nid):
-        return ("national_id", "a company needs a unified social credit code")
-    return None
+    problem = id_problem(nid, kind) if kind in ("individual", "company") else None
+    if problem is None:
+        return None
+    needs = (
+        "an individual needs a resident id"
+        if kind == "individual"
+        else ("a company needs a unified social credit code")
+    )
+    return ("national_id", f"{needs}: {problem}")
 
 
 def _not_before(later: str, earlier: str) -> Callable[[Values], tuple[str, str] | None]:
@@ -352,6 +358,8 @@ class Customer(Record):
     credit_limit: Annotated[Decimal, _v("customers", "credit_limit")] = Decimal("0.00")
     account_owner: Annotated[str | None, _v("customers", "account_owner")] = None
     status: Annotated[CustomerStatus, _v("customers", "status")] = CustomerStatus.ACTIVE
+    group_id: Annotated[str | None, _v("customers", "group_id")] = None
+    parent_id: Annotated[str | None, _v("customers", "parent_id")] = None
 
     @model_validator(mode="after")
     def _infer_kind(self) -> Customer:

@@ -78,3 +78,39 @@ def append_event(
             conn.execute("ROLLBACK")
         raise
     return ChainHead(prev.seq + 1, digest)
+
+
+def append_events(conn: Connection, events: list[dict[str, Any]]) -> ChainHead | None:
+    """Append many events inside the caller's transaction, chained in order (one head read,
+    one executemany). Each event gives user, role, action, command, args, affected, outcome."""
+    if not events:
+        return None
+    if not conn.in_transaction:
+        raise RuntimeError("append_events needs the caller's transaction")
+    prev = head(conn)
+    seq, last = prev.seq, prev.hash
+    rows = []
+    for given in events:
+        seq += 1
+        event = {
+            "seq": seq,
+            "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "user": given["user"],
+            "role": given["role"],
+            "action": given["action"],
+            "command": given["command"],
+            "args": json.dumps(given["args"], ensure_ascii=False, sort_keys=True, default=str),
+            "affected": json.dumps(
+                given["affected"], ensure_ascii=False, sort_keys=True, default=str
+            ),
+            "outcome": given["outcome"],
+        }
+        digest = event_hash(last, event)
+        rows.append((*[event[f] for f in FIELDS], last, digest))
+        last = digest
+    conn.executemany(
+        "INSERT INTO audit_events(seq, ts, user, role, action, command, args, affected, "
+        "outcome, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    return ChainHead(seq, last)

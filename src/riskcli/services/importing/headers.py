@@ -75,7 +75,12 @@ COMMON: dict[str, tuple[str, ...]] = {
 
 #: per-kind synonyms that would be ambiguous across kinds (a contract's 金额 is its value)
 PER_KIND: dict[str, dict[str, tuple[str, ...]]] = {
-    "customers": {"customer_id": ("编号", "id")},
+    "customers": {
+        "customer_id": ("编号", "id"),
+        # customer groups (riskcli.services.limits.groups)
+        "group_id": ("集团", "所属集团", "集团编号", "集团名称", "group"),
+        "parent_id": ("母公司编号", "母公司", "上级公司", "上级客户", "parent"),
+    },
     "contracts": {"value": ("金额", "amount")},
     "interactions": {"interaction_id": ("编号", "id")},
     "receivables": {"invoice_number": ("编号",)},

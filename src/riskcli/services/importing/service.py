@@ -30,19 +30,10 @@ from riskcli.domain.errors import InputError, UsageError
 from riskcli.domain.models import KEYS, RULES
 from riskcli.domain.safety import neutralise_cell
 from riskcli.services.importing.headers import HeaderMap, map_headers
+from riskcli.services.importing.kinds import KINDS as KINDS
 from riskcli.services.importing.readers import Source, iter_chunks
 from riskcli.services.importing.validate import Checked, as_cells, check_frame
-
-#: command-line names of the import kinds -> internal kind
-KINDS: dict[str, str] = {
-    "customers": "customers",
-    "transactions": "transactions",
-    "receivables": "receivables",
-    "credit-reports": "credit_reports",
-    "contracts": "contracts",
-    "interactions": "interactions",
-    "financials": "financials",
-}
+from riskcli.services.limits.importing import ImportHooks
 
 CHUNK_ROWS = 100_000
 BULK_CUSTOMER_LOOKUP = 20_000  # distinct unseen customers in a chunk that trigger one full scan
@@ -68,7 +59,7 @@ TARGETS: dict[str, Target] = {
     "customers": _t(
         "customers",
         "customer_id>external_id name kind industry region phone email national_id "
-        "registered_date credit_limit account_owner status",
+        "registered_date credit_limit account_owner status group_id parent_id",
         "external_id",
     ),
     "transactions": _t(
@@ -162,12 +153,13 @@ class FileResult:
     columns: dict[str, str] = field(default_factory=dict)
     unknown_columns: list[str] = field(default_factory=list)
     duplicate_keys: int = 0
+    limit_requests: int = 0  # customers: limit changes that became pending requests
     problems: list[Problem] = field(default_factory=list)
     started_at: str = ""
     finished_at: str = ""
 
     def summary(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": self.kind,
             "file": self.file,
             "rows": self.rows,
@@ -177,6 +169,9 @@ class FileResult:
             "rejected": self.rejected,
             "dry_run": self.dry_run,
         }
+        if self.kind == "customers":
+            out["limit_requests"] = self.limit_requests
+        return out
 
 
 @dataclass
@@ -227,8 +222,12 @@ def import_files(
     rejects_path: Path | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    hooks: ImportHooks | None = None,
 ) -> ImportResult:
-    """Import `sources` of one kind into `store` atomically; see the module docstring."""
+    """Import `sources` of one kind into `store` atomically; see the module docstring.
+
+    `hooks` (riskcli.services.limits.importing) does the credit-control part: currencies,
+    limit changes as requests, before/after values in the trail."""
     kind = KINDS.get(kind, kind)
     if kind not in RULES:
         raise UsageError(f"unknown import kind {kind!r} (use one of {', '.join(KINDS)})")
@@ -236,6 +235,8 @@ def import_files(
         raise UsageError("--max-rejects must be 0 or more")
     result = ImportResult([], dry_run, max_rejects=max_rejects, rejects_path=rejects_path)
     rejects = _RejectsWriter(rejects_path)
+    if hooks is not None:
+        hooks.bind(store)
     # Every customer id written is looked up in `customers` inside this very transaction (the
     # write lock is held, so none can vanish), which is what the foreign key would re-check per
     # row: a random read of the wide customers table that tripled the insert cost of a file in
@@ -243,8 +244,10 @@ def import_files(
     try:
         with store.references_checked(), store.transaction():
             for src in sources:
-                job = _FileImport(store, kind, src, mapping or {}, rejects, chunk_rows)
+                job = _FileImport(store, kind, src, mapping or {}, rejects, chunk_rows, hooks)
                 result.files.append(job.run(progress))
+            if hooks is not None:
+                hooks.finish(store, kind)
             if kind == "customers":
                 result.probable_duplicates = probable_duplicates(store)
             if result.rejected > max_rejects:
@@ -324,8 +327,9 @@ class _FileImport:
         mapping: dict[str, str],
         rejects: _RejectsWriter,
         chunk_rows: int,
+        hooks: ImportHooks | None = None,
     ) -> None:
-        self.store, self.kind, self.src = store, kind, src
+        self.store, self.kind, self.src, self.hooks = store, kind, src, hooks
         self.mapping, self.rejects, self.chunk_rows = mapping, rejects, chunk_rows
         self.target = TARGETS[kind]
         self.sql = upsert_sql(kind)
@@ -348,6 +352,7 @@ class _FileImport:
 
     def run(self, progress: Progress | None) -> FileResult:
         self.res.started_at = _now()
+        requests_before = self.hooks.counts["limit_requests"] if self.hooks else 0
         table = self.target.table
         before = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
         self.first_load = before == 0
@@ -360,10 +365,17 @@ class _FileImport:
             frame, lines, keep = self._mapped(chunk.table, chunk.lines)
             if not len(lines):
                 continue
+            if self.hooks is not None:
+                frame = self.hooks.chunk(self.kind, chunk.table, keep, frame)
             checked = check_frame(self.kind, frame)
             self._resolve_customers(checked)
             self._derive_keys(checked)
+            if self.hooks is not None:
+                self.hooks.checked(checked)
+                self.hooks.before_write(self, checked)
             written, wrote = self._write(checked, lines)
+            if self.hooks is not None:
+                self.hooks.after_write(self, checked)
             self._reject(chunk.table, keep, checked, lines)
             self.res.rows += len(lines)
             valid += wrote
@@ -381,6 +393,9 @@ class _FileImport:
             self.res.inserted = after - before
         self.res.updated = changes - self.res.inserted
         self.res.unchanged = valid - changes
+        if self.hooks is not None:
+            self.res.unknown_columns = self.hooks.unknown_columns(self.res.unknown_columns)
+            self.res.limit_requests = self.hooks.counts["limit_requests"] - requests_before
         self.res.problems = [
             Problem(col, reason, n, self.samples[(col, reason)])
             for (col, reason), n in self.problems.most_common()
@@ -643,6 +658,16 @@ class _FileImport:
                 for i in order.tolist()
             ),
         )
+
+    def row_hashes(self, c: Checked, good: np.ndarray) -> np.ndarray:
+        """The row hashes `_rows` will store for rows `good` (signed, as stored)."""
+        fields = [self._hash_name(f) for f, _ in self.target.columns]
+        hashes = combine_hashes([self._column_hash(c, f)[good] for f in fields])
+        return hashes.view(np.int64)
+
+    def cache_hash(self, c: Checked, name: str) -> None:
+        """Hash a column now, so a later change to its values (a limit kept) is not hashed."""
+        self._column_hash(c, name)
 
     def _rows(self, c: Checked, good: np.ndarray) -> Iterable[tuple[Any, ...]]:
         fields = [f for f, _ in self.target.columns]

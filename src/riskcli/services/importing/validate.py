@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskcli.domain.ids import id_problem
 from riskcli.domain.models import RULES, Rule, to_storage
 
 _ID_FAST = r"[!-~]{1,64}"
@@ -226,9 +227,19 @@ def _customer_id_kind(c: Checked) -> None:
     is_nid = _id_test(nid[idx], national_id_mask)
     is_uscc = _id_test(nid[idx], uscc_mask)
     bad_ind = idx[(kind[idx] == "individual") & ~is_nid]
-    c.reject(bad_ind, "national_id", "an individual needs an 18-digit resident id")
+    c.reject(bad_ind, "national_id", _id_reasons(nid[bad_ind], "individual"))
     bad_co = idx[(kind[idx] == "company") & ~is_uscc]
-    c.reject(bad_co, "national_id", "a company needs a unified social credit code")
+    c.reject(bad_co, "national_id", _id_reasons(nid[bad_co], "company"))
+
+
+def _id_reasons(values: np.ndarray, kind: str) -> np.ndarray:
+    """The failing check of each (rare) rejected id, as `check_customer_id_kind` words it."""
+    needs = (
+        "an individual needs a resident id"
+        if kind == "individual"
+        else ("a company needs a unified social credit code")
+    )
+    return np.array([f"{needs}: {id_problem(str(v), kind)}" for v in values], dtype=object)
 
 
 def _not_before(later: str, earlier: str) -> Callable[[Checked], None]:

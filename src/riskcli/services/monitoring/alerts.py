@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from riskcli.domain.errors import InputError, UsageError
-from riskcli.services.monitoring.frames import SEVERITIES, SEVERITY_RANK
+from riskcli.services.monitoring.severity import SEVERITIES, SEVERITY_RANK
 from riskcli.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STATUSES = ("open", "acknowledged", "resolved")
 #: `--status active` means open or acknowledged
@@ -18,7 +19,7 @@ ACTIVE = "active"
 
 ALERT_COLUMNS = """
 a.id, a.severity, a.status, a.rule, cu.external_id AS customer, a.subject, a.title, a.action,
-a.evidence, a.first_seen, a.last_seen, a.escalations, a.resolution
+a.evidence, fr.started_at AS first_seen, lr.started_at AS last_seen, a.escalations, a.resolution
 """
 
 
@@ -88,6 +89,28 @@ def list_alerts(
     customer: str | None = None,
     limit: int | None = None,
 ) -> pd.DataFrame:
+    """Alerts, most severe and newest first, as a DataFrame (see `alert_rows`)."""
+    import pandas as pd
+
+    rows = alert_rows(
+        store, status=status, severity=severity, rule=rule, customer=customer, limit=limit
+    )
+    return pd.DataFrame(rows, columns=[c.split()[-1].split(".")[-1] for c in _ALERT_NAMES])
+
+
+_ALERT_NAMES = [c.strip() for c in ALERT_COLUMNS.replace("\n", " ").split(",") if c.strip()]
+
+
+def alert_rows(
+    store: Store,
+    *,
+    status: str | None = ACTIVE,
+    severity: str | None = None,
+    rule: str | None = None,
+    customer: str | None = None,
+    limit: int | None = None,
+    alert_id: int | None = None,
+) -> list[dict[str, Any]]:
     """Alerts, most severe and newest first. `severity` keeps that level and above;
     `status` is open, acknowledged, resolved, active (open or acknowledged) or all."""
     where: list[str] = []
@@ -107,22 +130,30 @@ def list_alerts(
         where.append("a.rule = ?")
         params.append(rule)
     if customer:
-        where.append("cu.external_id = ?")
+        where.append("a.customer_id = (SELECT id FROM customers WHERE external_id = ?)")
         params.append(customer)
-    sql = (
-        f"SELECT {ALERT_COLUMNS} FROM (SELECT alerts.*, fr.started_at AS first_seen, "
-        "lr.started_at AS last_seen FROM alerts "
-        "LEFT JOIN monitor_runs fr ON fr.id = alerts.first_run_id "
-        "LEFT JOIN monitor_runs lr ON lr.id = alerts.last_run_id) a "
-        "LEFT JOIN customers cu ON cu.id = a.customer_id"
+    if alert_id is not None:
+        where.append("a.id = ?")
+        params.append(alert_id)
+    # filter, order and cut the alerts alone, then join what each row shows: `--limit 20` reads
+    # 20 runs and customers, not one per alert in the store
+    order = " ORDER BY a.severity_rank DESC, a.id DESC"
+    chosen = (
+        "SELECT * FROM alerts a"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY a.severity_rank DESC, a.id DESC"
+        + order
         + (f" LIMIT {int(limit)}" if limit else "")
     )
-    frame = store.query_df(sql, tuple(params))
-    if not frame.empty:
-        frame["evidence"] = [json.loads(e) for e in frame["evidence"]]
-    return frame
+    sql = (
+        f"SELECT {ALERT_COLUMNS} FROM ({chosen}) a "
+        "LEFT JOIN monitor_runs fr ON fr.id = a.first_run_id "
+        "LEFT JOIN monitor_runs lr ON lr.id = a.last_run_id "
+        "LEFT JOIN customers cu ON cu.id = a.customer_id" + order
+    )
+    rows = store.query(sql, tuple(params))
+    for row in rows:
+        row["evidence"] = json.loads(row["evidence"])
+    return rows
 
 
 def severity_rank(name: str) -> int:
@@ -132,12 +163,11 @@ def severity_rank(name: str) -> int:
         raise UsageError(f"severity must be one of {', '.join(SEVERITIES)}") from None
 
 
-def alert_history(store: Store, alert_id: int) -> tuple[dict[str, Any], pd.DataFrame]:
+def alert_history(store: Store, alert_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One alert and every change of its status or severity, oldest first."""
     _alert(store, alert_id)
-    row = list_alerts(store, status="all").set_index("id").loc[alert_id]
-    alert: dict[str, Any] = {"id": alert_id, **{str(k): v for k, v in row.items()}}
-    events = store.query_df(
+    alert = alert_rows(store, status="all", alert_id=alert_id)[0]
+    events = store.query(
         "SELECT at, event, user, run_id, from_status, to_status, from_severity, to_severity, "
         "note FROM alert_events WHERE alert_id = ? ORDER BY id",
         (alert_id,),
@@ -161,13 +191,12 @@ def list_runs(store: Store, *, limit: int = 20) -> pd.DataFrame:
     return frame
 
 
-def open_alerts_for(store: Store, customer_ids: list[int]) -> pd.DataFrame:
-    """Active alerts of the given customers (internal ids), for `customers show` and
-    `contracts list`."""
+def open_alerts_for(store: Store, customer_ids: list[int]) -> list[dict[str, Any]]:
+    """Active alerts of the given customers (internal ids), for `customers show`."""
     if not customer_ids or not store.has_table("alerts"):
-        return pd.DataFrame(columns=["customer_id", "id", "severity", "rule", "title"])
+        return []
     marks = ",".join("?" * len(customer_ids))
-    return store.query_df(
+    return store.query(
         "SELECT customer_id, id, severity, status, rule, title FROM alerts "
         f"WHERE status != 'resolved' AND customer_id IN ({marks}) "
         "ORDER BY severity_rank DESC, id",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.domain.pii import PII_COLUMNS, mask
+from riskcli.services.limits.groups import customer_limit_facts
 from riskcli.services.reports import data as loaders
 from riskcli.services.reports import metrics as m
 from riskcli.services.reports.model import Chart, Report, Section
@@ -186,6 +187,7 @@ def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date)
     if recommended is not None:
         rows.append(("recommended_limit", m.cents_to_decimal(recommended)))
         rows.append(("above_recommended", limit_c > recommended))
+    rows += customer_limit_facts(store, int(row["id"]), day)  # expiry, review, group position
     table = pd.DataFrame({"metric": [r[0] for r in rows], "value": [r[1] for r in rows]})
     facts = {k: v for k, v in rows if k in ("credit_limit", "exposure", "utilisation")}
     return Section("limit", "Credit limit and utilisation", table=table, facts=facts)

@@ -80,15 +80,6 @@ def _date(text: Any) -> dt.date | None:
         return None
 
 
-def parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{option}: cannot read the date {text!r}; use YYYY-MM-DD") from None
-
-
 def customers(store: Store) -> pd.DataFrame:
     return store.query_df(f"SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id")
 
@@ -234,9 +225,10 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     from riskcli.services.scoring.reasons import StoredReasons  # the scorecard engine: on use
 
     stored = StoredReasons(store)
+    kind = store.scalar("SELECT kind FROM customers WHERE id = ?", (cid,))
     legacy = zip(*(frame[f"reason{i}"].tolist() for i in range(1, 5)), strict=True)
     frame["reasons"] = [
-        "; ".join(stored.texts(int(model), bins, codes, old))
+        "; ".join(stored.texts(int(model), bins, codes, old, kind))
         for model, bins, codes, old in zip(
             frame["model_id"].tolist(),
             frame["bins"].tolist(),
@@ -265,7 +257,8 @@ def score_reasons(store: Store, cid: int, run_id: int) -> list[str]:
 
     row = rows[0]
     legacy = [row[f"reason{i}"] for i in range(1, 5)]
-    return StoredReasons(store).texts(row["model_id"], row["bins"], row["reasons"], legacy)
+    kind = store.scalar("SELECT kind FROM customers WHERE id = ?", (cid,))
+    return StoredReasons(store).texts(row["model_id"], row["bins"], row["reasons"], legacy, kind)
 
 
 def _money(cents: int) -> Decimal:

@@ -58,6 +58,9 @@ class Report:
     generated_at: dt.datetime
     params: dict[str, Any] = field(default_factory=dict)
     sections: list[Section] = field(default_factory=list)
+    #: what a person reads is labelled in this language ("en" or "zh"), amounts in this currency
+    language: str = "en"
+    currency: str = "CNY"
 
     def section(self, key: str) -> Section:
         for s in self.sections:

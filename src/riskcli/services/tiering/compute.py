@@ -562,10 +562,9 @@ def compute_tiers(
     negative = agg.monetary < 0
     stats["negative_value_customers"] = int(negative.sum())
     if stats["negative_value_customers"]:
-        warnings.append(
-            f"{stats['negative_value_customers']} customers have more refunds than orders in "
-            "the window; their value counts as 0"
-        )
+        many = stats["negative_value_customers"]
+        who = "1 customer has" if many == 1 else f"{many:,} customers have"
+        warnings.append(f"{who} more refunds than orders in the window; their value counts as 0")
 
     # RFM scores among active customers; the others score 1 on every axis
     r_s = np.ones(n, dtype=np.int64)

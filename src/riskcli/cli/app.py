@@ -104,6 +104,12 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str, str]] = {
         "and financials CSV files with the canonical import columns, consistent and "
         "reproducible by seed.",
     ),
+    "receivables": (
+        "riskcli.cli.receivables",
+        "app",
+        "group",
+        "Write invoices off, record recoveries, list open and written-off invoices.",
+    ),
     "limits": (
         "riskcli.cli.limits",
         "app",

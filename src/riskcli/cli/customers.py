@@ -114,3 +114,26 @@ def groups_command(
 
 # erase, hold, unhold, holds, retention: data protection (riskcli.cli.privacy)
 register_privacy(app)
+
+
+@app.command("review")
+def review_command(
+    ctx: typer.Context,
+    customer_id: Annotated[str, typer.Argument(help="The customer's external id.")],
+    note: Annotated[str, typer.Option("--note", "-n", help="What the review found and decided.")],
+) -> None:
+    """Record a credit review of one customer today; `monitor reviews` counts the next one
+    from it (audited).
+
+    Example: riskcli customers review C0000042 --note "financials 2025 in, limit kept at 50,000"
+    """
+    from datetime import date
+
+    from riskcli.services.monitoring import reviews
+
+    with session(ctx, "customers.review") as s:
+        row = reviews.record_review(
+            s.store, customer_id, note=note, user=s.user, today=date.today()
+        )
+        s.audit_affected(review=row["review"])
+    output.info(f"review {row['review']} of {customer_id} recorded ({row['reviewed_on']})")

@@ -14,18 +14,20 @@ from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.importing.headers import parse_map_options
 from riskcli.services.importing.kinds import KINDS
-from riskcli.services.limits.currency import load_rates
-from riskcli.services.limits.importing import ImportHooks
-from riskcli.services.limits.requests import expire, expiry_due
 
 if TYPE_CHECKING:
     from riskcli.services.importing.readers import resolve_source, spool_stdin
     from riskcli.services.importing.service import ImportResult, history, import_files
+    from riskcli.services.limits.currency import load_rates
+    from riskcli.services.limits.requests import expire, expiry_due
 else:  # the readers and the validation (pyarrow, numpy): loaded when a file is imported
     resolve_source = lazy.function("riskcli.services.importing.readers", "resolve_source")
     spool_stdin = lazy.function("riskcli.services.importing.readers", "spool_stdin")
     history = lazy.function("riskcli.services.importing.service", "history")
     import_files = lazy.function("riskcli.services.importing.service", "import_files")
+    load_rates = lazy.function("riskcli.services.limits.currency", "load_rates")
+    expire = lazy.function("riskcli.services.limits.requests", "expire")
+    expiry_due = lazy.function("riskcli.services.limits.requests", "expiry_due")
 
 app = typer.Typer(
     name="import",
@@ -155,6 +157,8 @@ def _run(
             sources.append(resolve_source(path, display, fmt=input_format, encoding=encoding))
         total = sum(s.size for s in sources)
         with session(ctx, "import.write") as s:
+            from riskcli.services.limits.importing import ImportHooks
+
             hooks = ImportHooks.from_config(
                 s.config, rates=rate_table, mode=limits, command=f"import {kind}"
             )

@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import Session, session
 from riskcli.cli.options import dated_option
 from riskcli.cli.output import FormatOpt, OutputFormat
 from riskcli.domain.errors import UsageError
 from riskcli.domain.values import parse_money
-from riskcli.services.limits import requests as service
+
+if TYPE_CHECKING:
+    from riskcli.services.limits import requests as service
+else:  # pandas and pyarrow load when a limits command runs, not for its --help
+    service = lazy.module("riskcli.services.limits.requests")
 from riskcli.services.limits.config import approval_config, limits_config
 
 app = typer.Typer(

@@ -11,7 +11,8 @@ from riskcli.cli import lazy, output
 from riskcli.cli.context import get_globals, session
 from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
 from riskcli.cli.output import FormatOpt
-from riskcli.domain.errors import AlertsFound
+from riskcli.domain.errors import AlertsFound, UsageError
+from riskcli.services import book
 from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring.lock import run_lock
 from riskcli.services.monitoring.severity import SEVERITIES
@@ -46,7 +47,7 @@ app = typer.Typer(
 
 AlertId = Annotated[int, typer.Argument(help="Alert id (see `riskcli monitor alerts`).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", "-n", help="Why; kept in the history.")]
-TABLE_COLUMNS = ["id", "change", "severity", "rule", "customer", "title", "action"]
+TABLE_COLUMNS = ["id", "change", "priority", "severity", "rule", "customer", "title", "action"]
 
 
 def _summary(result: RunResult) -> None:
@@ -103,12 +104,14 @@ def run(
     with run_lock(get_globals(ctx).db) as lock, session(ctx, "monitor.run") as s:
         config = load_monitoring_config(s.config)
         day = resolve_as_of(s.store, as_of)
+        credit = book.load_credit_config(s.config)
         from riskcli.services.monitoring.rules import RULES
 
         with output.progress(len(RULES), "rules") as advance:
             result = run_monitor(
-                s.store, config, as_of=day, only=rule or None, progress=advance, lock=lock
-            )
+                s.store, config, as_of=day, only=rule or None, progress=advance, lock=lock,
+                credit=credit,
+            )  # fmt: skip
         s.audit_affected(
             run_id=result.run_id, new=result.new, escalated=result.escalated,
             resolved=result.resolved,
@@ -148,22 +151,94 @@ def alerts(
         str | None, typer.Option("--customer", help="Only this customer (its customer_id).")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many.")] = None,
+    sort: Annotated[
+        str,
+        typer.Option("--sort", help="priority (money at risk), severity, or age (oldest first)."),
+    ] = "priority",
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Only the alerts assigned to this user.")
+    ] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """List alerts, most severe first (default: open and acknowledged ones).
+    """List alerts, highest money at risk first (default: open and acknowledged ones).
 
-    Example: riskcli monitor alerts --severity high --customer C000123
+    Example: riskcli monitor alerts --severity high --sort age --assignee wang
     """
     with session(ctx, "monitor.read") as s:
         data = alert_service.alert_rows(
             s.store, status=status, severity=severity, rule=rule, customer=customer,
-            limit=limit + 1 if limit else None,
+            limit=limit + 1 if limit else None, sort=sort, assignee=assignee,
         )  # fmt: skip
         data = output.cut(data, limit)  # one more than asked: a cut listing says so
     if output.resolve_format(fmt) is output.OutputFormat.TABLE:
         hidden = ("evidence", "resolution")
         data = [{k: v for k, v in row.items() if k not in hidden} for row in data]
     output.render(data, fmt, empty_message="no alerts match")
+
+
+@app.command("queue")
+def queue(
+    ctx: typer.Context,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Also the alerts assigned to this user. Default: you."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many alerts.")] = 50,
+    fmt: FormatOpt = None,
+) -> None:
+    """Today's worklist: open alerts nobody has taken (and yours), highest money at risk
+    first, with the customer's name, grade, exposure, overdue amount and the action.
+
+    Example: riskcli monitor queue --limit 20
+    """
+    with session(ctx, "monitor.read") as s:
+        data = alert_service.queue(s.store, user=user or s.user, limit=limit)
+    output.render(data, fmt, empty_message="the queue is empty")
+
+
+@app.command("assign")
+def assign(
+    ctx: typer.Context,
+    alert_id: AlertId,
+    to: Annotated[str | None, typer.Option("--to", help="The user who takes the alert.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Take the alert back.")] = False,
+) -> None:
+    """Give an alert to a user, or take it back with --clear (kept in its history).
+
+    Example: riskcli monitor assign 42 --to wang
+    """
+    if (to is None) == (not clear):
+        raise UsageError("give either --to USER or --clear")
+    with session(ctx, "monitor.assign") as s:
+        alert_service.assign(s.store, alert_id, to=to, user=s.user)
+        s.audit_affected(alert_id=alert_id, assigned=bool(to))
+    output.info(f"alert {alert_id} assigned to {to}" if to else f"alert {alert_id} unassigned")
+
+
+@app.command("reviews")
+def reviews(
+    ctx: typer.Context,
+    due: Annotated[
+        str | None,
+        typer.Option("--due", help="Only reviews due within this span (30d, 4w); overdue too."),
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Customers due for a credit review by grade cadence ([monitoring.reviews]: D/E and DF
+    monthly, C quarterly, A/B yearly, new customers after 3 months), from their last review.
+
+    Example: riskcli monitor reviews --due 30d
+    """
+    from datetime import date
+
+    from riskcli.services.monitoring import reviews as review_service
+    from riskcli.services.monitoring.contracts import parse_days
+
+    days = parse_days(due, "--due") if due is not None else None
+    with session(ctx, "monitor.read") as s:
+        cfg = load_monitoring_config(s.config).reviews
+        data = review_service.due_reviews(s.store, cfg, within_days=days, today=date.today())
+    output.render(data, fmt, empty_message="no reviews due")
 
 
 @app.command("show")

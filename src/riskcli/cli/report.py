@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from riskcli.services.reports import html as html_report
     from riskcli.services.reports import labels
     from riskcli.services.reports import portfolio as portfolio_report
+    from riskcli.services.reports import receivables as receivables_report
     from riskcli.services.reports import xlsx as xlsx_report
     from riskcli.services.reports.model import Report, Section
 else:  # the reports (pandas; openpyxl for xlsx): loaded when a report is built
@@ -38,6 +39,7 @@ else:  # the reports (pandas; openpyxl for xlsx): loaded when a report is built
     html_report = lazy.module("riskcli.services.reports.html")
     labels = lazy.module("riskcli.services.reports.labels")
     portfolio_report = lazy.module("riskcli.services.reports.portfolio")
+    receivables_report = lazy.module("riskcli.services.reports.receivables")
     xlsx_report = lazy.module("riskcli.services.reports.xlsx")
 
 app = typer.Typer(
@@ -138,7 +140,7 @@ def portfolio(
         day = resolve_as_of(s.store, as_of)
         with ui.progress(None, "Building the portfolio report") as tick:
             report = portfolio_report.build_portfolio(
-                s.store, as_of=day, compare=compare, top=top, progress=tick
+                s.store, as_of=day, compare=compare, top=top, progress=tick, config=s.config
             )
         customers = report.section("summary").facts.get("customers", 0)
         s.audit_affected(count=customers, format=resolved.value)
@@ -168,12 +170,98 @@ def customer(
     _check_sections(section, customer_report.SECTION_KEYS)
     with session(ctx, "report.customer", reveal=reveal) as s:
         day = resolve_as_of(s.store, as_of)
-        report = customer_report.build_customer(s.store, customer_id, as_of=day, reveal=reveal)
+        report = customer_report.build_customer(
+            s.store, customer_id, as_of=day, reveal=reveal, config=s.config
+        )
         s.audit_affected(ids=[customer_id], format=resolved.value)
         if reveal:
             s.audit_revealed([customer_id], ("phone", "email", "national_id"))
         report.language, report.currency = labels.book_settings(s.config)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
+
+
+@app.command("receivables")
+def receivables(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    months: Annotated[
+        int, typer.Option("--months", help="Month-ends to report, the as-of date the last.")
+    ] = 12,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Per month-end for the book and per tier, grade, industry, region and group:
+    receivables, credit sales, DSO (countback and simple), best-possible DSO, average days
+    delinquent, CEI, aging buckets, the roll-rate matrix, and the invoices near the limitation
+    period. Written-off invoices are off the book from their write-off date.
+
+    Example: riskcli report receivables --as-of 2026-06-30 --months 12 --format xlsx -o ar.xlsx
+    """
+    resolved = _resolve(fmt, output)
+    _check_sections(section, receivables_report.RECEIVABLES_SECTIONS)
+    with session(ctx, "report.read") as s:
+        day = resolve_as_of(s.store, as_of)
+        with ui.progress(2, "Building the receivables report") as tick:
+            report = receivables_report.build_receivables(
+                s.store, as_of=day, months=months, config=s.config, progress=tick
+            )
+        s.audit_affected(format=resolved.value)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
+
+
+@app.command("provisions")
+def provisions(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    lookback: Annotated[
+        str | None,
+        typer.Option(
+            "--lookback", help="History for the loss rates: 24m, 36m, 2y. Default: [provisions]."
+        ),
+    ] = None,
+    overlay: Annotated[
+        float | None,
+        typer.Option(
+            "--overlay", help="Forward-looking multiplier on the loss rates. Default: 1.0."
+        ),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option("--method", help="roll-rate (default) or write-off."),
+    ] = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """The provision for expected credit losses (CAS 22 / IFRS 9 simplified approach): loss
+    rates per aging bucket from the history, the overlay, the provision per bucket, per
+    customer and in total, customers in default assessed individually, and the movement from
+    the previous month-end. xlsx: one sheet each for inputs, rates, matrix, customers, movement.
+
+    Example: riskcli report provisions --as-of 2026-06-30 --lookback 24m --format xlsx -o p.xlsx
+    """
+    months = receivables_report.parse_lookback(lookback)
+    resolved = _resolve(fmt, output)
+    _check_sections(section, receivables_report.PROVISIONS_SECTIONS)
+    with session(ctx, "report.read") as s:
+        day = resolve_as_of(s.store, as_of)
+        with ui.progress(2, "Building the provision matrix") as tick:
+            report = receivables_report.build_provisions(
+                s.store,
+                as_of=day,
+                lookback=months,
+                overlay=overlay,
+                method=method,
+                config=s.config,
+                progress=tick,
+            )
+        s.audit_affected(format=resolved.value)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 
 @app.command("audit")

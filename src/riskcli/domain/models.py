@@ -196,6 +196,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "amount": AMOUNT,
         "paid_amount": MONEY0,
         "paid_date": OPT_DATE,
+        "written_off_date": OPT_DATE,
     },
     "credit_reports": {
         "customer_id": ID,
@@ -289,6 +290,7 @@ CROSS_CHECKS: dict[str, tuple[Callable[[Values], tuple[str, str] | None], ...]] 
         _not_before("due_date", "issue_date"),
         check_paid_not_above_amount,
         _not_before("paid_date", "issue_date"),
+        _not_before("written_off_date", "issue_date"),
     ),
     "credit_reports": (),
     "contracts": (_not_before("end_date", "start_date"),),
@@ -387,6 +389,7 @@ class Receivable(Record):
     amount: Annotated[Decimal, _v("receivables", "amount")]
     paid_amount: Annotated[Decimal, _v("receivables", "paid_amount")] = Decimal("0.00")
     paid_date: Annotated[date | None, _v("receivables", "paid_date")] = None
+    written_off_date: Annotated[date | None, _v("receivables", "written_off_date")] = None
 
     @property
     def outstanding(self) -> Decimal:

@@ -40,6 +40,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "pii.reveal",
         "limits.*",
         "drill.*",
+        "receivables.read",
+        "receivables.recover",
     ),
     Role.ANALYST: (
         "status.read",
@@ -51,11 +53,15 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "score.*",
         "monitor.read",
         "monitor.handle",
+        "monitor.assign",
+        "customers.review",
         "report.read",
         "report.customer",
         "pii.reveal",
         "limits.*",
         "drill.*",
+        "receivables.read",
+        "receivables.recover",
     ),
     Role.OPERATOR: (
         "status.read",
@@ -81,6 +87,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "import.read",
         "limits.read",
         "drill.*",
+        "receivables.read",
     ),
     Role.VIEWER: (
         "status.read",
@@ -93,6 +100,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.customer",
         "limits.read",
         "drill.*",
+        "receivables.read",
     ),
 }
 
@@ -112,7 +120,8 @@ ACTIONS: dict[str, str] = {
     "score.read": "read scores",
     "monitor.run": "`monitor run`",
     "monitor.read": "read monitoring runs and alerts",
-    "monitor.handle": "acknowledge, assign, close alerts",
+    "monitor.handle": "acknowledge, resolve alerts",
+    "monitor.assign": "`monitor assign`: give alerts to people",
     "backup.create": "`backup create`, drills",
     "backup.read": "list and verify backups",
     "restore.run": "`restore`",
@@ -134,6 +143,10 @@ ACTIONS: dict[str, str] = {
     "limits.request": "`limits request` (a new limit, for approval)",
     "limits.expire": "`limits expire` (cron: temporary limits past their date fall back)",
     "limits.approve": "`limits approve/reject`: another user's request, within `[credit.approval]`",
+    "customers.review": "`customers review`: record a credit review",
+    "receivables.read": "`receivables list`",
+    "receivables.write_off": "`receivables write-off` (finance authority: admin only)",
+    "receivables.recover": "`receivables recover`",
 }
 
 

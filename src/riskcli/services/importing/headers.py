@@ -47,6 +47,7 @@ COMMON: dict[str, tuple[str, ...]] = {
     "due_date": ("到期日", "到期日期", "应收日期", "账期到期日", "due"),
     "paid_amount": ("已付金额", "已收金额", "回款金额", "已回款", "已付款", "paid"),
     "paid_date": ("付款日期", "回款日期", "收款日期", "payment_date"),
+    "written_off_date": ("核销日期", "坏账核销日期", "write_off_date"),
     "provider": ("征信机构", "数据来源", "提供方", "机构", "source", "bureau"),
     "report_date": ("报告日期", "查询日期", "征信日期"),
     "score": ("评分", "信用评分", "分数", "credit_score"),

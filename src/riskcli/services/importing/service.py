@@ -67,7 +67,8 @@ TARGETS: dict[str, Target] = {
     ),
     "receivables": _t(
         "receivables",
-        "invoice_number customer_id issue_date due_date amount paid_amount paid_date",
+        "invoice_number customer_id issue_date due_date amount paid_amount paid_date "
+        "written_off_date",
         "invoice_number",
     ),
     "credit_reports": _t(
@@ -115,6 +116,11 @@ def upsert_sql(kind: str) -> str:
     cols = [c for _, c in target.columns] + ["row_hash"]
     updates = [f"{c} = excluded.{c}" for c in cols if c not in target.conflict]
     guard = ""
+    if kind == "receivables":  # a file without the column never undoes a recorded write-off
+        keep = "written_off_date = excluded.written_off_date"
+        updates[updates.index(keep)] = (
+            "written_off_date = COALESCE(excluded.written_off_date, receivables.written_off_date)"
+        )
     if kind == "customers":
         updates.append("updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')")
         # an erased customer stays erased: an old file neither restores nor "updates" them

@@ -279,6 +279,7 @@ CROSS: dict[str, tuple[Callable[[Checked], Any], ...]] = {
         _not_before("due_date", "issue_date"),
         _paid_not_above_amount,
         _not_before("paid_date", "issue_date"),
+        _not_before("written_off_date", "issue_date"),
     ),
     "credit_reports": (),
     "contracts": (_not_before("end_date", "start_date"),),

@@ -290,6 +290,79 @@ def svg_shares(labels: list[str], series: list[tuple[str, list[float]]], title: 
     return "".join(parts)
 
 
+def _axes(parts: list[str], ticks: list[float], top: float, percent: bool = False) -> None:
+    plot_h = H - M_TOP - M_BOTTOM
+    for t in ticks:
+        y = M_TOP + plot_h - plot_h * t / top
+        parts.append(
+            f'<line x1="{M_LEFT}" y1="{y:.1f}" x2="{W - M_RIGHT}" y2="{y:.1f}" '
+            f'stroke="#e5e7eb" stroke-width="1"/>'
+            f'<text x="{M_LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#6b7280">{escape(_fmt_axis(t, percent))}</text>'
+        )
+
+
+def _category_labels(parts: list[str], labels: list[str]) -> None:
+    n = max(len(labels), 1)
+    group_w = (W - M_LEFT - M_RIGHT) / n
+    step = max(1, math.ceil(n / 12))
+    for i, label in enumerate(labels):
+        if i % step == 0:
+            cx = M_LEFT + (i + 0.5) * group_w
+            parts.append(
+                f'<text x="{cx:.1f}" y="{H - M_BOTTOM + 16}" font-size="11" '
+                f'text-anchor="middle" fill="#374151">{escape(label)}</text>'
+            )
+
+
+def svg_stacked(labels: list[str], series: list[tuple[str, list[float]]], title: str) -> str:
+    """Vertical bars, one per category, each series stacked on the one before."""
+    plot_w, plot_h = W - M_LEFT - M_RIGHT, H - M_TOP - M_BOTTOM
+    totals = [sum(max(vals[i], 0.0) for _, vals in series) for i in range(len(labels))]
+    ticks = _ticks(max([*totals, 0.0]))
+    top = ticks[-1] or 1.0
+    parts = [_svg_open("stacked", title)]
+    _axes(parts, ticks, top)
+    group_w = plot_w / max(len(labels), 1)
+    for i, label in enumerate(labels):
+        base = 0.0
+        for j, (name, vals) in enumerate(series):
+            v = max(vals[i], 0.0)
+            h = plot_h * v / top
+            y = M_TOP + plot_h - plot_h * base / top - h
+            parts.append(
+                f'<rect class="bar" x="{M_LEFT + i * group_w + group_w * 0.1:.1f}" y="{y:.1f}" '
+                f'width="{group_w * 0.8:.1f}" height="{h:.1f}" fill="{PALETTE[j % len(PALETTE)]}">'
+                f"<title>{escape(f'{label} {name}: {_fmt_axis(v)}')}</title></rect>"
+            )
+            base += v
+    _category_labels(parts, labels)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_lines(labels: list[str], series: list[tuple[str, list[float]]], title: str) -> str:
+    """One line per series over the categories (a trend)."""
+    plot_w, plot_h = W - M_LEFT - M_RIGHT, H - M_TOP - M_BOTTOM
+    ticks = _ticks(max([v for _, vals in series for v in vals] + [0.0]))
+    top = ticks[-1] or 1.0
+    parts = [_svg_open("lines", title)]
+    _axes(parts, ticks, top)
+    group_w = plot_w / max(len(labels), 1)
+    for j, (name, vals) in enumerate(series):
+        points = " ".join(
+            f"{M_LEFT + (i + 0.5) * group_w:.1f},{M_TOP + plot_h - plot_h * max(v, 0.0) / top:.1f}"
+            for i, v in enumerate(vals)
+        )
+        parts.append(
+            f'<polyline class="line" fill="none" stroke="{PALETTE[j % len(PALETTE)]}" '
+            f'stroke-width="2" points="{points}"><title>{escape(name)}</title></polyline>'
+        )
+    _category_labels(parts, labels)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def render_chart(section: Section) -> str:
     chart = section.chart
     if chart is None or section.table.empty:
@@ -308,6 +381,10 @@ def render_chart(section: Section) -> str:
         if chart.kind == "shares":
             svg = svg_shares(labels, series, title)
             legend = _legend(labels)
+        elif chart.kind in ("stacked", "lines"):
+            draw = svg_stacked if chart.kind == "stacked" else svg_lines
+            svg = draw(labels, series, title)
+            legend = _legend([name for name, _ in series])
         else:
             percent = all(c.endswith("share") for c in chart.values)
             svg = svg_bars(

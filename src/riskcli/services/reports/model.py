@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-ChartKind = Literal["histogram", "bars", "heatmap", "shares", "hbars"]
+ChartKind = Literal["histogram", "bars", "heatmap", "shares", "hbars", "stacked", "lines"]
 
 
 @dataclass

@@ -83,7 +83,6 @@ def main() -> None:
         "RISKCLI_DB": str(db),
         "RISKCLI_USER": args.user,
         "RISKCLI_PASSPHRASE": secret,
-        "RISKCLI_KDF_PROFILE": "fast",
     }
     cli = [sys.executable, "-m", "riskcli", "-q", "report"]
     phases = {

@@ -285,7 +285,6 @@ def test_user_add_asks_twice_on_a_terminal(store_env: Path) -> None:
         "RISKCLI_DB": str(store_env),
         "RISKCLI_USER": USER,
         "RISKCLI_PASSPHRASE": PASSPHRASE,
-        "RISKCLI_KDF_PROFILE": "fast",
     }
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child

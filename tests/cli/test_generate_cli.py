@@ -71,6 +71,7 @@ def test_bad_options_are_usage_errors(cli: Cli, tmp_path: Path) -> None:
         ),
         (["--transactions-per-customer", "-2"], "Error: --transactions-per-customer must be"),
         (["--workers", "0"], "Error: --workers must be between 1 and 64"),
+        (["--format", "csv"], "Error: No such option: --format"),  # CSV only: no choice
     ]
     for extra, message in cases:
         result = cli("generate", str(tmp_path / "x"), *extra)

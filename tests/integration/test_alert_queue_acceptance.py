@@ -32,7 +32,6 @@ class Book:
             "RISKCLI_DB": str(folder / "book.db"),
             "RISKCLI_USER": "alice",
             "RISKCLI_PASSPHRASE": "acceptance passphrase",
-            "RISKCLI_KDF_PROFILE": "fast",
             "NO_COLOR": "1",
         }
         for var in ("RISKCLI_CONFIG", "RISKCLI_PASSPHRASE_FILE", "RISKCLI_PASSPHRASE_COMMAND"):

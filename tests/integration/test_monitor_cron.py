@@ -49,7 +49,7 @@ def wrapper_env(tmp_path: Path, store_path: Path) -> dict[str, str]:
     env.update(
         PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}",
         RISKCLI_DB=str(store_path), RISKCLI_USER="alice", RISKCLI_PASSPHRASE=PASSPHRASE,
-        RISKCLI_KDF_PROFILE="fast", RISKCLI_ALERT_MAIL="credit@example.com",
+        RISKCLI_ALERT_MAIL="credit@example.com",
     )  # fmt: skip
     return env
 

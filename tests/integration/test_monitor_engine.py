@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from riskcli import failpoints
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring import engine
@@ -159,7 +160,7 @@ def test_failed_run_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPatch
     def boom() -> None:
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(engine, "_pause_for_tests", boom)
+    monkeypatch.setattr(failpoints, "_ACTIVE", {"monitor:alerts-written": boom})
     with pytest.raises(RuntimeError):
         run(store, "2026-06-10")
     assert store.scalar("SELECT count(*) FROM alerts") == 0

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import PASSPHRASE, USER, create_store_at
+from tests.support.credit_sample import populate_store
 
 from riskcli.services.reports import data as report_data
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig
-from riskcli.services.scoring.sample import populate_store
 from riskcli.storage import migrations
 from riskcli.storage.migrations import m070_expected_loss, m100_write_offs
 from riskcli.storage.store import Store, open_store

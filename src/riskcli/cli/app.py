@@ -138,6 +138,18 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str, str]] = {
         "--reveal, passphrase sources, grades and reasons, the alert queue, limits) and runs its "
         "command there.",
     ),
+    "unlock": (
+        "riskcli.cli.unlock",
+        "unlock_command",
+        "command",
+        "Unlock the store once for a while: print a session key for RISKCLI_SESSION.",
+    ),
+    "lock": (
+        "riskcli.cli.unlock",
+        "lock_command",
+        "command",
+        "End your unlock session of this store now (it also ends by itself when it expires).",
+    ),
 }
 
 #: options every sub-app's Typer would add on its own; completion lives at the root only

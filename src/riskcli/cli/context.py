@@ -1,10 +1,11 @@
-"""Global options and the per-command session: unlock, open, check the role, audit.
+"""Global options and the one command boundary: unlock, open, check the role, audit.
 
 A command body is `with session(ctx, "area.verb") as s: result = service(s.store, ...)`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from riskcli import config as settings
 from riskcli.cli.secrets import passphrase
 from riskcli.domain.errors import AccessError, AlertsFound, RiskError
 from riskcli.domain.permissions import allowed
-from riskcli.storage import audit
+from riskcli.storage import audit, sessions
 from riskcli.storage.store import Store, open_store
 
 #: parameter names whose values never reach the audit trail
@@ -58,6 +59,7 @@ class Session:
     globals: Globals
     action: str
     affected: dict[str, Any] = field(default_factory=dict)
+    kept_secret: bytes | None = field(default=None, repr=False)
 
     @property
     def user(self) -> str:
@@ -80,6 +82,13 @@ class Session:
 
     def section(self, name: str) -> dict[str, Any]:
         return settings.section(self.config, name)
+
+    @property
+    def secret(self) -> bytes:
+        """The passphrase read by `session(..., keep_secret=True)`."""
+        if self.kept_secret is None:
+            raise RuntimeError("this session did not keep the passphrase")
+        return self.kept_secret
 
 
 def command_name(ctx: typer.Context | None) -> str:
@@ -129,11 +138,26 @@ def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead)
         output.warn(f"audit anchor not updated: {exc}")
 
 
-def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> Store:
+def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> tuple[Store, bool]:
+    """Open the store of the global options: with `secret` when given, else with the user's
+    unlock session when RISKCLI_SESSION names a live one, else with the user's passphrase.
+    The flag says whether the unlock session opened it."""
     g = get_globals(ctx)
-    store = open_store(g.db, g.user, secret or passphrase(g.passphrase_file, g.user))
+    if secret is None:
+        token = os.environ.get(sessions.ENV)
+        if token:
+            try:
+                store = sessions.open_with_session(g.db, g.user, token)
+                announce_sandbox(store)
+                return store, True
+            except sessions.SessionGone as gone:
+                from riskcli.cli import output
+
+                output.warn(f"{gone}; unlocking with the passphrase")
+        secret = passphrase(g.passphrase_file, g.user)
+    store = open_store(g.db, g.user, secret)
     announce_sandbox(store)
-    return store
+    return store, False
 
 
 def announce_sandbox(store: Store) -> None:
@@ -155,15 +179,32 @@ def sandbox_anchor(store: Store) -> Path | None:
 
 @contextmanager
 def session(
-    ctx: typer.Context | None, action: str, *, reveal: bool = False, secret: bytes | None = None
+    ctx: typer.Context | None,
+    action: str,
+    *,
+    reveal: bool = False,
+    keep_secret: bool = False,
+    secret: bytes | None = None,
+    check_role: bool = True,
 ) -> Iterator[Session]:
-    """Open the store for one command, enforce the role, and leave an audit event."""
+    """The one command boundary: open the store, enforce the role, leave an audit event.
+
+    A failing command's open transaction is rolled back before its audit event is written.
+    `keep_secret` reads the passphrase here (never an unlock session) and keeps it on the
+    session, for the commands that need it again (a backup unlocks its keyslot of its time
+    with it); a `secret` already read is used and kept the same way. `check_role=False` for
+    what every user may do with their own access."""
     g = get_globals(ctx)
-    store = open_for(ctx, secret)
+    if keep_secret and secret is None:
+        secret = passphrase(g.passphrase_file, g.user)
+    store, by_session = open_for(ctx, secret)
     try:
         config = settings.load_config(g.config, g.db)
-        s = Session(store, config, g, action)
-        for needed in (action, "pii.reveal") if reveal else (action,):
+        s = Session(store, config, g, action, kept_secret=secret)
+        if by_session:  # the audit trail tells commands run without the passphrase
+            s.affected["unlock_session"] = True
+        checks = (action, "pii.reveal") if reveal else (action,)
+        for needed in checks if check_role else ():
             if not allowed(store.role, needed):
                 record(store, ctx, needed, "denied", {})
                 raise AccessError(f"user {store.user} (role {store.role}) may not {needed}")
@@ -172,18 +213,15 @@ def session(
         try:
             yield s
         except BaseException as exc:
-            if store.conn.in_transaction:  # a service left its transaction open: roll it back
-                store.conn.execute("ROLLBACK")
+            store.rollback()
             if isinstance(exc, AlertsFound):  # monitoring's exit 10 is a successful run
                 record(store, ctx, action, "ok", {**s.affected, "exit_code": exc.exit_code})
                 raise
             # an AccessError raised by a service (maker-checker, an approval band) is a denial
             outcome = "denied" if isinstance(exc, AccessError) else "error"
-            detail = (
-                {"error": type(exc).__name__}
-                if not isinstance(exc, RiskError)
-                else {"error": type(exc).__name__, "exit_code": exc.exit_code}
-            )
+            detail: dict[str, Any] = {"error": type(exc).__name__}
+            if isinstance(exc, RiskError):
+                detail["exit_code"] = exc.exit_code
             record(store, ctx, action, outcome, {**s.affected, **detail})
             raise
         record(store, ctx, action, "ok", s.affected)

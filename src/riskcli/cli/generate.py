@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,10 +39,6 @@ app = typer.Typer(
 )
 
 
-class FileFormat(StrEnum):
-    CSV = "csv"
-
-
 @app.callback(invoke_without_command=True)
 def generate(
     out_dir: Annotated[
@@ -69,9 +64,6 @@ def generate(
             help="Average transaction rows (orders, payments, refunds) per customer, 0-100.",
         ),
     ] = 10.0,
-    file_format: Annotated[
-        FileFormat, typer.Option("--format", help="File format of the output.")
-    ] = FileFormat.CSV,
     workers: Annotated[
         int | None,
         typer.Option("--workers", help="Processes to use. Default: up to 4 for large runs."),

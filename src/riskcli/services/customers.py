@@ -13,6 +13,7 @@ from riskcli.domain.errors import InputError
 from riskcli.domain.values import from_cents
 from riskcli.services import book
 from riskcli.storage.activity import latest_activity
+from riskcli.storage.store import Store
 
 #: receivable aging buckets: (label, lowest days past due, highest or None)
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -40,7 +41,7 @@ def _money(row: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def list_customers(
-    store: Any,
+    store: Store,
     *,
     industry: str | None = None,
     region: str | None = None,
@@ -64,7 +65,7 @@ def list_customers(
 
 
 def count_customers(
-    store: Any,
+    store: Store,
     *,
     industry: str | None = None,
     region: str | None = None,
@@ -96,7 +97,7 @@ def _filters(
     return where, params
 
 
-def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
+def _customer_row(store: Store, customer_id: str) -> dict[str, Any]:
     rows = store.query(
         f"SELECT c.id AS _id, {_LIST_COLUMNS}, {_LIMIT_COLUMNS}, c.created_at, c.updated_at "
         "FROM customers c "
@@ -108,7 +109,7 @@ def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
     return _money(rows[0], "credit_limit", "limit_fallback")
 
 
-def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
+def aging(store: Store, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
     """Outstanding receivables by days past due on `as_of` (all customers when pk is None), as
     the book knew them that day (riskcli.services.book)."""
     cases = []
@@ -129,7 +130,7 @@ def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, An
 
 
 def show_customer(
-    store: Any,
+    store: Store,
     customer_id: str,
     *,
     as_of: date | None = None,
@@ -225,7 +226,7 @@ def _default_status(episodes: list[book.Episode]) -> str:
     return f"cured on {last.cured.isoformat()} (default from {last.entered.isoformat()})"
 
 
-def _open_alerts(store: Any, pk: int) -> list[dict[str, Any]]:
+def _open_alerts(store: Store, pk: int) -> list[dict[str, Any]]:
     """The customer's open and acknowledged monitoring alerts (added by monitoring)."""
     from riskcli.services.monitoring.alerts import open_alerts_for
 

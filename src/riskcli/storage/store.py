@@ -6,16 +6,17 @@ This module (with the rest of `riskcli.storage`) is the only place that imports 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError, RiskError
 from riskcli.storage import migrations
+from riskcli.storage.dbapi import Connection, Cursor, Params
 from riskcli.storage.keyslots import (
     KdfParams,
     KeyFile,
@@ -23,6 +24,7 @@ from riskcli.storage.keyslots import (
     new_master_key,
     pending_keys_path,
 )
+from riskcli.storage.swap import journal_path, recover_interrupted_restore
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
@@ -52,7 +54,7 @@ def sqlcipher_version() -> str:
         conn.close()
 
 
-def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True) -> Any:
+def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True) -> Connection:
     """A connection to an encrypted file keyed with the raw master key (no PBKDF2).
     `check_same_thread=False` lets another thread use it (monitoring's parallel load)."""
     _silence_cipher_log()
@@ -63,7 +65,7 @@ def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True
         check_same_thread=check_same_thread,
     )
     conn.execute(f"PRAGMA key = \"x'{master_key.hex()}'\"")
-    return conn
+    return cast(Connection, conn)
 
 
 class Store:
@@ -72,7 +74,7 @@ class Store:
     def __init__(
         self,
         path: Path,
-        conn: Any,
+        conn: Connection,
         keyfile: KeyFile,
         user: str,
         role: str,
@@ -118,6 +120,14 @@ class Store:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    def rollback(self) -> None:
+        """Roll back whatever transaction is open on the connection, however it was begun:
+        the command boundary calls this when a command fails, so nothing half-done commits
+        with the audit event that follows."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._depth = 0
+
     @contextmanager
     def references_checked(self) -> Iterator[Store]:
         """Foreign-key enforcement off until the block ends, on again after it.
@@ -136,27 +146,25 @@ class Store:
                 self.conn.execute("PRAGMA foreign_keys = ON")
 
     # ---- queries --------------------------------------------------------------------------
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
         return self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         return self.conn.executemany(sql, rows)
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def query_df(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = (), **kwargs: Any
-    ) -> pd.DataFrame:
+    def query_df(self, sql: str, params: Params = (), **kwargs: Any) -> pd.DataFrame:
         import pandas as pd
 
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         return pd.DataFrame.from_records(cur.fetchall(), columns=names, **kwargs)
 
-    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    def scalar(self, sql: str, params: Params = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
@@ -190,7 +198,7 @@ class Store:
         self.close()
 
 
-def _configure(conn: Any) -> None:
+def _configure(conn: Connection) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -245,12 +253,22 @@ def create_store(
 
 def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) -> Store:
     """Unlock the user's keyslot, open the store and apply pending migrations."""
-    if not path.exists():
-        # a restore killed mid-swap leaves its journal: finish it rather than report no store
-        from riskcli.storage.backup_io import journal_path, recover_interrupted_restore
+    keyfile = load_keyfile(path)
+    slot, master = keyfile.unwrap(user, secret)
+    try:
+        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+    except IntegrityError:
+        recovered = _finish_rotation(path, user, secret, migrate=migrate)
+        if recovered is None:
+            raise
+        return recovered
 
-        if journal_path(path).exists():
-            recover_interrupted_restore(path)
+
+def load_keyfile(path: Path) -> KeyFile:
+    """The keys file of the store at `path`, once the path is known to hold a riskcli store."""
+    # a restore killed mid-swap leaves its journal: finish it rather than report no store
+    if not path.exists() and journal_path(path).exists():
+        recover_interrupted_restore(path)
     if not path.exists():
         raise InputError(f"no store at {path} (create one with `riskcli init`)")
     if path.is_dir():
@@ -266,15 +284,7 @@ def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) ->
             f"keys file {kpath} is missing: {path} cannot be unlocked without it "
             "(is it a riskcli store? restore the keys file from a backup)"
         )
-    keyfile = KeyFile.load(kpath)
-    slot, master = keyfile.unwrap(user, secret)
-    try:
-        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
-    except IntegrityError:
-        recovered = _finish_rotation(path, user, secret, migrate=migrate)
-        if recovered is None:
-            raise
-        return recovered
+    return KeyFile.load(kpath)
 
 
 def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> Store | None:

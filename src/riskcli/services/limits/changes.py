@@ -16,6 +16,7 @@ from typing import Any
 
 from riskcli.domain.values import from_cents
 from riskcli.storage.audit import append_events
+from riskcli.storage.store import Store
 
 #: fields whose changes are recorded, and whether the value is money in cents
 TRACKED: dict[str, bool] = {
@@ -49,7 +50,7 @@ def shown(field: str, value: Any) -> Any:
     return str(value)
 
 
-def record_changes(store: Any, changes: Iterable[Change], *, command: str) -> int:
+def record_changes(store: Store, changes: Iterable[Change], *, command: str) -> int:
     """Append one audit event per change inside the caller's transaction; returns the count."""
     events: list[dict[str, Any]] = []
     for ch in changes:

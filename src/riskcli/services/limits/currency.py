@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +27,7 @@ from riskcli.domain.currency import SYMBOLS, foreign_message, split_currency
 from riskcli.domain.errors import InputError
 from riskcli.domain.models import KEYS, RULES
 from riskcli.domain.values import halfwidth, parse_date, parse_money, to_cents
+from riskcli.storage.store import Store
 
 #: the column whose value says which currency a row's money cells are in
 CURRENCY_HEADERS = ("currency", "币种", "货币", "币别", "ccy")
@@ -224,7 +224,7 @@ def row_key(kind: str, values: dict[str, np.ndarray], pos: int) -> str:
     return "|".join(parts)
 
 
-def keep_originals(store: Any, kind: str, values: dict[str, np.ndarray], ok: np.ndarray,
+def keep_originals(store: Store, kind: str, values: dict[str, np.ndarray], ok: np.ndarray,
                    conv: Conversion) -> int:  # fmt: skip
     """Store the original amount and currency of each converted cell of a written row."""
     rows = [

@@ -22,12 +22,13 @@ import pandas as pd
 from riskcli.domain.errors import InputError
 from riskcli.domain.values import from_cents
 from riskcli.services import book
+from riskcli.storage.store import Store
 
 #: grades from best to worst (the scoring defaults, then default)
 GRADE_ORDER = ("A", "B", "C", "D", "E", "DF")
 
 
-def _links(store: Any) -> pd.DataFrame:
+def _links(store: Store) -> pd.DataFrame:
     frame: pd.DataFrame = store.query_df(
         "SELECT id, external_id, group_id, parent_id FROM customers "
         "WHERE group_id IS NOT NULL OR parent_id IS NOT NULL OR external_id IN "
@@ -70,12 +71,12 @@ def _resolve(links: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def check_cycles(store: Any) -> None:
+def check_cycles(store: Store) -> None:
     """InputError naming the first cycle in `parent_id`, if any."""
     _resolve(_links(store))
 
 
-def memberships(store: Any) -> pd.DataFrame:
+def memberships(store: Store) -> pd.DataFrame:
     """customer pk, external id and group of every customer in a group."""
     links = _links(store)
     groups = _resolve(links)
@@ -84,7 +85,7 @@ def memberships(store: Any) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def members_by_group(store: Any) -> dict[str, list[str]]:
+def members_by_group(store: Store) -> dict[str, list[str]]:
     frame = memberships(store)
     return {
         str(g): sorted(map(str, part["external_id"]))
@@ -98,7 +99,7 @@ ONE_BY_ONE = 20
 
 
 def customer_positions(
-    store: Any,
+    store: Store,
     as_of: date,
     policy: book.DefaultPolicy | None = None,
     ids: list[int] | None = None,
@@ -121,7 +122,7 @@ def customer_positions(
     )
 
 
-def _latest_grades(store: Any) -> pd.DataFrame:
+def _latest_grades(store: Store) -> pd.DataFrame:
     run = store.scalar("SELECT max(id) FROM score_runs")
     if run is None:
         return pd.DataFrame({"id": pd.Series(dtype="int64"), "grade": pd.Series(dtype=object)})
@@ -136,7 +137,7 @@ def _ids_json(ids: pd.Series) -> str:
 
 
 def group_positions(
-    store: Any,
+    store: Store,
     as_of: date,
     policy: book.DefaultPolicy | None = None,
     *,
@@ -185,7 +186,7 @@ def group_positions(
 
 
 def groups_table(
-    store: Any, as_of: date, policy: book.DefaultPolicy | None = None
+    store: Store, as_of: date, policy: book.DefaultPolicy | None = None
 ) -> list[dict[str, Any]]:
     """`customers groups`: one row per group with money as Decimal."""
     frame = group_positions(store, as_of, policy)
@@ -204,7 +205,7 @@ def groups_table(
 
 
 def group_members(
-    store: Any, group: str, as_of: date, policy: book.DefaultPolicy | None = None
+    store: Store, group: str, as_of: date, policy: book.DefaultPolicy | None = None
 ) -> list[dict[str, Any]]:
     """The members of one group with their limit, exposure, overdue and grade."""
     members = memberships(store)
@@ -235,7 +236,7 @@ def group_members(
     return rows
 
 
-def customer_limit_facts(store: Any, customer_pk: int, as_of: date) -> list[tuple[str, Any]]:
+def customer_limit_facts(store: Store, customer_pk: int, as_of: date) -> list[tuple[str, Any]]:
     """For a customer's report: the limit's state (temporary until, falls back to, next
     review, a pending request) and, in a group, the group's position."""
     row = store.query(

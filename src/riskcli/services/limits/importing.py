@@ -45,6 +45,7 @@ from riskcli.services.limits.currency import (
     currency_column,
     keep_originals,
 )
+from riskcli.storage.store import Store
 
 LIMIT_MODES = ("request", "apply")
 #: customer fields whose changes go in the trail (credit_limit has its own path)
@@ -184,7 +185,7 @@ class ImportHooks:
             self.approval, self._user, self._role, cents, "import --limits apply: a limit"
         )
 
-    def bind(self, store: Any) -> None:
+    def bind(self, store: Store) -> None:
         self._user, self._role = store.user, store.role
 
     def after_write(self, job: Any, c: Any) -> None:
@@ -205,7 +206,7 @@ class ImportHooks:
             changes.extend(self._applied(job.store, ids[key], key, amount, current))
         self.counts["changes_recorded"] += record_changes(job.store, changes, command=self.command)
 
-    def _request(self, store: Any, pk: int, key: str, amount: int, current: int) -> None:
+    def _request(self, store: Store, pk: int, key: str, amount: int, current: int) -> None:
         target = req_service.Target(pk, key, None, current, False, None)
         existing = req_service.pending_for(store, target)
         if existing is not None and existing["source"] != "import":
@@ -229,7 +230,7 @@ class ImportHooks:
         )  # fmt: skip
         self.counts["limit_requests"] += 1
 
-    def _applied(self, store: Any, pk: int, key: str, amount: int, current: int) -> list[Change]:
+    def _applied(self, store: Store, pk: int, key: str, amount: int, current: int) -> list[Change]:
         target = req_service.Target(pk, key, None, current, False, None)
         source = "import-apply" if self.mode == "apply" else "decrease"
         review = req_service.review_date(
@@ -250,12 +251,12 @@ class ImportHooks:
         why = req_service.why_of({"source": source})
         return [Change("credit_limit", current, amount, customer=key, request=req_id, why=why)]
 
-    def finish(self, store: Any, kind: str) -> None:
+    def finish(self, store: Store, kind: str) -> None:
         if kind == "customers":
             groups_service.check_cycles(store)
 
 
-def _stored(store: Any, keys: np.ndarray) -> dict[str, dict[str, Any]]:
+def _stored(store: Store, keys: np.ndarray) -> dict[str, dict[str, Any]]:
     rows = store.query(
         "SELECT external_id, credit_limit, status, group_id, parent_id, row_hash, "
         "EXISTS (SELECT 1 FROM erasures e WHERE e.customer_id = customers.id) AS erased "
@@ -265,7 +266,7 @@ def _stored(store: Any, keys: np.ndarray) -> dict[str, dict[str, Any]]:
     return {str(r["external_id"]): r for r in rows}
 
 
-def _ids(store: Any, keys: list[str]) -> dict[str, int]:
+def _ids(store: Store, keys: list[str]) -> dict[str, int]:
     rows = store.query(
         "SELECT external_id, id FROM customers WHERE external_id IN "
         "(SELECT value FROM json_each(?))",

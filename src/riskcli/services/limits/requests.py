@@ -21,6 +21,7 @@ from riskcli.domain.values import from_cents, to_cents
 from riskcli.services.limits import groups as groups_service
 from riskcli.services.limits.changes import Change, record_changes
 from riskcli.services.limits.config import ApprovalConfig, LimitsConfig
+from riskcli.storage.store import Store
 
 STATUSES = ("pending", "approved", "rejected", "expired")
 
@@ -51,7 +52,7 @@ class Target:
         return f"customer {self.customer}" if self.customer else f"group {self.group}"
 
 
-def customer_target(store: Any, external_id: str) -> Target:
+def customer_target(store: Store, external_id: str) -> Target:
     rows = store.query(
         "SELECT id, credit_limit, limit_expires, limit_fallback FROM customers "
         "WHERE external_id = ?",
@@ -66,7 +67,7 @@ def customer_target(store: Any, external_id: str) -> Target:
     )  # fmt: skip
 
 
-def group_target(store: Any, group: str) -> Target:
+def group_target(store: Store, group: str) -> Target:
     if group not in groups_service.members_by_group(store):
         raise InputError(f"no customer group {group!r} (see `customers groups`)")
     rows = store.query(
@@ -82,7 +83,7 @@ def group_target(store: Any, group: str) -> Target:
     )  # fmt: skip
 
 
-def latest_score(store: Any, customer_pk: int | None) -> tuple[int | None, str | None]:
+def latest_score(store: Store, customer_pk: int | None) -> tuple[int | None, str | None]:
     """(recommended limit in cents, grade) from the latest score run that scored the customer."""
     if customer_pk is None:
         return None, None
@@ -120,7 +121,7 @@ def check_authority(
     )
 
 
-def insert_request(store: Any, target: Target, values: dict[str, Any]) -> int:
+def insert_request(store: Store, target: Target, values: dict[str, Any]) -> int:
     recommended, grade = latest_score(store, target.customer_pk)
     row = {
         "customer_id": target.customer_pk,
@@ -139,7 +140,7 @@ def insert_request(store: Any, target: Target, values: dict[str, Any]) -> int:
     return int(cur.lastrowid)
 
 
-def pending_for(store: Any, target: Target) -> dict[str, Any] | None:
+def pending_for(store: Store, target: Target) -> dict[str, Any] | None:
     if target.customer_pk is not None:
         rows = store.query(
             "SELECT * FROM limit_requests WHERE customer_id = ? AND status = 'pending'",
@@ -154,7 +155,7 @@ def pending_for(store: Any, target: Target) -> dict[str, Any] | None:
 
 
 def request(
-    store: Any,
+    store: Store,
     config: LimitsConfig,
     *,
     customer: str | None = None,
@@ -203,14 +204,16 @@ def request(
     return show(store, req_id)
 
 
-def _load(store: Any, req_id: int) -> dict[str, Any]:
+def _load(store: Store, req_id: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = store.query("SELECT * FROM limit_requests WHERE id = ?", (req_id,))
     if not rows:
         raise InputError(f"no limit request {req_id}")
     return rows[0]
 
 
-def _check_decidable(store: Any, req: dict[str, Any], approval: ApprovalConfig, verb: str) -> None:
+def _check_decidable(
+    store: Store, req: dict[str, Any], approval: ApprovalConfig, verb: str
+) -> None:
     if req["status"] != "pending":
         raise InputError(f"request {req['id']} is already {req['status']}")
     if req["requested_by"] == store.user:
@@ -223,7 +226,7 @@ def _check_decidable(store: Any, req: dict[str, Any], approval: ApprovalConfig, 
 
 
 def decide(
-    store: Any,
+    store: Store,
     config: LimitsConfig,
     approval: ApprovalConfig,
     req_id: int,
@@ -245,7 +248,7 @@ def decide(
 
 
 def _decide(
-    store: Any,
+    store: Store,
     config: LimitsConfig,
     req_id: int,
     status: str,
@@ -264,7 +267,7 @@ def _decide(
 
 
 def apply_request(
-    store: Any, config: LimitsConfig, req: dict[str, Any], *, today: date, command: str
+    store: Store, config: LimitsConfig, req: dict[str, Any], *, today: date, command: str
 ) -> None:
     """Set the limit a decided request asks for, with its expiry, fallback and review date."""
     if req["customer_id"] is not None:
@@ -325,7 +328,7 @@ def review_date(config: LimitsConfig, grade: str | None, today: date) -> date:
 
 # ---- expiry ---------------------------------------------------------------------------------
 def expire(
-    store: Any, config: LimitsConfig, *, today: date | None = None, command: str = "limits"
+    store: Store, config: LimitsConfig, *, today: date | None = None, command: str = "limits"
 ) -> dict[str, int]:
     """Pending requests past `pending_days` or their own expiry lapse; temporary limits whose
     expiry date has passed fall back to the limit under them. Returns the counts."""
@@ -342,7 +345,7 @@ def expire(
     return {"requests_expired": int(lapsed), "limits_fell_back": ended}
 
 
-def expiry_due(store: Any, config: LimitsConfig, *, today: date | None = None) -> bool:
+def expiry_due(store: Store, config: LimitsConfig, *, today: date | None = None) -> bool:
     """Whether `expire` would change anything (a read: no write lock for nothing)."""
     today = today or date.today()
     stale = (today - timedelta(days=config.pending_days)).isoformat()
@@ -358,7 +361,7 @@ def expiry_due(store: Any, config: LimitsConfig, *, today: date | None = None) -
     )
 
 
-def _fall_back(store: Any, today: date, command: str) -> int:
+def _fall_back(store: Store, today: date, command: str) -> int:
     day = today.isoformat()
     changes: list[Change] = []
     for table, key_col, label in (
@@ -410,7 +413,7 @@ def _money(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def show(store: Any, req_id: int) -> dict[str, Any]:
+def show(store: Store, req_id: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = store.query(_SHOW + " WHERE r.id = ?", (req_id,))
     if not rows:
         raise InputError(f"no limit request {req_id}")
@@ -418,7 +421,7 @@ def show(store: Any, req_id: int) -> dict[str, Any]:
 
 
 def list_requests(
-    store: Any,
+    store: Store,
     *,
     pending: bool = False,
     customer: str | None = None,
@@ -438,7 +441,7 @@ def list_requests(
     return [_money(r) for r in store.query(sql, (*params, limit))]
 
 
-def expiring(store: Any, days: int, *, today: date | None = None) -> list[dict[str, Any]]:
+def expiring(store: Store, days: int, *, today: date | None = None) -> list[dict[str, Any]]:
     """Temporary limits ending within `days` (with the limit they fall back to), and those that
     fell back in the last `days`."""
     today = today or date.today()

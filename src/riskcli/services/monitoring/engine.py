@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import UsageError
+from riskcli.failpoints import failpoint
 from riskcli.services import book
 from riskcli.services.monitoring import load as loader
 from riskcli.services.monitoring import priority
@@ -44,9 +45,6 @@ from riskcli.services.monitoring.rules import RULES, RULES_BY_ID, Rule
 from riskcli.storage.store import DatabaseError, Store, connect_raw
 
 MONITOR_USER = "monitor"
-#: test hook: path of a marker file; the run creates it inside its write transaction, then
-#: sleeps so that a test can kill the process midway (never set in production)
-PAUSE_ENV = "RISKCLI_MONITOR_TEST_PAUSE"
 
 #: how long the load waits for the write lock that pins its two readers to one snapshot
 #: before it falls back to reading on the store's own connection alone
@@ -206,14 +204,6 @@ def _read_snapshot(store: Store, cache_mb: int) -> Iterator[tuple[Store, Store |
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _pause_for_tests() -> None:
-    marker = os.environ.get(PAUSE_ENV)
-    if marker:
-        with open(marker, "w", encoding="utf-8") as fh:
-            fh.write(str(os.getpid()))
-        time.sleep(60)
 
 
 _ESCALATE_EVENTS = """
@@ -518,7 +508,7 @@ def run_monitor(
             alerts = output_alerts(store, run_id, cands)
             store.execute("DROP TABLE temp.mon_cand")
             timings["write:output"] = time.perf_counter() - t1
-            _pause_for_tests()
+            failpoint("monitor:alerts-written")
             duration = time.perf_counter() - started
             store.execute(
                 "UPDATE monitor_runs SET finished_at = ?, duration_ms = ?, alerts_new = ?, "

@@ -7,7 +7,7 @@ counts from the latest one).
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 ALERT_COLUMNS = (
     "priority INTEGER NOT NULL DEFAULT 0",
@@ -54,7 +54,7 @@ CREATE INDEX customer_reviews_customer ON customer_reviews(customer_id, reviewed
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     have = {row[1] for row in conn.execute("PRAGMA table_info(alerts)")}
     for column in ALERT_COLUMNS:
         if column.split()[0] not in have:

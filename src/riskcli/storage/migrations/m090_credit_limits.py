@@ -18,7 +18,7 @@ and the original amount and currency of converted foreign amounts.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 SCHEMA = """
 CREATE TABLE limit_requests (
@@ -78,7 +78,7 @@ CREATE TABLE foreign_amounts (
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

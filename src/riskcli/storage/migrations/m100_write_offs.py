@@ -9,10 +9,10 @@ amount on its write-off date, so it is never stored twice.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     have = {row[1] for row in conn.execute("PRAGMA table_info(receivables)")}
     for column in ("written_off_date", "write_off_reason"):
         if column not in have:

@@ -8,7 +8,7 @@ when it was marked done.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 SCHEMA = """
 CREATE TABLE drills (
@@ -37,7 +37,7 @@ CREATE TABLE drill_steps (
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

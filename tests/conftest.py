@@ -28,6 +28,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "RISKCLI_CONFIG",
         "RISKCLI_ANCHOR",
         "RISKCLI_DEBUG",
+        "RISKCLI_WAIT",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("RISKCLI_KDF_PROFILE", "fast")

@@ -146,6 +146,15 @@ def root(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only data and errors; no messages or progress.")
     ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            metavar="SECONDS",
+            help="How long a change waits for another process's write to finish. "
+            "Env: RISKCLI_WAIT. Default: 60.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -160,6 +169,7 @@ def root(
         config=config,
         anchor=anchor or (Path(env_anchor) if env_anchor else None),
         quiet=quiet,
+        wait=settings.wait_seconds(wait),
     )
     output.STATE.quiet = quiet
     ctx.obj = g

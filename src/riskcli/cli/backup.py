@@ -17,7 +17,14 @@ import typer
 from pydantic import ValidationError
 
 from riskcli.cli import output
-from riskcli.cli.context import Session, get_globals, record
+from riskcli.cli.context import (
+    Session,
+    get_globals,
+    open_for_command,
+    record,
+    record_done,
+    record_failed,
+)
 from riskcli.cli.output import FormatOpt
 from riskcli.cli.secrets import passphrase
 from riskcli.config import load_config, section
@@ -26,7 +33,7 @@ from riskcli.domain.permissions import allowed
 from riskcli.services import audit as audit_service
 from riskcli.services import backup as service
 from riskcli.services.backup import agewrap, files
-from riskcli.storage.store import Store, open_store
+from riskcli.storage.store import Store
 
 app = typer.Typer(
     help="Back the store up into verified, optionally age-encrypted files; list, verify, prune "
@@ -61,7 +68,7 @@ def _unlocked(ctx: typer.Context, action: str) -> Iterator[_Unlocked]:
     """Like `session()`, keeping the passphrase (read once) for the backup's keyslot."""
     g = get_globals(ctx)
     secret = passphrase(g.passphrase_file, g.user)
-    store = open_store(g.db, g.user, secret)
+    store = open_for_command(ctx, g, secret)
     try:
         config = load_config(g.config, g.db)
         s = Session(store, config, g, action)
@@ -76,9 +83,9 @@ def _unlocked(ctx: typer.Context, action: str) -> Iterator[_Unlocked]:
             detail: dict[str, Any] = {"error": type(exc).__name__}
             if isinstance(exc, RiskError) and not isinstance(exc, AlertsFound):
                 detail["exit_code"] = exc.exit_code
-            record(store, ctx, action, "error", {**s.affected, **detail})
+            record_failed(store, ctx, action, {**s.affected, **detail})
             raise
-        record(store, ctx, action, "ok", s.affected)
+        record_done(store, ctx, action, s.affected)
     finally:
         store.close()
 
@@ -131,6 +138,8 @@ def create(
             )
         u.session.audit_affected(file=result.path.name, size_bytes=result.size)
     output.info(f"Backup written and verified: {result.path}")
+    if result.not_recorded:
+        output.warn(f"{result.not_recorded} (the backup is not in the store's records)")
     output.render(result.as_row(), fmt)
 
 

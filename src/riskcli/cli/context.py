@@ -6,7 +6,7 @@ A command body is `with session(ctx, "area.verb") as s: result = service(s.store
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import typer
 
 from riskcli import config as settings
 from riskcli.cli.secrets import passphrase
-from riskcli.domain.errors import AccessError, AlertsFound, RiskError
+from riskcli.domain.errors import AccessError, AlertsFound, RiskError, StoreBusy
 from riskcli.domain.permissions import allowed
 from riskcli.storage import audit
 from riskcli.storage.store import Store, open_store
@@ -32,6 +32,8 @@ class Globals:
     config: Path | None = None
     anchor: Path | None = None
     quiet: bool = False
+    #: seconds a writer waits for the write lock (--wait, RISKCLI_WAIT)
+    wait: float = settings.DEFAULT_WAIT_S
 
 
 class _Holder:
@@ -91,17 +93,40 @@ def safe_args(ctx: typer.Context | None) -> dict[str, Any]:
 def record(
     store: Store, ctx: typer.Context | None, action: str, outcome: str, affected: dict[str, Any]
 ) -> None:
-    head = audit.append_event(
-        store.conn,
-        user=store.user,
-        role=store.role,
-        action=action,
-        command=command_name(ctx),
-        args=safe_args(ctx),
-        affected=affected,
-        outcome=outcome,
-    )
+    with store.transaction():  # waits in turn for the write lock
+        head = audit.append_event(
+            store.conn,
+            user=store.user,
+            role=store.role,
+            action=action,
+            command=command_name(ctx),
+            args=safe_args(ctx),
+            affected=affected,
+            outcome=outcome,
+        )
     anchor_event(store, ctx, head)
+
+
+def record_done(
+    store: Store, ctx: typer.Context | None, action: str, affected: dict[str, Any]
+) -> None:
+    """Record a command that succeeded. Its work is committed: a store kept busy past --wait
+    costs the audit event (with a warning), never the command's success."""
+    from riskcli.cli import output
+
+    try:
+        record(store, ctx, action, "ok", affected)
+    except StoreBusy as exc:
+        output.warn(f"{exc} (the audit event of this command was not recorded)")
+
+
+def record_failed(
+    store: Store, ctx: typer.Context | None, action: str, affected: dict[str, Any]
+) -> None:
+    """Record a command that failed; when the store stays busy the failure is what the user
+    sees (waiting again only to record it would double the wait)."""
+    with suppress(StoreBusy):
+        record(store, ctx, action, "error", affected)
 
 
 def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead) -> None:
@@ -123,7 +148,14 @@ def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead)
 
 def open_for(ctx: typer.Context | None) -> Store:
     g = get_globals(ctx)
-    return open_store(g.db, g.user, passphrase(g.passphrase_file, g.user))
+    return open_for_command(ctx, g, passphrase(g.passphrase_file, g.user))
+
+
+def open_for_command(ctx: typer.Context | None, g: Globals, secret: bytes) -> Store:
+    """Open the store for a command, named for the writers it may keep waiting."""
+    store = open_store(g.db, g.user, secret, wait=g.wait)
+    store.activity = command_name(ctx).removeprefix("riskcli ").strip() or "riskcli"
+    return store
 
 
 @contextmanager
@@ -148,14 +180,13 @@ def session(ctx: typer.Context | None, action: str, *, reveal: bool = False) -> 
             if isinstance(exc, AlertsFound):  # monitoring's exit 10 is a successful run
                 record(store, ctx, action, "ok", {**s.affected, "exit_code": exc.exit_code})
                 raise
-            outcome = "error"
             detail = (
                 {"error": type(exc).__name__}
                 if not isinstance(exc, RiskError)
                 else {"error": type(exc).__name__, "exit_code": exc.exit_code}
             )
-            record(store, ctx, action, outcome, {**s.affected, **detail})
+            record_failed(store, ctx, action, {**s.affected, **detail})
             raise
-        record(store, ctx, action, "ok", s.affected)
+        record_done(store, ctx, action, s.affected)
     finally:
         store.close()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError, RiskError
-from riskcli.storage import migrations
+from riskcli.storage import migrations, writelock
 from riskcli.storage.keyslots import (
     KdfParams,
     KeyFile,
@@ -26,6 +26,10 @@ from riskcli.storage.keyslots import (
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
+#: how long a writer waits for the write lock unless told otherwise (`--wait`, RISKCLI_WAIT):
+#: a nightly import of a large book holds it for tens of seconds, and a cron job that waits a
+#: minute is better than one that fails
+DEFAULT_WAIT_S = 60.0
 DatabaseError = sqlcipher3.DatabaseError
 _LOG_SILENCED = False
 
@@ -77,6 +81,8 @@ class Store:
         user: str,
         role: str,
         master_key: bytes = b"",
+        *,
+        wait: float = DEFAULT_WAIT_S,
     ) -> None:
         self.path = path
         self.conn = conn
@@ -85,14 +91,23 @@ class Store:
         self.role = role
         # kept for keyslot changes (riskcli.services.access) and master-key subkeys
         self.master_key = master_key
+        #: seconds a write transaction waits for the lock (see riskcli.storage.writelock)
+        self.wait = wait
+        #: what this store is open for ("import customers"): named to writers kept waiting
+        self.activity: str | None = None
         self._depth = 0
 
     # ---- transactions ---------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """BEGIN IMMEDIATE .. COMMIT; nested calls use savepoints; any exception rolls back."""
+        """BEGIN IMMEDIATE .. COMMIT; nested calls use savepoints; any exception rolls back.
+
+        The outermost call waits in turn for the write lock up to `wait` seconds (StoreBusy
+        naming the holder when it runs out) and, once done, lets a waiting writer go first."""
         if self._depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
+            writelock.begin_immediate(self.conn, self.path, self.wait, _busy_ms(self.wait))
+            if self.activity:
+                writelock.write_holder(self.path, self.user, self.activity)
             name = None
         else:
             name = f"sp{self._depth}"
@@ -103,16 +118,24 @@ class Store:
         except BaseException:
             self._depth -= 1
             if name is None:
-                self.conn.execute("ROLLBACK")
+                self._end("ROLLBACK")
             else:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
             raise
         self._depth -= 1
         if name is None:
-            self.conn.execute("COMMIT")
+            self._end("COMMIT")
         else:
             self.conn.execute(f"RELEASE {name}")
+
+    def _end(self, verb: str) -> None:
+        if self.activity:
+            writelock.clear_holder(self.path)
+        try:
+            self.conn.execute(verb)
+        finally:
+            writelock.give_way(self.path)
 
     @property
     def in_transaction(self) -> bool:
@@ -190,9 +213,13 @@ class Store:
         self.close()
 
 
-def _configure(conn: Any) -> None:
+def _busy_ms(wait: float) -> int:
+    return max(0, int(wait * 1000))
+
+
+def _configure(conn: Any, wait: float = DEFAULT_WAIT_S) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {_busy_ms(wait)}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache
@@ -243,8 +270,12 @@ def create_store(
     return Store(path, conn, keyfile, user, role, master)
 
 
-def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) -> Store:
-    """Unlock the user's keyslot, open the store and apply pending migrations."""
+def open_store(
+    path: Path, user: str, secret: bytes, *, migrate: bool = True, wait: float = DEFAULT_WAIT_S
+) -> Store:
+    """Unlock the user's keyslot, open the store and apply pending migrations.
+
+    *wait*: seconds a writer waits for the write lock held by another process."""
     if not path.exists():
         # a restore killed mid-swap leaves its journal: finish it rather than report no store
         from riskcli.storage.backup_io import journal_path, recover_interrupted_restore
@@ -269,15 +300,17 @@ def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) ->
     keyfile = KeyFile.load(kpath)
     slot, master = keyfile.unwrap(user, secret)
     try:
-        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate, wait=wait)
     except IntegrityError:
-        recovered = _finish_rotation(path, user, secret, migrate=migrate)
+        recovered = _finish_rotation(path, user, secret, migrate=migrate, wait=wait)
         if recovered is None:
             raise
         return recovered
 
 
-def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> Store | None:
+def _finish_rotation(
+    path: Path, user: str, secret: bytes, *, migrate: bool, wait: float
+) -> Store | None:
     """A key rotation interrupted after the re-key left the new keys file pending: use it."""
     pending = pending_keys_path(path)
     if not pending.exists():
@@ -285,7 +318,7 @@ def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> 
     try:
         keyfile = KeyFile.load(pending)
         slot, master = keyfile.unwrap(user, secret)
-        store = open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+        store = open_with_key(path, master, keyfile, user, slot.role, migrate=migrate, wait=wait)
     except RiskError:
         return None
     os.replace(pending, keys_path(path))
@@ -293,13 +326,20 @@ def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> 
 
 
 def open_with_key(
-    path: Path, master: bytes, keyfile: KeyFile, user: str, role: str, *, migrate: bool = True
+    path: Path,
+    master: bytes,
+    keyfile: KeyFile,
+    user: str,
+    role: str,
+    *,
+    migrate: bool = True,
+    wait: float = DEFAULT_WAIT_S,
 ) -> Store:
     """Open with an already unwrapped master key (used by open_store, restore and rotation)."""
     conn = connect_raw(path, master)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        _configure(conn)
+        _configure(conn, wait)
         if migrate:
             migrations.apply(conn)
         store_id = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
@@ -314,4 +354,4 @@ def open_with_key(
     if store_id is None or store_id[0] != keyfile.store_id:
         conn.close()
         raise IntegrityError(f"keys file {keys_path(path)} belongs to another store")
-    return Store(path, conn, keyfile, user, role, master)
+    return Store(path, conn, keyfile, user, role, master, wait=wait)

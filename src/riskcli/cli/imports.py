@@ -21,7 +21,9 @@ from riskcli.services.importing import (
     resolve_source,
     spool_stdin,
 )
+from riskcli.services.importing.folder import book_files
 from riskcli.services.importing.headers import parse_map_options
+from riskcli.services.importing.service import import_plan
 
 app = typer.Typer(
     name="import",
@@ -57,10 +59,17 @@ MaxRejectsOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Validate and count without writing anything.")
 ]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="XLSX: the sheet to read (default: the first visible one)."),
+]
 InputFormatOpt = Annotated[
     str | None,
     typer.Option("--input-format", help="csv|tsv|jsonl|json|xlsx; default: from the file."),
 ]
+
+
+SAMPLE = 5
 
 
 def _report(result: ImportResult) -> None:
@@ -69,6 +78,11 @@ def _report(result: ImportResult) -> None:
         where = f"{fr.file} ({fr.fmt}" + (f", {fr.encoding})" if fr.encoding else ")")
         if fr.unknown_columns:
             output.warn(f"{where}: ignored unknown column(s): {', '.join(fr.unknown_columns)}")
+        if fr.header_line > 1:
+            output.info(f"{fr.file}: header on line {fr.header_line}; the lines above it skipped")
+        if fr.totals_lines:
+            lines = ", ".join(str(n) for n in fr.totals_lines[:SAMPLE])
+            output.info(f"{fr.file}: skipped {len(fr.totals_lines)} totals row(s) (line {lines})")
         for p in fr.problems:
             lines = ", ".join(str(n) for n in p.lines) + (", ..." if p.count > len(p.lines) else "")
             output.info(f"{fr.file}: {p.count} × {p.column}: {p.reason} (line {lines})")
@@ -96,6 +110,7 @@ def _run(
     dry_run: bool,
     input_format: str | None,
     fmt: output.OutputFormat | None,
+    sheet: str | None = None,
 ) -> None:
     columns = parse_map_options(mapping or [])
     if sum(1 for f in files if str(f) == "-") > 1:
@@ -105,7 +120,9 @@ def _run(
         for f in files:
             path = spool_stdin(typer.get_binary_stream("stdin"), Path(tmp)) if str(f) == "-" else f
             display = "<stdin>" if str(f) == "-" else str(f)
-            sources.append(resolve_source(path, display, fmt=input_format, encoding=encoding))
+            sources.append(
+                resolve_source(path, display, fmt=input_format, encoding=encoding, sheet=sheet)
+            )
         total = sum(s.size for s in sources)
         with session(ctx, "import.write") as s:
             try:
@@ -135,11 +152,12 @@ def _command(cli_kind: str) -> None:
         max_rejects: MaxRejectsOpt = 0,
         dry_run: DryRunOpt = False,
         input_format: InputFormatOpt = None,
+        sheet: SheetOpt = None,
         fmt: FormatOpt = None,
     ) -> None:
         _run(
             ctx, cli_kind, files, encoding, mapping, rejects, max_rejects, dry_run,
-            input_format, fmt,
+            input_format, fmt, sheet,
         )  # fmt: skip
 
     command.__doc__ = (
@@ -154,6 +172,56 @@ def _command(cli_kind: str) -> None:
 
 for _kind in KINDS:
     _command(_kind)
+
+
+@app.command("book")
+def book_command(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="Folder holding the book's files.", metavar="DIR")],
+    encoding: EncodingOpt = None,
+    rejects: RejectsOpt = None,
+    max_rejects: MaxRejectsOpt = 0,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Import every recognised file of a folder in one transaction: all of it, or nothing.
+
+    Files are recognised by name in any supported format: customers, transactions,
+    receivables, credit_reports, contracts, interactions, financials (or 客户, 交易明细,
+    应收账款, 征信报告, 合同, 沟通记录, 财务报表 ...). Customers go first. One summary.
+
+    Example: riskcli import book ./daily --rejects rejects.csv
+    """
+    plan, ignored = book_files(folder)
+    for name in ignored:
+        output.warn(f"{folder / name}: not a file riskcli recognises; left out")
+    resolved = [
+        (kind, [resolve_source(p, str(p), encoding=encoding) for p in paths])
+        for kind, paths in plan
+    ]
+    total = sum(src.size for _, sources in resolved for src in sources)
+    with session(ctx, "import.write") as s:
+        try:
+            with output.progress(total, "import book") as advance:
+                result = import_plan(
+                    s.store, resolved, max_rejects=max_rejects, dry_run=dry_run,
+                    rejects_path=rejects, progress=advance,
+                )  # fmt: skip
+        except ImportAborted as exc:
+            _report(exc.result)
+            s.audit_affected(aborted=True, rejected=exc.result.rejected)
+            raise
+        s.audit_affected(
+            dry_run=dry_run, batches=[f.batch_id for f in result.files], **result.totals()
+        )
+    _report(result)
+    t = result.totals()
+    output.info(
+        f"book: {len(result.files)} file(s), {t['rows']} rows in one transaction: "
+        f"{t['inserted']} inserted, {t['updated']} updated, {t['unchanged']} unchanged, "
+        f"{t['rejected']} rejected"
+    )
+    output.render([f.summary() for f in result.files], fmt)
 
 
 @app.command("history")

@@ -430,3 +430,17 @@ def test_import_book_of_a_folder_without_book_files(
         "x: no files to import (names such as customers.csv, transactions.xlsx, 客户.csv, "
         "应收账款.xlsx)"
     )
+
+
+def test_keyless_signed_transactions_from_json(store_env: Path, tmp_path: Path, cli: Cli) -> None:
+    ok(cli, "customers", str(customers(tmp_path)))
+    records = [
+        {"客户编号": "C1", "业务日期": "2026-02-01", "价税合计": "(30.00)"},
+        {"客户编号": "C1", "业务日期": "2026-02-01", "价税合计": 45},
+    ]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    out = ok(cli, "transactions", str(path))
+    assert (out[0]["inserted"], out[0]["rejected"]) == (2, 0)
+    got = rows(store_env, "SELECT kind, amount FROM transactions ORDER BY amount")
+    assert got == [{"kind": "refund", "amount": 3000}, {"kind": "order", "amount": 4500}]

@@ -58,6 +58,8 @@ class Chunk:
     table: pa.Table  # every column arrow string, blanks ""
     lines: np.ndarray
     bytes_read: int
+    #: whether a cell holds a line break (None: not looked at)
+    line_breaks: bool | None = None
 
 
 def _digest(path: Path) -> tuple[str, bool]:
@@ -213,7 +215,8 @@ def check_header(src: Source, header: list[str]) -> None:
 
 def physical_lines(table: pa.Table, start: int) -> np.ndarray:
     """The line each row of a CSV chunk starts on, counting the line breaks inside quoted
-    fields (so a reject names the line an editor shows)."""
+    fields (so a reject names the line an editor shows). Rows start on consecutive lines
+    exactly when the returned array ends at start + rows - 1."""
     n = table.num_rows
     extra = np.zeros(n, dtype=np.int64)
     for column in table.columns:
@@ -287,8 +290,9 @@ def _csv(src: Source, chunk_size: int, find_header: HeaderFinder) -> Iterator[Ch
                 part, rest = table.slice(0, chunk_size), table.slice(chunk_size)
                 batches, held = rest.to_batches(), rest.num_rows
                 lines = physical_lines(part, start)
+                breaks = bool(lines[-1] != start + len(lines) - 1) or _breaks_in_last(part) > 0
                 start = int(lines[-1]) + 1 + _breaks_in_last(part)
-                yield Chunk(part, lines, min(src.size, (start - 1) * avg))
+                yield Chunk(part, lines, min(src.size, (start - 1) * avg), breaks)
     except pa.ArrowInvalid as exc:
         if "straddl" in str(exc):
             raise _too_long(src) from None

@@ -401,7 +401,8 @@ class _FileImport:
             if not len(lines):
                 continue
             checked = check_frame(self.kind, frame)
-            self._line_breaks(frame, checked, lines, chunk.table.num_columns)
+            if chunk.line_breaks is not False:
+                self._line_breaks(frame, checked, lines, chunk.table.num_columns)
             self._resolve_customers(checked)
             self._derive_keys(checked)
             written, wrote = self._write(checked, lines)
@@ -467,17 +468,15 @@ class _FileImport:
 
     def _totals_rows(self, table: pa.Table) -> np.ndarray:
         """Rows whose first filled cell is a totals label: a sum under the data, not a record."""
-        n = table.num_rows
-        first = np.full(n, "", dtype=object)
-        todo = np.ones(n, dtype=bool)
+        first: pa.Array | None = None
         for name in table.column_names:
-            if not todo.any():
+            cells = as_cells(table.column(name))
+            first = cells if first is None else pc.if_else(pc.equal(first, ""), cells, first)
+            if not pc.any(pc.equal(first, "")).as_py():
                 break
-            cells = as_cells(table.column(name)).to_numpy(zero_copy_only=False)
-            fill = todo & (cells != "")
-            first[fill] = cells[fill]
-            todo &= ~fill
-        labels = pc.match_substring_regex(pa.array(first, pa.string()), TOTALS_LABEL)
+        if first is None:
+            return np.zeros(table.num_rows, dtype=bool)
+        labels = pc.match_substring_regex(first, TOTALS_LABEL)
         return np.asarray(labels.to_numpy(zero_copy_only=False), dtype=bool)
 
     def _line_breaks(self, frame: pa.Table, c: Checked, lines: np.ndarray, width: int) -> None:

@@ -216,8 +216,9 @@ def book_command(
         )
     _report(result)
     t = result.totals()
+    how = "checked, nothing written" if dry_run else "in one transaction"
     output.info(
-        f"book: {len(result.files)} file(s), {t['rows']} rows in one transaction: "
+        f"book: {len(result.files)} file(s), {t['rows']} rows {how}: "
         f"{t['inserted']} inserted, {t['updated']} updated, {t['unchanged']} unchanged, "
         f"{t['rejected']} rejected"
     )

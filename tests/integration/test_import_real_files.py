@@ -444,3 +444,11 @@ def test_keyless_signed_transactions_from_json(store_env: Path, tmp_path: Path, 
     assert (out[0]["inserted"], out[0]["rejected"]) == (2, 0)
     got = rows(store_env, "SELECT kind, amount FROM transactions ORDER BY amount")
     assert got == [{"kind": "refund", "amount": 3000}, {"kind": "order", "amount": 4500}]
+
+
+def test_blank_column_names_are_not_duplicates(store_env: Path, tmp_path: Path, cli: Cli) -> None:
+    """Trailing empty columns (as Excel saves them) have no name; they are not a clash."""
+    write(tmp_path / "c.csv", "customer_id,name,,\nC1,a,,\n")
+    result = cli("import", "customers", "c.csv")
+    assert result.exit_code == 0, result.stderr
+    assert rows(store_env, "SELECT external_id FROM customers") == [{"external_id": "C1"}]

@@ -261,7 +261,7 @@ def _csv(src: Source, chunk_size: int, find_header: HeaderFinder) -> Iterator[Ch
     if at > 0:
         yield from _csv_python(src, chunk_size, at, header)
         return
-    if src.blank_lines:
+    if src.blank_lines or len(set(header)) != len(header):  # blank names twice: pandas
         yield from _csv_pandas(src, chunk_size)
         return
     with src.path.open("rb") as f:

@@ -328,19 +328,26 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
             sum(results[f"singles:{k}"][run]["seconds"] for k in kinds)
             for run in range(len(results["book:book"]))
         ]
+        single_cpus = [
+            sum(results[f"singles:{k}"][run]["cpu"] for k in kinds)
+            for run in range(len(results["book:book"]))
+        ]
         single_s = float(statistics.median(single_runs))
+        single_cpu = float(statistics.median(single_cpus))
         book = summary["book"] = phase("book:book")
         summary["book"]["seven_singles_seconds"] = single_s
+        summary["book"]["seven_singles_cpu"] = single_cpu
         lines.append("")
         lines.append(
-            "| whole book | rows | seven single imports s | import book s | book/singles "
-            "| book rows/s | book peak MiB |"
+            "| whole book | rows | seven single imports s (CPU s) | import book s (CPU s) "
+            "| book/singles (CPU) | book rows/s (CPU rows/s) | book peak MiB |"
         )
         lines.append("|---|---|---|---|---|---|---|")
         lines.append(
-            f"| {len(kinds)} files | {book['rows']:,} | {single_s:.2f} | {book['seconds']:.2f} | "
-            f"{book['seconds'] / single_s:.2f}x | {book['rows_per_s']:,.0f} | "
-            f"{book['peak_mib']:.0f} |"
+            f"| {len(kinds)} files | {book['rows']:,} | {single_s:.2f} ({single_cpu:.2f}) | "
+            f"{book['seconds']:.2f} ({book['cpu']:.2f}) | {book['seconds'] / single_s:.2f}x "
+            f"({book['cpu'] / single_cpu:.2f}x) | {book['rows_per_s']:,.0f} "
+            f"({book['cpu_rows_per_s']:,.0f}) | {book['peak_mib']:.0f} |"
         )
     lines.append("")
     lines.append(f"Medians of {args.runs} runs.")

@@ -452,3 +452,16 @@ def test_blank_column_names_are_not_duplicates(store_env: Path, tmp_path: Path, 
     result = cli("import", "customers", "c.csv")
     assert result.exit_code == 0, result.stderr
     assert rows(store_env, "SELECT external_id FROM customers") == [{"external_id": "C1"}]
+
+
+def test_keyless_twins_across_chunks_stay_apart(store: Store, tmp_path: Path) -> None:
+    """The occurrence count carries from chunk to chunk (a scratch table after the first)."""
+    import_files(store, "customers", [resolve_source(customers(tmp_path), "c.csv")])
+    body = "".join("C1,2026-01-02,10\n" for _ in range(5)) + "C2,2026-01-02,-3\n" * 3
+    path = write(tmp_path / "t.csv", "customer_id,date,amount\n" + body)
+    first = import_files(store, "transactions", [resolve_source(path, "t.csv")], chunk_rows=2)
+    assert (first.files[0].inserted, first.files[0].rejected) == (8, 0)
+    assert store.scalar("SELECT count(DISTINCT external_id) FROM transactions") == 8
+    again = import_files(store, "transactions", [resolve_source(path, "t.csv")], chunk_rows=3)
+    assert (again.files[0].inserted, again.files[0].unchanged) == (0, 8)
+    assert "import_scratch_occurrences" not in store.tables()

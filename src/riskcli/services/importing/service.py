@@ -58,6 +58,7 @@ SAMPLE_LINES = 5  # line numbers shown per reason on the terminal
 # keys seen earlier in a file that is upserted: a table in the store (encrypted, bounded by the
 # page cache), created and dropped inside the import's transaction, so it never outlives it
 SCRATCH = "import_scratch_keys"
+OCCURRENCES = "import_scratch_occurrences"
 
 
 @dataclass(frozen=True)
@@ -382,8 +383,10 @@ class _FileImport:
         self.problems: Counter[tuple[str, str]] = Counter()
         self.samples: dict[tuple[str, str], list[int]] = {}
         self.res = FileResult(kind, src.name, src.sha256, src.fmt, src.encoding)
-        # keyless transactions: how often each (customer, kind, date, amount) came so far
-        self._occurrences: dict[int, int] = {}
+        # keyless transactions: how often each (customer, kind, date, amount) came so far: the
+        # first chunk's counts here, later ones in a scratch table
+        self._occurrences: tuple[np.ndarray, np.ndarray] | None = None
+        self._occurrence_table = False
         self.header: HeaderMap | None = None
 
     def run(self, progress: Progress | None) -> FileResult:
@@ -414,6 +417,8 @@ class _FileImport:
                 done = chunk.bytes_read or self.src.size
                 progress(max(0, done - reported))
                 reported = max(reported, done)
+        if self._occurrence_table:
+            self.store.execute(f"DROP TABLE {OCCURRENCES}")
         if self.res.rows == 0:
             raise InputError(f"{self.src.name}: no rows (the file is empty or holds a header only)")
         if self.first_load:
@@ -584,13 +589,51 @@ class _FileImport:
             return
         parts = {p: c.values[p][blank] for p in ("customer_ext", "kind", "date", "amount")}
         combo = _hash_columns(parts, ("amount",))
-        occurrence = np.zeros(len(blank), dtype=np.int64)
-        seen = self._occurrences
-        for i, h in enumerate(combo.tolist()):
-            occurrence[i] = seen.get(h, 0)
-            seen[h] = occurrence[i] + 1
+        codes, uniques = pd.factorize(combo)
+        within = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+        before = self._occurrences_before(np.asarray(uniques, dtype=np.uint64))
+        totals = before + np.bincount(codes, minlength=len(uniques))
+        self._remember_occurrences(np.asarray(uniques, dtype=np.uint64), totals)
+        occurrence = (before[codes] + within).astype(np.int64)
         hashed = combine_hashes([combo, column_hash(occurrence, numeric=True, categorize=False)])
         key[blank] = np.array([f"T-{h:016x}" for h in hashed.tolist()], dtype=object)
+
+    def _occurrences_before(self, uniques: np.ndarray) -> np.ndarray:
+        """How often each combination came in earlier chunks: none before the first chunk, the
+        first chunk's counts from memory, after that from a scratch table in the store (inside
+        the import's transaction), so memory stays flat however many rows lack a key."""
+        before = np.zeros(len(uniques), dtype=np.int64)
+        if self._occurrences is None:
+            return before
+        if not self._occurrence_table:
+            self.store.execute(f"DROP TABLE IF EXISTS {OCCURRENCES}")
+            self.store.execute(f"CREATE TABLE {OCCURRENCES} (h INTEGER PRIMARY KEY, n INTEGER)")
+            self._occurrence_table = True
+            self._remember_occurrences(*self._occurrences)
+        signed = uniques.view(np.int64)
+        found = self.store.execute(
+            f"SELECT o.h, o.n FROM json_each(?) AS j JOIN {OCCURRENCES} AS o ON o.h = j.value",
+            (json.dumps(signed.tolist()),),
+        ).fetchall()
+        if found:
+            got = pd.Series(
+                np.array([r[1] for r in found], dtype=np.int64),
+                index=np.array([r[0] for r in found], dtype=np.int64),
+            )
+            before = got.reindex(signed).fillna(0).to_numpy().astype(np.int64)
+        return before
+
+    def _remember_occurrences(self, uniques: np.ndarray, totals: np.ndarray) -> None:
+        if not self._occurrence_table:
+            self._occurrences = (uniques, totals)
+            return
+        signed = uniques.view(np.int64)
+        order = np.argsort(signed, kind="stable")  # B-tree inserts in key order are cheaper
+        self.store.executemany(
+            f"INSERT INTO {OCCURRENCES} (h, n) VALUES (?, ?) "
+            "ON CONFLICT (h) DO UPDATE SET n = excluded.n",
+            zip(signed[order].tolist(), totals[order].tolist(), strict=True),
+        )
 
     def _write(self, c: Checked, lines: np.ndarray) -> tuple[int, int]:
         """Write the chunk's valid rows; a key seen earlier in the file makes the later row a

@@ -465,3 +465,23 @@ def test_keyless_twins_across_chunks_stay_apart(store: Store, tmp_path: Path) ->
     again = import_files(store, "transactions", [resolve_source(path, "t.csv")], chunk_rows=3)
     assert (again.files[0].inserted, again.files[0].unchanged) == (0, 8)
     assert "import_scratch_occurrences" not in store.tables()
+
+
+def test_import_book_leaves_out_a_header_only_file(
+    store_env: Path, tmp_path: Path, cli: Cli
+) -> None:
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    write(folder / "customers.csv", "customer_id,name\nC1,Acme\n")
+    write(folder / "contracts.csv", "contract_number,customer_id\n")
+    result = cli("import", "book", "daily", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["kind"] for r in json.loads(result.stdout)] == ["customers"]
+    assert "Warning: daily/contracts.csv: no rows (empty, or a header alone); left out" in (
+        result.stderr
+    )
+    write(folder / "customers.csv", "customer_id,name\n")
+    stderr = fails(cli, store_env, "book", "daily")
+    assert stderr.strip().splitlines()[-1] == (
+        "Error: no rows in any file (every file is empty or holds a header only)"
+    )

@@ -205,7 +205,7 @@ def book_command(
             with output.progress(total, "import book") as advance:
                 result = import_plan(
                     s.store, resolved, max_rejects=max_rejects, dry_run=dry_run,
-                    rejects_path=rejects, progress=advance,
+                    rejects_path=rejects, progress=advance, skip_empty=True,
                 )  # fmt: skip
         except ImportAborted as exc:
             _report(exc.result)
@@ -215,6 +215,8 @@ def book_command(
             dry_run=dry_run, batches=[f.batch_id for f in result.files], **result.totals()
         )
     _report(result)
+    for name in result.empty:
+        output.warn(f"{name}: no rows (empty, or a header alone); left out")
     t = result.totals()
     how = "checked, nothing written" if dry_run else "in one transaction"
     output.info(

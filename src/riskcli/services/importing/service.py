@@ -200,6 +200,7 @@ class ImportResult:
     max_rejects: int = 0
     rejects_path: Path | None = None
     probable_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # files left out for having no rows
 
     @property
     def rejected(self) -> int:
@@ -216,6 +217,10 @@ class ImportAborted(InputError):
     def __init__(self, message: str, result: ImportResult) -> None:
         super().__init__(message)
         self.result = result
+
+
+class NoRows(InputError):
+    """A file with no record in it (empty, or a header alone)."""
 
 
 class _Rollback(Exception):
@@ -267,9 +272,12 @@ def import_plan(
     rejects_path: Path | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    skip_empty: bool = False,
 ) -> ImportResult:
     """Import files of several kinds, in the order given (customers before what refers to
-    them), in ONE transaction: all of it is written, or none."""
+    them), in ONE transaction: all of it is written, or none. With `skip_empty` a file with no
+    rows is left out and named in `result.empty` (a folder's file of a kind with nothing new);
+    otherwise it is an error, and so is a plan whose every file is empty."""
     if max_rejects < 0:
         raise UsageError("--max-rejects must be 0 or more")
     result = ImportResult([], dry_run, max_rejects=max_rejects, rejects_path=rejects_path)
@@ -283,7 +291,14 @@ def import_plan(
             for kind, sources in plan:
                 for src in sources:
                     job = _FileImport(store, kind, src, mapping or {}, rejects, chunk_rows)
-                    result.files.append(job.run(progress))
+                    try:
+                        result.files.append(job.run(progress))
+                    except NoRows:
+                        if not skip_empty:
+                            raise
+                        result.empty.append(src.name)
+            if not result.files:
+                raise NoRows("no rows in any file (every file is empty or holds a header only)")
                 if kind == "customers":
                     result.probable_duplicates = probable_duplicates(store)
             if result.rejected > max_rejects:
@@ -420,7 +435,7 @@ class _FileImport:
         if self._occurrence_table:
             self.store.execute(f"DROP TABLE {OCCURRENCES}")
         if self.res.rows == 0:
-            raise InputError(f"{self.src.name}: no rows (the file is empty or holds a header only)")
+            raise NoRows(f"{self.src.name}: no rows (the file is empty or holds a header only)")
         if self.first_load:
             self.res.inserted = changes
         else:

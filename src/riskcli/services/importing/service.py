@@ -297,10 +297,10 @@ def import_plan(
                         if not skip_empty:
                             raise
                         result.empty.append(src.name)
-            if not result.files:
-                raise NoRows("no rows in any file (every file is empty or holds a header only)")
                 if kind == "customers":
                     result.probable_duplicates = probable_duplicates(store)
+            if not result.files:
+                raise NoRows("no rows in any file (every file is empty or holds a header only)")
             if result.rejected > max_rejects:
                 result.aborted = True
                 raise ImportAborted(_abort_message(result), result)

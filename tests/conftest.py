@@ -48,6 +48,7 @@ def _isolated_env(
         "RISKCLI_ANCHOR",
         "RISKCLI_DEBUG",
         "RISKCLI_SESSION",
+        "RISKCLI_WAIT",
     ):
         monkeypatch.delenv(var, raising=False)
     runtime = tmp_path_factory.mktemp("run")  # beside tmp_path, which some tests list

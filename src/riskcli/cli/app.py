@@ -389,6 +389,15 @@ def root(
             "--verbose", "-v", help="Phase lines of long work even when stderr is not a terminal."
         ),
     ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            metavar="SECONDS",
+            help="How long a change waits for another process's write to finish. "
+            "Env: RISKCLI_WAIT. Default: 60.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -403,6 +412,7 @@ def root(
         config=config,
         anchor=anchor or (Path(env_anchor) if env_anchor else None),
         quiet=quiet,
+        wait=settings.wait_seconds(wait),
     )
     output.STATE.quiet = quiet
     output.STATE.sandbox, output.STATE.sandbox_shown = None, False  # set when a sandbox opens

@@ -93,6 +93,8 @@ def create(
             )
         s.audit_affected(file=result.path.name, size_bytes=result.size)
     output.info(f"Backup written and verified: {result.path}")
+    if result.not_recorded:
+        output.warn(f"{result.not_recorded} (the backup is not in the store's records)")
     output.render(result.as_row(), fmt)
 
 

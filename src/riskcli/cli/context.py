@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import typer
 
 from riskcli import config as settings
 from riskcli.cli.secrets import passphrase
-from riskcli.domain.errors import AccessError, AlertsFound, RiskError
+from riskcli.domain.errors import AccessError, AlertsFound, RiskError, StoreBusy
 from riskcli.domain.permissions import allowed
 from riskcli.storage import audit, sessions
 from riskcli.storage.store import Store, open_store
@@ -34,6 +34,8 @@ class Globals:
     config: Path | None = None
     anchor: Path | None = None
     quiet: bool = False
+    #: seconds a writer waits for the write lock (--wait, RISKCLI_WAIT)
+    wait: float = settings.DEFAULT_WAIT_S
 
 
 class _Holder:
@@ -108,17 +110,44 @@ def safe_args(ctx: typer.Context | None) -> dict[str, Any]:
 def record(
     store: Store, ctx: typer.Context | None, action: str, outcome: str, affected: dict[str, Any]
 ) -> None:
-    head = audit.append_event(
-        store.conn,
-        user=store.user,
-        role=store.role,
-        action=action,
-        command=command_name(ctx),
-        args=safe_args(ctx),
-        affected=affected,
-        outcome=outcome,
-    )
+    with store.transaction():  # waits in turn for the write lock
+        head = audit.append_event(
+            store.conn,
+            user=store.user,
+            role=store.role,
+            action=action,
+            command=command_name(ctx),
+            args=safe_args(ctx),
+            affected=affected,
+            outcome=outcome,
+        )
     anchor_event(store, ctx, head)
+
+
+def record_done(
+    store: Store, ctx: typer.Context | None, action: str, affected: dict[str, Any]
+) -> None:
+    """Record a command that succeeded. Its work is committed: a store kept busy past --wait
+    costs the audit event (with a warning), never the command's success."""
+    from riskcli.cli import output
+
+    try:
+        record(store, ctx, action, "ok", affected)
+    except StoreBusy as exc:
+        output.warn(f"{exc} (the audit event of this command was not recorded)")
+
+
+def record_failed(
+    store: Store,
+    ctx: typer.Context | None,
+    action: str,
+    outcome: str,
+    affected: dict[str, Any],
+) -> None:
+    """Record a command that failed or was denied; when the store stays busy the failure is
+    what the user sees (waiting again only to record it would double the wait)."""
+    with suppress(StoreBusy):
+        record(store, ctx, action, outcome, affected)
 
 
 def anchor_event(store: Store, ctx: typer.Context | None, head: audit.ChainHead) -> None:
@@ -147,7 +176,8 @@ def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> tuple[St
         token = os.environ.get(sessions.ENV)
         if token:
             try:
-                store = sessions.open_with_session(g.db, g.user, token)
+                store = sessions.open_with_session(g.db, g.user, token, wait=g.wait)
+                store.activity = _activity(ctx)
                 announce_sandbox(store)
                 return store, True
             except sessions.SessionGone as gone:
@@ -155,9 +185,15 @@ def open_for(ctx: typer.Context | None, secret: bytes | None = None) -> tuple[St
 
                 output.warn(f"{gone}; unlocking with the passphrase")
         secret = passphrase(g.passphrase_file, g.user)
-    store = open_store(g.db, g.user, secret)
+    store = open_store(g.db, g.user, secret, wait=g.wait)
+    store.activity = _activity(ctx)
     announce_sandbox(store)
     return store, False
+
+
+def _activity(ctx: typer.Context | None) -> str:
+    """What the store is open for, named to the writers it may keep waiting."""
+    return command_name(ctx).removeprefix("riskcli ").strip() or "riskcli"
 
 
 def announce_sandbox(store: Store) -> None:
@@ -222,8 +258,8 @@ def session(
             detail: dict[str, Any] = {"error": type(exc).__name__}
             if isinstance(exc, RiskError):
                 detail["exit_code"] = exc.exit_code
-            record(store, ctx, action, outcome, {**s.affected, **detail})
+            record_failed(store, ctx, action, outcome, {**s.affected, **detail})
             raise
-        record(store, ctx, action, "ok", s.affected)
+        record_done(store, ctx, action, s.affected)
     finally:
         store.close()

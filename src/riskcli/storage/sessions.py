@@ -184,7 +184,7 @@ def _raw(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def open_with_session(path: Path, user: str, token: str) -> Store:
+def open_with_session(path: Path, user: str, token: str, *, wait: float = 60.0) -> Store:
     """Open the store at `path` for `user` with the master key of their unlock session.
 
     Raises SessionGone when there is no usable session (the caller unlocks with the passphrase),
@@ -204,4 +204,4 @@ def open_with_session(path: Path, user: str, token: str) -> Store:
         raise SessionGone(
             f"the unlock session of {user} ended: the store's master key changed since it began"
         ) from None
-    return open_with_key(path, master, keyfile, user, slot.role)
+    return open_with_key(path, master, keyfile, user, slot.role, wait=wait)

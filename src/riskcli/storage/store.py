@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError, RiskError
-from riskcli.storage import migrations
+from riskcli.storage import migrations, writelock
 from riskcli.storage.dbapi import Connection, Cursor, Params
 from riskcli.storage.keyslots import (
     KdfParams,
@@ -28,6 +28,10 @@ from riskcli.storage.swap import journal_path, recover_interrupted_restore
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
+#: how long a writer waits for the write lock unless told otherwise (`--wait`, RISKCLI_WAIT):
+#: a nightly import of a large book holds it for tens of seconds, and a cron job that waits a
+#: minute is better than one that fails
+DEFAULT_WAIT_S = 60.0
 DatabaseError = sqlcipher3.DatabaseError
 _LOG_SILENCED = False
 
@@ -79,6 +83,8 @@ class Store:
         user: str,
         role: str,
         master_key: bytes = b"",
+        *,
+        wait: float = DEFAULT_WAIT_S,
     ) -> None:
         self.path = path
         self.conn = conn
@@ -87,14 +93,23 @@ class Store:
         self.role = role
         # kept for keyslot changes (riskcli.services.access) and master-key subkeys
         self.master_key = master_key
+        #: seconds a write transaction waits for the lock (see riskcli.storage.writelock)
+        self.wait = wait
+        #: what this store is open for ("import customers"): named to writers kept waiting
+        self.activity: str | None = None
         self._depth = 0
 
     # ---- transactions ---------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """BEGIN IMMEDIATE .. COMMIT; nested calls use savepoints; any exception rolls back."""
+        """BEGIN IMMEDIATE .. COMMIT; nested calls use savepoints; any exception rolls back.
+
+        The outermost call waits in turn for the write lock up to `wait` seconds (StoreBusy
+        naming the holder when it runs out) and, once done, lets a waiting writer go first."""
         if self._depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
+            writelock.begin_immediate(self.conn, self.path, self.wait, _busy_ms(self.wait))
+            if self.activity:
+                writelock.write_holder(self.path, self.user, self.activity)
             name = None
         else:
             name = f"sp{self._depth}"
@@ -105,16 +120,24 @@ class Store:
         except BaseException:
             self._depth -= 1
             if name is None:
-                self.conn.execute("ROLLBACK")
+                self._end("ROLLBACK")
             else:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
             raise
         self._depth -= 1
         if name is None:
-            self.conn.execute("COMMIT")
+            self._end("COMMIT")
         else:
             self.conn.execute(f"RELEASE {name}")
+
+    def _end(self, verb: str) -> None:
+        if self.activity:
+            writelock.clear_holder(self.path)
+        try:
+            self.conn.execute(verb)
+        finally:
+            writelock.give_way(self.path)
 
     @property
     def in_transaction(self) -> bool:
@@ -125,7 +148,7 @@ class Store:
         the command boundary calls this when a command fails, so nothing half-done commits
         with the audit event that follows."""
         if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+            self._end("ROLLBACK")
         self._depth = 0
 
     @contextmanager
@@ -198,9 +221,13 @@ class Store:
         self.close()
 
 
-def _configure(conn: Connection) -> None:
+def _busy_ms(wait: float) -> int:
+    return max(0, int(wait * 1000))
+
+
+def _configure(conn: Connection, wait: float = DEFAULT_WAIT_S) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {_busy_ms(wait)}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache
@@ -251,14 +278,18 @@ def create_store(
     return Store(path, conn, keyfile, user, role, master)
 
 
-def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) -> Store:
-    """Unlock the user's keyslot, open the store and apply pending migrations."""
+def open_store(
+    path: Path, user: str, secret: bytes, *, migrate: bool = True, wait: float = DEFAULT_WAIT_S
+) -> Store:
+    """Unlock the user's keyslot, open the store and apply pending migrations.
+
+    *wait*: seconds a writer waits for the write lock held by another process."""
     keyfile = load_keyfile(path)
     slot, master = keyfile.unwrap(user, secret)
     try:
-        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate, wait=wait)
     except IntegrityError:
-        recovered = _finish_rotation(path, user, secret, migrate=migrate)
+        recovered = _finish_rotation(path, user, secret, migrate=migrate, wait=wait)
         if recovered is None:
             raise
         return recovered
@@ -287,7 +318,9 @@ def load_keyfile(path: Path) -> KeyFile:
     return KeyFile.load(kpath)
 
 
-def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> Store | None:
+def _finish_rotation(
+    path: Path, user: str, secret: bytes, *, migrate: bool, wait: float = DEFAULT_WAIT_S
+) -> Store | None:
     """A key rotation interrupted after the re-key left the new keys file pending: use it."""
     pending = pending_keys_path(path)
     if not pending.exists():
@@ -295,7 +328,7 @@ def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> 
     try:
         keyfile = KeyFile.load(pending)
         slot, master = keyfile.unwrap(user, secret)
-        store = open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+        store = open_with_key(path, master, keyfile, user, slot.role, migrate=migrate, wait=wait)
     except RiskError:
         return None
     os.replace(pending, keys_path(path))
@@ -303,13 +336,20 @@ def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> 
 
 
 def open_with_key(
-    path: Path, master: bytes, keyfile: KeyFile, user: str, role: str, *, migrate: bool = True
+    path: Path,
+    master: bytes,
+    keyfile: KeyFile,
+    user: str,
+    role: str,
+    *,
+    migrate: bool = True,
+    wait: float = DEFAULT_WAIT_S,
 ) -> Store:
     """Open with an already unwrapped master key (used by open_store, restore and rotation)."""
     conn = connect_raw(path, master)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        _configure(conn)
+        _configure(conn, wait)
         if migrate:
             migrations.apply(conn)
         store_id = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
@@ -324,4 +364,4 @@ def open_with_key(
     if store_id is None or store_id[0] != keyfile.store_id:
         conn.close()
         raise IntegrityError(f"keys file {keys_path(path)} belongs to another store")
-    return Store(path, conn, keyfile, user, role, master)
+    return Store(path, conn, keyfile, user, role, master, wait=wait)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from riskcli import __version__
-from riskcli.domain.errors import InputError, IntegrityError
+from riskcli.domain.errors import InputError, IntegrityError, StoreBusy
 from riskcli.failpoints import failpoint
 from riskcli.services.backup import agewrap, files
 from riskcli.services.backup.container import (
@@ -45,6 +45,8 @@ class CreateResult:
     size: int
     seconds: float
     recipients: int
+    #: why the backup is missing from the store's records (the store stayed busy), if it is
+    not_recorded: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -257,17 +259,23 @@ def create_backup(
             files.remove_quietly(leftover)
     size = final.stat().st_size
     seconds = time.monotonic() - started
-    record_event(
-        store,
-        "create",
-        ok=True,
-        path=final,
-        backup_created_at=created,
-        size=size,
-        seconds=seconds,
-        detail={"label": label, "recipients": len(age_recipients)},
-    )
-    return CreateResult(final, manifest, size, seconds, len(age_recipients))
+    result = CreateResult(final, manifest, size, seconds, len(age_recipients))
+    try:
+        # bookkeeping only: the file is written and verified whether or not this lands
+        with store.transaction():
+            record_event(
+                store,
+                "create",
+                ok=True,
+                path=final,
+                backup_created_at=created,
+                size=size,
+                seconds=seconds,
+                detail={"label": label, "recipients": len(age_recipients)},
+            )
+    except StoreBusy as exc:
+        result.not_recorded = str(exc)
+    return result
 
 
 def _read_back(

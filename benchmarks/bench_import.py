@@ -14,6 +14,8 @@ and raw, in the same go.
     python benchmarks/bench_import.py                 # full size (~4-6 minutes)
     python benchmarks/bench_import.py --quick         # 20k customers, ~100k transactions
     python benchmarks/bench_import.py --date-order    # plus the date-ordered file
+    python benchmarks/bench_import.py --book          # plus `import book` of a whole generated
+                                                      # book beside its seven single imports
 """
 
 from __future__ import annotations
@@ -34,13 +36,29 @@ PASS = "bench-passphrase-123"
 CHILD = r"""
 import csv, json, os, sys, time
 from pathlib import Path
-os.environ["RISKCLI_KDF_PROFILE"] = "fast"
+from riskcli.storage.keyslots import KdfParams
 from riskcli.storage.store import create_store, open_store
 mode, db, path = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 secret = sys.argv[4].encode()
-store = create_store(db, "bench", secret) if not db.exists() else open_store(db, "bench", secret)
+CHEAP = KdfParams(iterations=1, memory_kib=1024, lanes=1)  # measure the import, not Argon2id
+if db.exists():
+    store = open_store(db, "bench", secret)
+else:
+    store = create_store(db, "bench", secret, kdf=CHEAP)
 rows = 0
-if not mode.startswith("raw-"):
+if mode == "book":
+    from riskcli.services.importing import resolve_source
+    from riskcli.services.importing.folder import book_files
+    from riskcli.services.importing.service import import_plan
+    c0, t0 = time.process_time(), time.perf_counter()
+    plan, _ = book_files(path)
+    resolved = [(k, [resolve_source(p, p.name) for p in paths]) for k, paths in plan]
+    result = import_plan(store, resolved)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    totals = result.totals()
+    rows = totals["rows"]
+    assert totals["rejected"] == 0 and totals["inserted"] == rows, totals
+elif not mode.startswith("raw-"):
     from riskcli.services.importing import import_files, resolve_source
     kind = mode.removesuffix("-again")
     c0, t0 = time.process_time(), time.perf_counter()
@@ -168,6 +186,11 @@ def main() -> None:
     parser.add_argument(
         "--date-order", action="store_true", help="also import the file sorted by date"
     )
+    parser.add_argument(
+        "--book",
+        action="store_true",
+        help="also import a whole generated book (seven files) with `import book` and singly",
+    )
     args = parser.parse_args()
     customers = 20_000 if args.quick else 200_000
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
@@ -192,6 +215,14 @@ def main() -> None:
             date_ordered_file(txn, by_date)
             plan.append(("riskcli-by-date", [("customers", cust), ("transactions", by_date)]))
             plan.append(("raw-by-date", [("raw-customers", cust), ("raw-transactions", by_date)]))
+        if args.book:
+            t0 = time.perf_counter()
+            book_rows = generate(work / "book", customers, 10.0)
+            print(f"generated a book of {sum(book_rows.values()):,} rows in "
+                  f"{time.perf_counter() - t0:.1f}s", file=sys.stderr)  # fmt: skip
+            singles = [(kind, work / "book" / f"{kind}.csv") for kind in book_rows]
+            plan.append(("singles", singles))
+            plan.append(("book", [("book", work / "book")]))
         results: dict[str, list[dict[str, Any]]] = {}
         for run in range(args.runs):
             for label, steps in plan:
@@ -294,6 +325,33 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
             f"| date order (riskcli / raw) | {rows:,} | {s_ours:.2f} / {s_raw:.2f} | "
             f"{c_ours:.2f} / {c_raw:.2f} | {rows / c_ours:,.0f} / {rows / c_raw:,.0f} "
             f"(CPU ratio {c_ours / c_raw:.2f}x) | {med(ours, 'peak_mib'):.0f} |"
+        )
+    if "book:book" in results:
+        kinds = [k.split(":", 1)[1] for k in results if k.startswith("singles:")]
+        single_runs = [
+            sum(results[f"singles:{k}"][run]["seconds"] for k in kinds)
+            for run in range(len(results["book:book"]))
+        ]
+        single_cpus = [
+            sum(results[f"singles:{k}"][run]["cpu"] for k in kinds)
+            for run in range(len(results["book:book"]))
+        ]
+        single_s = float(statistics.median(single_runs))
+        single_cpu = float(statistics.median(single_cpus))
+        book = summary["book"] = phase("book:book")
+        summary["book"]["seven_singles_seconds"] = single_s
+        summary["book"]["seven_singles_cpu"] = single_cpu
+        lines.append("")
+        lines.append(
+            "| whole book | rows | seven single imports s (CPU s) | import book s (CPU s) "
+            "| book/singles (CPU) | book rows/s (CPU rows/s) | book peak MiB |"
+        )
+        lines.append("|---|---|---|---|---|---|---|")
+        lines.append(
+            f"| {len(kinds)} files | {book['rows']:,} | {single_s:.2f} ({single_cpu:.2f}) | "
+            f"{book['seconds']:.2f} ({book['cpu']:.2f}) | {book['seconds'] / single_s:.2f}x "
+            f"({book['cpu'] / single_cpu:.2f}x) | {book['rows_per_s']:,.0f} "
+            f"({book['cpu_rows_per_s']:,.0f}) | {book['peak_mib']:.0f} |"
         )
     lines.append("")
     lines.append(f"Medians of {args.runs} runs.")

@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-os.environ.setdefault("RISKCLI_KDF_PROFILE", "fast")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: the sample book
+
+from tests.support.credit_sample import credit_frame
 
 from riskcli.services.scoring.engine import (
     BinningParams,
@@ -40,7 +42,6 @@ from riskcli.services.scoring.engine import (
     fit_scorecard,
     score_frame,
 )
-from riskcli.services.scoring.sample import credit_frame
 from riskcli.services.scoring.validation import auc, develop, factor_is_monotonic, ks
 
 PARAMS = ScorecardParams(binning=BinningParams(special_codes_by_factor={"bureau_score": [-1]}))
@@ -174,9 +175,11 @@ BENCH_DIR = Path(os.environ.get("RISKCLI_BENCH_SCORING_DIR", "/tmp/riskcli-bench
 
 def bench_store(n: int) -> tuple[str, float | None]:
     """The store of n customers in BENCH_DIR, built (populate + train) only when missing."""
+    from tests.support.credit_sample import populate_store
+
     from riskcli.services.scoring import service as svc
     from riskcli.services.scoring.config import ScoringConfig
-    from riskcli.services.scoring.sample import populate_store
+    from riskcli.storage.keyslots import KdfParams
     from riskcli.storage.store import create_store
 
     db = BENCH_DIR / f"n{n}" / "bench.db"
@@ -186,7 +189,8 @@ def bench_store(n: int) -> tuple[str, float | None]:
     for old in db.parent.iterdir():  # a build killed half-way: start again
         old.unlink()
     t = time.perf_counter()
-    store = create_store(db, "bench", b"bench")
+    cheap = KdfParams(iterations=1, memory_kib=1024, lanes=1)  # measure the work, not Argon2id
+    store = create_store(db, "bench", b"bench", kdf=cheap)
     populate_store(store, n, seed=1, invoices_per_customer=4, orders_per_customer=4)
     svc.train_from_store(store, ScoringConfig(folds=0), as_of=pd.Timestamp("2025-09-30").date())
     store.close()

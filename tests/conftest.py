@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import runpy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,15 +12,32 @@ import pytest
 from typer.testing import CliRunner
 
 from riskcli.cli.app import app
+from riskcli.storage.keyslots import KdfParams
 from riskcli.storage.store import Store, create_store, open_store
 
 PASSPHRASE = "correct horse battery staple"
 USER = "alice"
+#: a test-only `sitecustomize` that gives riskcli processes started by a test cheap keyslots
+CHEAP_KDF_DIR = Path(__file__).parent / "cheap_kdf"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_kdf() -> Iterator[None]:
+    """Cheap keyslots (Argon2id m=1 MiB, t=1) here and in every process a test starts."""
+    cheap = runpy.run_path(str(CHEAP_KDF_DIR / "sitecustomize.py"), run_name="cheap_kdf")["cheap"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(KdfParams, "default", classmethod(cheap))
+        inherited = os.environ.get("PYTHONPATH")
+        paths = [str(CHEAP_KDF_DIR), *([inherited] if inherited else [])]
+        mp.setenv("PYTHONPATH", os.pathsep.join(paths))
+        yield
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Cheap keyslots, no inherited riskcli settings, a pinned terminal width."""
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No inherited riskcli settings, a pinned terminal width."""
     for var in (
         "RISKCLI_DB",
         "RISKCLI_USER",
@@ -28,9 +47,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "RISKCLI_CONFIG",
         "RISKCLI_ANCHOR",
         "RISKCLI_DEBUG",
+        "RISKCLI_SESSION",
+        "RISKCLI_WAIT",
     ):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("RISKCLI_KDF_PROFILE", "fast")
+    runtime = tmp_path_factory.mktemp("run")  # beside tmp_path, which some tests list
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # unlock sessions stay in the test
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("RISKCLI_DB", str(tmp_path / "unset.db"))

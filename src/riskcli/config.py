@@ -15,12 +15,31 @@ from typing import Any
 from riskcli.domain.errors import InputError
 
 DEFAULT_DB = "riskcli.db"
+#: seconds a writer waits for the write lock (riskcli.storage.store.DEFAULT_WAIT_S)
+DEFAULT_WAIT_S = 60.0
 
 
 def db_path(option: Path | None) -> Path:
     if option is not None:
         return option
     return Path(os.environ.get("RISKCLI_DB") or DEFAULT_DB)
+
+
+def wait_seconds(option: float | None) -> float:
+    """How long a writer waits for the write lock: `--wait`, RISKCLI_WAIT, else 60 s."""
+    if option is not None:
+        value: float = option
+    else:
+        env = os.environ.get("RISKCLI_WAIT")
+        if not env:
+            return DEFAULT_WAIT_S
+        try:
+            value = float(env)
+        except ValueError:
+            raise InputError(f"RISKCLI_WAIT must be a number of seconds, not {env!r}") from None
+    if not 0 <= value < 1e7:
+        raise InputError(f"--wait must be between 0 and 10,000,000 seconds, not {value:g}")
+    return value
 
 
 def user_name(option: str | None) -> str:

@@ -71,6 +71,8 @@ MATRIX: list[tuple[tuple[str, ...], str, frozenset[str], int]] = [
     (("audit", "log"), "audit.read", frozenset({"admin", "auditor"}), 0),
     (("audit", "verify"), "audit.verify", frozenset({"admin", "auditor"}), 0),
     (("audit", "report"), "audit.read", frozenset({"admin", "auditor"}), 0),
+    (("audit", "exposure"), "audit.exposure", frozenset({"admin", "auditor"}), 0),
+    (("drill", "list"), "drill.read", ALL, 0),
     (("doctor",), "doctor.run", frozenset({"admin", "operator", "auditor"}), 1),
     (
         ("customers", "erase", "C1", "--reason", "request"),
@@ -81,6 +83,13 @@ MATRIX: list[tuple[tuple[str, ...], str, frozenset[str], int]] = [
     (("customers", "hold", "C1", "--reason", "case 1"), "customers.hold", frozenset({"admin"}), 0),
     (("customers", "unhold", "C1", "--reason", "done"), "customers.hold", frozenset({"admin"}), 1),
     (("customers", "holds"), "customers.retention", frozenset({"admin", "auditor"}), 0),
+    (("limits", "list"), "limits.read", ALL - {"operator"}, 0),
+    (
+        ("limits", "expire"),
+        "limits.expire",
+        frozenset({"admin", "manager", "analyst", "operator"}),
+        0,
+    ),
     (
         ("customers", "retention", "--inactive-years", "1"),
         "customers.retention",
@@ -276,7 +285,6 @@ def test_user_add_asks_twice_on_a_terminal(store_env: Path) -> None:
         "RISKCLI_DB": str(store_env),
         "RISKCLI_USER": USER,
         "RISKCLI_PASSPHRASE": PASSPHRASE,
-        "RISKCLI_KDF_PROFILE": "fast",
     }
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child

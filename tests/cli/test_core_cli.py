@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -159,4 +161,7 @@ def test_real_process_wrong_passphrase(store_env: Path) -> None:
 def test_piped_output_defaults_to_csv(store_env: Path) -> None:
     done = _run(["status"], {})
     assert done.returncode == 0
-    assert done.stdout.startswith("# store\nfile,size_bytes,")
+    # one parseable result: a single csv table, its first column naming the section
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert {r["section"] for r in rows} == {"store", "users", "tables"}
+    assert next(r for r in rows if r["section"] == "store")["file"].endswith(".db")

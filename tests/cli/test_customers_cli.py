@@ -79,4 +79,6 @@ def test_show_unknown_customer(book: Path, cli: Cli) -> None:
 def test_show_bad_date_is_usage_error(book: Path, cli: Cli) -> None:
     result = cli("customers", "show", "C1", "--as-of", "15/04/2024")
     assert result.exit_code == 2
-    assert result.stderr == "Error: --as-of must be a date YYYY-MM-DD, not '15/04/2024'\n"
+    assert result.stderr == (
+        "Error: Invalid value for '--as-of': '15/04/2024' is not a date; use YYYY-MM-DD or today\n"
+    )

@@ -111,7 +111,8 @@ def test_bad_input_is_one_line_and_writes_nothing(
         ((*full, "--as-of", "2026-09-30", "--as-of-param"),
          1, "Error: give --as-of DATE or --as-of-param, not both\n"),
         ((*full, "--as-of", "30/09/2026"),
-         2, "Error: --as-of must be a date YYYY-MM-DD, not '30/09/2026'\n"),
+         2, "Error: Invalid value for '--as-of': '30/09/2026' is not a date; "
+            "use YYYY-MM-DD or today\n"),
         (("score", "export", "champion", "--format", "json", "--full"),
          2, "Error: --full needs --format sql\n"),
         (("score", "export", "champion", "--dialect", "spark"),

@@ -66,10 +66,12 @@ def test_bad_options_are_usage_errors(cli: Cli, tmp_path: Path) -> None:
         (["--customers", "0"], "Error: --customers must be between 1 and 10,000,000"),
         (
             ["--as-of", "2026-02-30"],
-            "Error: --as-of must be a date like 2026-09-30, not '2026-02-30'",
+            "Error: Invalid value for '--as-of': '2026-02-30' is not a date; use YYYY-MM-DD "
+            "or today",
         ),
         (["--transactions-per-customer", "-2"], "Error: --transactions-per-customer must be"),
         (["--workers", "0"], "Error: --workers must be between 1 and 64"),
+        (["--format", "csv"], "Error: No such option: --format"),  # CSV only: no choice
     ]
     for extra, message in cases:
         result = cli("generate", str(tmp_path / "x"), *extra)

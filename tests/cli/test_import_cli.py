@@ -56,7 +56,7 @@ def test_rejected_rows_show_reasons_and_lines_never_values(
         f"see {rejects}"
     )
     assert "phone: invalid phone number (line 4)" in result.stderr
-    assert "national_id: invalid national id" in result.stderr
+    assert "national_id: resident id check character should be X, found 1" in result.stderr
     for secret in ("12345", "li@secret", "110105194912310021", "李四"):
         assert secret not in result.stderr
     assert "12345" in rejects.read_text(encoding="utf-8")
@@ -139,6 +139,32 @@ def test_real_process_stdin_pipe(store_env: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().splitlines() == [
-        "kind,file,rows,inserted,updated,unchanged,rejected,dry_run",
-        "customers,<stdin>,2,2,0,0,0,0",
+        "kind,file,rows,inserted,updated,unchanged,rejected,dry_run,limit_requests",
+        "customers,<stdin>,2,2,0,0,0,0,0",
     ]
+
+
+def test_summary_names_the_kind_as_the_command_and_rejects_follow_the_file(
+    store_env: Path, tmp_path: Path, cli: Cli
+) -> None:
+    assert cli("import", "customers", str(_file(tmp_path, *GOOD))).exit_code == 0
+    reports = tmp_path / "k.csv"
+    reports.write_text(
+        "customer_id,provider,report_date,score,rating\nC1,百行征信,2024-02-01,650,BB\n",
+        encoding="utf-8",
+    )
+    done = cli("import", "credit-reports", str(reports), "--format", "json")
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout)[0]["kind"] == "credit-reports"
+    # a later line's problem sorts after an earlier line's, whatever the column
+    bad = _file(
+        tmp_path,
+        *GOOD,
+        "C3,王五,company,13700137000,not-an-email,,1\n",  # line 4: email
+        "C4,赵六,company,12345,,,1\n",  # line 5: phone
+        name="bad.csv",
+    )
+    result = cli("import", "customers", str(bad), "--max-rejects", "5")
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "(line " in line]
+    assert [line.rsplit("(line ", 1)[1] for line in lines] == ["4)", "5)"]

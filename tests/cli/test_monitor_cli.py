@@ -23,19 +23,19 @@ Cli = Callable[..., Any]
 
 @pytest.fixture
 def book(store_env: Path) -> Path:
-    """The CLI store with two customers, one overdue invoice and one near its limit."""
+    """The CLI store with two customers, one overdue invoice and one over its limit."""
     store = open_store(store_env, "alice", PASSPHRASE.encode())
     try:
         with store.transaction():
             store.executemany(
                 "INSERT INTO customers (id, external_id, name, credit_limit) VALUES (?, ?, ?, ?)",
-                [(1, "C001", "Acme", 1_000_000), (2, "C002", "Bolt", 100_000)],
+                [(1, "C001", "Acme", 1_000_000), (2, "C002", "Bolt", 1_000_000)],
             )
             store.executemany(
                 "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, "
                 "amount) VALUES (?, ?, ?, ?, ?)",
-                [("INV-1", 1, "2026-05-01", "2026-06-01", 50_000),
-                 ("INV-2", 2, "2026-06-01", "2026-07-31", 95_000)],
+                [("INV-1", 1, "2026-05-01", "2026-06-01", 500_000),
+                 ("INV-2", 2, "2026-06-01", "2026-07-31", 1_150_000)],
             )  # fmt: skip
     finally:
         store.close()
@@ -50,13 +50,17 @@ def test_run_prints_new_alerts_as_json_and_summary_on_stderr(cli: Cli, book: Pat
     result = scan(cli, "--format", "json")
     assert result.exit_code == 0, result.stderr
     alerts = json.loads(result.stdout)
-    assert [(a["rule"], a["customer"], a["severity"], a["change"]) for a in alerts] == [
-        ("exposure_limit", "C002", "medium", "new"),
-        ("payment_overdue", "C001", "low", "new"),
-    ]
-    assert alerts[1]["evidence"]["days_past_due"] == 9
+    # highest money at risk first: no score, so 5% of the stage-1 overdue amount, then 0
+    assert [(a["rule"], a["customer"], a["severity"], a["change"], a["priority"])
+            for a in alerts] == [
+        ("payment_overdue", "C001", "low", "new", "250.00"),
+        ("exposure_limit", "C002", "high", "new", "0.00"),
+    ]  # fmt: skip
+    assert alerts[0]["evidence"]["oldest_days_past_due"] == 9
     assert "2 new, 0 escalated, 0 auto-resolved, 2 open" in result.stderr
-    assert "skipped score_change: no score run yet (riskcli score run)" in result.stderr
+    assert "skipped score_change: no score run as of the date yet (riskcli score run)" in (
+        result.stderr
+    )
 
 
 def test_second_run_prints_nothing_new(cli: Cli, book: Path) -> None:
@@ -80,11 +84,12 @@ def test_fail_on_exits_10_after_printing(cli: Cli, book: Path) -> None:
     result = scan(cli, "--format", "json", "--fail-on", "medium")
     assert result.exit_code == 10
     assert len(json.loads(result.stdout)) == 2  # the data is still on stdout
-    assert result.stderr.endswith("Error: 1 new or escalated alert(s) at or above medium\n")
+    assert result.stderr.endswith("\n1 new or escalated alert at or above medium (exit 10)\n")
+    assert "Error:" not in result.stderr
 
 
 def test_fail_on_below_threshold_exits_0(cli: Cli, book: Path) -> None:
-    assert scan(cli, "--format", "json", "--fail-on", "high").exit_code == 0
+    assert scan(cli, "--format", "json", "--fail-on", "critical").exit_code == 0
 
 
 def test_fail_on_counts_only_new_or_escalated(cli: Cli, book: Path) -> None:
@@ -103,7 +108,11 @@ def test_quiet_silences_the_summary(cli: Cli, book: Path) -> None:
     ("args", "message"),
     [
         (("--fail-on", "severe"), f"Error: severity must be one of {SEVERITY_LIST}\n"),
-        (("--as-of", "10/06/2026"), "Error: --as-of must be a date YYYY-MM-DD, not '10/06/2026'\n"),
+        (
+            ("--as-of", "10/06/2026"),
+            "Error: Invalid value for '--as-of': '10/06/2026' is not a date; use YYYY-MM-DD "
+            "or today\n",
+        ),
         (("--rule", "nope"), "Error: unknown rule nope (see `riskcli monitor rules`)\n"),
     ],
 )  # fmt: skip
@@ -128,7 +137,8 @@ def test_config_turns_rules_off_and_changes_thresholds(
     config = tmp_path / "riskcli.toml"
     config.write_text(
         "[monitoring.payment_overdue]\nenabled = false\n"
-        "[monitoring.exposure_limit]\nutilisation_pct = 96\n"
+        "[monitoring.payment_overdue_growth]\nenabled = false\n"
+        "[monitoring.exposure_limit]\nutilisation_pct = 120\n"
     )
     result = cli("--config", str(config), "monitor", "run", "--as-of", "2026-06-10",
                  "--format", "json")  # fmt: skip
@@ -136,7 +146,7 @@ def test_config_turns_rules_off_and_changes_thresholds(
     rules = json.loads(cli("--config", str(config), "monitor", "rules", "--format", "json").stdout)
     by = {r["rule"]: r for r in rules}
     assert by["payment_overdue"]["enabled"] is False
-    assert by["exposure_limit"]["settings"]["utilisation_pct"] == 96
+    assert by["exposure_limit"]["settings"]["utilisation_pct"] == 120
 
 
 def test_locked_store_exits_1(cli: Cli, book: Path) -> None:
@@ -220,10 +230,9 @@ def test_contracts_expiring_lists_open_alerts(cli: Cli, book: Path) -> None:
     assert [r["contract_number"] for r in rows] == ["K-SOON"]
     row = rows[0]
     assert (row["customer"], row["days_left"], row["value"], row["open_alerts"]) == (
-        "C001", 15, "10000.00", 2,  # payment_overdue and contract_expiring
+        "C001", 15, "10000.00", 1,  # payment_overdue (contract_expiring is off by default)
     )  # fmt: skip
-    # both alerts are low; the top one is either of them, shown as "#id severity: title"
-    expected = r"#\d+ low: (Contract K-SOON ends on 2026-06-25 \(15 days\)|Invoice INV-1 .*)"
+    expected = r"#\d+ low: 5000\.00 overdue on 1 invoice\(s\), oldest 9 days past due"
     assert re.fullmatch(expected, row["top_alert"])
     everything = json.loads(cli("contracts", "list", "--format", "json").stdout)
     assert [r["contract_number"] for r in everything] == ["K-DONE", "K-SOON", "K-LATER"]

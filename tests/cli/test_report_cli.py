@@ -189,8 +189,10 @@ def test_portfolio_html_and_xlsx_files(book: Path, cli: Cli, tmp_path: Path) -> 
 
 def test_bad_dates_and_sections(book: Path, cli: Cli) -> None:
     r = cli("report", "portfolio", "--as-of", "30/06/2026")
-    assert r.exit_code == 1
-    assert r.stderr == "Error: --as-of: cannot read the date '30/06/2026'; use YYYY-MM-DD\n"
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Error: Invalid value for '--as-of': '30/06/2026' is not a date; use YYYY-MM-DD or today\n"
+    )
     r = cli("report", "portfolio", "--as-of", AS_OF, "--compare", "2026-07-01")
     assert r.exit_code == 1
     assert "must be before the as-of date" in r.stderr
@@ -331,3 +333,27 @@ def test_narrow_terminal_wraps_and_never_crops(
     assert max(len(line) for line in result.stdout.splitlines()) <= 60
     assert "…" not in result.stdout
     assert "100,000.00" in result.stdout  # the credit limit, whole
+
+
+def test_reports_read_in_the_books_language_and_currency(
+    book: Path, cli: Cli, tmp_path: Path
+) -> None:
+    html = tmp_path / "en.html"
+    assert (
+        cli("report", "portfolio", "--as-of", AS_OF, "-f", "html", "-o", str(html)).exit_code == 0
+    )
+    english = html.read_text(encoding="utf-8")
+    assert "Customers with exposure" in english and "Exposure (CNY)" in english
+    assert "customers_with_exposure</dt>" not in english
+    config = tmp_path / "book.toml"
+    config.write_text('[book]\nlanguage = "zh"\ncurrency = "USD"\n', encoding="utf-8")
+    zh = tmp_path / "zh.html"
+    run = cli("--config", str(config), "report", "portfolio", "--as-of", AS_OF, "-f", "html",
+              "-o", str(zh))  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    chinese = zh.read_text(encoding="utf-8")
+    assert "客户数" in chinese and "敞口（USD）" in chinese and 'lang="zh"' in chinese
+    config.write_text('[book]\nlanguage = "fr"\n', encoding="utf-8")
+    bad = cli("--config", str(config), "report", "portfolio", "-f", "json")
+    assert bad.exit_code == 1
+    assert bad.stderr == "Error: [book] language must be one of en, zh, not 'fr'\n"

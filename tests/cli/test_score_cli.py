@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.support.credit_sample import credit_frame, populate_store
 
-from riskcli.services.scoring.sample import credit_frame, populate_store
 from riskcli.storage.store import open_store
 
 PASSPHRASE = "correct horse battery staple"

@@ -129,17 +129,11 @@ def test_runs_lists_history(book: Path, cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--as-of", "2026-02-30"), "Error: as-of date '2026-02-30' is not a YYYY-MM-DD date"),
         (
             ("--as-of", "2000-01-01"),
             "Error: as-of date 2000-01-01 is before the first transaction (2026-07-21); "
             "choose a later --as-of",
         ),
-        (
-            ("--window", "soon"),
-            "Error: window 'soon' is not understood: use a number and d, w, m or y (12m)",
-        ),
-        (("--method", "dice"), "Error: unknown method 'dice': use rfm or kmeans"),
     ],
 )
 def test_bad_run_arguments_exit_1_with_one_line(
@@ -147,6 +141,33 @@ def test_bad_run_arguments_exit_1_with_one_line(
 ) -> None:
     result = cli("tier", "run", *args)
     assert result.exit_code == 1
+    assert result.stderr.strip() == message
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--as-of", "2026-02-30"),
+            "Error: Invalid value for '--as-of': '2026-02-30' is not a date; use YYYY-MM-DD "
+            "or today",
+        ),
+        (
+            ("--window", "soon"),
+            "Error: Invalid value for '--window': window 'soon' is not understood: use a number "
+            "and d, w, m or y (12m)",
+        ),
+        (
+            ("--method", "dice"),
+            "Error: Invalid value for '--method': 'dice' is not one of 'rfm', 'kmeans'.",
+        ),
+    ],
+)
+def test_bad_option_values_are_usage_errors(
+    book: Path, cli: Cli, args: tuple[str, ...], message: str
+) -> None:
+    result = cli("tier", "run", *args)
+    assert result.exit_code == 2
     assert result.stderr.strip() == message
 
 

@@ -14,6 +14,7 @@ import pytest
 from riskcli.services.backup.config import BackupConfig
 from riskcli.services.book import load_credit_config
 from riskcli.services.doctor import doctor_config
+from riskcli.services.limits.config import approval_config, book_config, limits_config
 from riskcli.services.monitoring.config import load_monitoring_config
 from riskcli.services.scoring.config import load_scoring_config
 from riskcli.services.tiering.config import load_tiering_config
@@ -35,7 +36,14 @@ LOADERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "backup": lambda cfg: BackupConfig.model_validate(cfg.get("backup", {})),
     "doctor": doctor_config,
     "credit": load_credit_config,
+    "book": book_config,
 }
+
+
+def test_the_limits_and_approval_tables_are_the_defaults() -> None:
+    credit = {"credit": documented()["credit"]}
+    assert limits_config(credit) == limits_config({})
+    assert approval_config(credit) == approval_config({})
 
 
 def test_the_page_documents_every_section() -> None:

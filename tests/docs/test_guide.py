@@ -102,7 +102,6 @@ def _env(work: Path) -> dict[str, str]:
         RISKCLI_DB=str(work / "book.db"),
         RISKCLI_USER="alice",
         RISKCLI_PASSPHRASE=PASSPHRASE,
-        RISKCLI_KDF_PROFILE="fast",
         NO_COLOR="1",
         COLUMNS="120",
     )

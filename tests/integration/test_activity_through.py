@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from tests.conftest import PASSPHRASE, USER, create_store_at
+from tests.support.credit_sample import populate_store
 
-from riskcli.services.scoring.sample import populate_store
 from riskcli.storage import activity, migrations
 from riskcli.storage.store import Store, open_store
 

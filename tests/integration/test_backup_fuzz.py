@@ -18,9 +18,7 @@ PASSPHRASE = b"correct horse battery staple"
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     folder = tmp_path_factory.mktemp("fuzz")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RISKCLI_KDF_PROFILE", "fast")
-        store = create_store(folder / "book.db", "alice", PASSPHRASE)
+    store = create_store(folder / "book.db", "alice", PASSPHRASE)
     try:
         store.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
         store.executemany("INSERT INTO notes(body) VALUES (?)", [(f"n{i}",) for i in range(300)])

@@ -15,7 +15,7 @@ import pytest
 
 from riskcli.services import backup as svc
 from riskcli.services.backup import files
-from riskcli.storage import backup_io
+from riskcli.storage import swap
 from riskcli.storage.keyslots import KeyFile, keys_path
 from riskcli.storage.store import Store, connect_raw, open_store
 
@@ -29,7 +29,6 @@ def env_for(db: Path, **extra: str) -> dict[str, str]:
         RISKCLI_DB=str(db),
         RISKCLI_USER=USER,
         RISKCLI_PASSPHRASE=PASSPHRASE,
-        RISKCLI_KDF_PROFILE="fast",
         **extra,
     )
     return env
@@ -137,7 +136,9 @@ def test_backup_under_a_steady_writer_is_consistent(store: Store, tmp_path: Path
 )
 def test_killed_during_create(store_path: Path, tmp_path: Path, point: str) -> None:
     folder = tmp_path / "bk"
-    done = riskcli(store_path, "backup", "create", "--to", str(folder), RISKCLI_CRASHPOINT=point)
+    done = riskcli(
+        store_path, "backup", "create", "--to", str(folder), RISKCLI_FAILPOINTS=f"{point}=crash"
+    )
     assert done.returncode == -signal.SIGKILL
     finals = files.list_backup_files(folder)
     if point == "create:renamed":
@@ -201,7 +202,7 @@ def test_killed_during_prune(store_path: Path, tmp_path: Path) -> None:
         str(folder),
         "--keep-last",
         "2",
-        RISKCLI_CRASHPOINT="prune:removed-one",
+        RISKCLI_FAILPOINTS="prune:removed-one=crash",
     )
     assert done.returncode == -signal.SIGKILL
     left = [p.name for p in files.list_backup_files(folder)]
@@ -258,7 +259,9 @@ def test_killed_during_restore_leaves_old_or_new_never_a_mix(
     old_keys = keys_path(store.path).read_bytes()
     store.close()
 
-    done = riskcli(store.path, "restore", str(made.path), "--force", RISKCLI_CRASHPOINT=point)
+    done = riskcli(
+        store.path, "restore", str(made.path), "--force", RISKCLI_FAILPOINTS=f"{point}=crash"
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     state = _state(store.path, master, old_keys, new_keys)
     committed = point != "restore:staged"  # the journal on disk is the commit point
@@ -272,7 +275,7 @@ def test_killed_during_restore_leaves_old_or_new_never_a_mix(
     }
     assert state == expected_before[point]
 
-    message = backup_io.recover_interrupted_restore(store.path)
+    message = swap.recover_interrupted_restore(store.path)
     after = _state(store.path, master, old_keys, new_keys)
     assert after == ("new" if committed else "old")
     if point in ("restore:staged",):
@@ -282,7 +285,7 @@ def test_killed_during_restore_leaves_old_or_new_never_a_mix(
     else:
         assert message is not None and "completed an interrupted restore" in message
     leftovers = [p.name for p in store.path.parent.iterdir() if "restore-new" in p.name]
-    assert leftovers == [] and not backup_io.journal_path(store.path).exists()
+    assert leftovers == [] and not swap.journal_path(store.path).exists()
     with open_store(store.path, USER, PASSPHRASE.encode()) as s:  # opens, and is whole
         assert s.scalar("PRAGMA integrity_check") == "ok"
     if committed:  # the replaced store and its keys are kept together
@@ -300,7 +303,7 @@ def test_restore_rerun_after_a_crash_completes_it(store: Store, tmp_path: Path) 
         "restore",
         str(made.path),
         "--force",
-        RISKCLI_CRASHPOINT="restore:old-keys-moved",
+        RISKCLI_FAILPOINTS="restore:old-keys-moved=crash",
     )
     assert done.returncode == -signal.SIGKILL
     assert not store.path.exists()  # between the renames: absent, never mixed

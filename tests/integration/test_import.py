@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 
 from riskcli.domain.errors import InputError, UsageError
+from riskcli.domain.models import NEGATIVE_ORDER
 from riskcli.services.importing import (
     ImportAborted,
     history,
@@ -197,7 +198,8 @@ BAD_TXNS = [
     ("amount", "abc", "not an amount"),
     ("kind", "gift", "must be one of order|payment|refund"),
     ("customer_id", "NOPE", "unknown customer"),
-    ("txn_id", "", "required"),
+    ("amount", "0", "must not be 0"),
+    ("amount", "-10", NEGATIVE_ORDER),  # a blank txn_id is derived, a negative order is not
 ]
 
 

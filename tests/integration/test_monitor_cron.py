@@ -25,7 +25,7 @@ def seed(store: Store, due: str) -> None:
     )
     store.execute(
         "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
-        "VALUES ('INV-1', 1, '2026-01-01', ?, 50000)",
+        "VALUES ('INV-1', 1, '2026-01-01', ?, 500000)",
         (due,),
     )
 
@@ -49,7 +49,7 @@ def wrapper_env(tmp_path: Path, store_path: Path) -> dict[str, str]:
     env.update(
         PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}",
         RISKCLI_DB=str(store_path), RISKCLI_USER="alice", RISKCLI_PASSPHRASE=PASSPHRASE,
-        RISKCLI_KDF_PROFILE="fast", RISKCLI_ALERT_MAIL="credit@example.com",
+        RISKCLI_ALERT_MAIL="credit@example.com",
     )  # fmt: skip
     return env
 
@@ -57,14 +57,14 @@ def wrapper_env(tmp_path: Path, store_path: Path) -> dict[str, str]:
 def test_wrapper_mails_the_json_when_the_scan_exits_10(
     store: Store, store_path: Path, tmp_path: Path
 ) -> None:
-    seed(store, "2026-02-01")  # 129 days past due: critical
+    seed(store, "2026-02-01")  # 129 days past due on 5,000: in default, critical
     result = subprocess.run(
         ["bash", str(WRAPPER)], env=wrapper_env(tmp_path, store_path), capture_output=True,
         text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     alerts = json.loads((tmp_path / "mail.body").read_text())
-    assert [(a["rule"], a["severity"]) for a in alerts] == [("payment_overdue", "critical")]
+    assert [(a["rule"], a["severity"]) for a in alerts] == [("default", "critical")]
     args = (tmp_path / "mail.args").read_text()
     assert args.startswith("-s riskcli: 1 new or escalated alert(s), some high or worse")
     assert args.strip().endswith("credit@example.com")

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from riskcli import failpoints
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.monitoring import alerts as alert_service
 from riskcli.services.monitoring import engine
@@ -29,7 +30,7 @@ def seed(store: Store) -> None:
         )  # fmt: skip
         store.execute(
             "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
-            "VALUES ('INV-1', 1, '2026-05-01', '2026-06-01', 50000)"
+            "VALUES ('INV-1', 1, '2026-05-01', '2026-06-01', 500000)"
         )
 
 
@@ -53,15 +54,15 @@ def test_first_run_opens_alert_and_records_run(store: Store) -> None:
     assert list(result.alerts["change"]) == ["new"]
     row = result.alerts.iloc[0]
     assert (row["rule"], row["customer"], row["severity"]) == ("payment_overdue", "C001", "low")
-    assert json.loads(row["evidence"])["days_past_due"] == 9
+    assert json.loads(row["evidence"])["oldest_days_past_due"] == 9
     runs = store.query("SELECT * FROM monitor_runs")
     assert len(runs) == 1
     assert runs[0]["alerts_new"] == 1 and runs[0]["customers_scanned"] == 2
     assert runs[0]["as_of"] == "2026-06-10"
     skipped = json.loads(runs[0]["rules_skipped"])
-    assert skipped["score_change"] == "no score run yet (riskcli score run)"
-    assert (
-        skipped["behaviour_churn"] == "no tier run yet (riskcli tier run); no rows in transactions"
+    assert skipped["score_change"] == "no score run as of the date yet (riskcli score run)"
+    assert skipped["behaviour_churn"] == (
+        "no tier run as of the date yet (riskcli tier run); no rows in transactions"
     )
     assert skipped["relationship_complaint"] == "no rows in interactions"
 
@@ -73,7 +74,7 @@ def test_same_condition_does_not_alert_twice(store: Store) -> None:
     assert again.new == 0 and again.escalated == 0 and again.alerts.empty
     assert len(alert_rows(store)) == 1
     assert alert_rows(store)[0]["last_run_id"] == again.run_id
-    assert json.loads(alert_rows(store)[0]["evidence"])["days_past_due"] == 11
+    assert json.loads(alert_rows(store)[0]["evidence"])["oldest_days_past_due"] == 11
 
 
 def test_worsening_condition_escalates_existing_alert(store: Store) -> None:
@@ -130,8 +131,17 @@ def test_skipped_rule_keeps_its_alerts(store: Store) -> None:
     assert alert_rows(store)[0]["status"] == "open"
 
 
+def owes_not_yet_due(store: Store) -> None:
+    """Customer 2 owes 3,000 not yet due: an exposure, so its relationship signals count."""
+    store.execute(
+        "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
+        "VALUES ('INV-9', 2, '2026-05-01', '2026-12-31', 300000)"
+    )
+
+
 def test_event_alert_is_not_auto_resolved(store: Store) -> None:
     seed(store)
+    owes_not_yet_due(store)
     store.execute(
         "INSERT INTO interactions (external_id, customer_id, kind, date) "
         "VALUES ('I1', 2, 'complaint', '2026-06-05')"
@@ -150,7 +160,7 @@ def test_failed_run_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPatch
     def boom() -> None:
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(engine, "_pause_for_tests", boom)
+    monkeypatch.setattr(failpoints, "_ACTIVE", {"monitor:alerts-written": boom})
     with pytest.raises(RuntimeError):
         run(store, "2026-06-10")
     assert store.scalar("SELECT count(*) FROM alerts") == 0
@@ -176,14 +186,15 @@ def test_ack_and_resolve_errors(store: Store) -> None:
 def seed_all_sources(store: Store) -> None:
     """Rows in every table the side reader loads, so the parallel load has work on both sides."""
     seed(store)
+    owes_not_yet_due(store)
     with store.transaction():
         store.execute(
             "INSERT INTO transactions (external_id, customer_id, kind, date, amount) "
             "VALUES ('T1', 1, 'order', '2026-06-01', 10000)"
         )
         store.execute(
-            "INSERT INTO credit_reports (customer_id, provider, report_date, score, lawsuit) "
-            "VALUES (2, 'acme-bureau', '2026-06-01', 610.5, 1)"
+            "INSERT INTO credit_reports (customer_id, provider, report_date, score, "
+            "dishonest_debtor) VALUES (2, 'acme-bureau', '2026-06-01', 610.5, 1)"
         )
         store.execute(
             "INSERT INTO interactions (external_id, customer_id, kind, date, satisfaction) "
@@ -260,11 +271,14 @@ def test_text_holding_the_pack_separator_is_read_plainly(
     with store.transaction():
         store.execute(
             "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
-            "VALUES (?, 2, '2026-05-01', '2026-06-01', 7000)",
+            "VALUES (?, 2, '2026-05-01', '2026-06-01', 700000)",
             (odd,),
         )
     result = run(store, "2026-06-10", only=["payment_overdue"])
-    assert sorted(result.alerts["subject"]) == ["INV-1", odd]
+    by = result.alerts.set_index("customer")
+    assert sorted(by.index) == ["C001", "C002"]
+    listed = json.loads(by.loc["C002", "evidence"])["overdue_invoices"]
+    assert [i["invoice"] for i in listed] == [odd]
     assert len(plain) == 1 and "FROM receivables" in plain[0]
 
 
@@ -279,7 +293,9 @@ def test_m031_gives_early_m030_stores_todays_alert_indexes(store: Store) -> None
     from riskcli.storage.migrations import m031_alert_indexes
 
     today = _alert_indexes(store)
-    assert today == {"alerts_active_key", "alerts_quiet_key", "alerts_status", "alerts_customer"}
+    assert today == {
+        "alerts_active_key", "alerts_quiet_key", "alerts_status", "alerts_customer", "alerts_queue"
+    }  # fmt: skip
     m031_alert_indexes.migrate(store.conn)  # nothing to do on a store made by today's m030
     assert _alert_indexes(store) == today
     with store.transaction():  # the index set of the first m030

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from riskcli.services.monitoring.engine import PAUSE_ENV
 from riskcli.services.monitoring.lock import MonitorLocked, lock_path, run_lock
 from riskcli.storage.store import Store, open_store
 
@@ -28,16 +27,13 @@ def seed(store: Store) -> None:
         )
         store.execute(
             "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount) "
-            "VALUES ('INV-1', 1, '2026-05-01', '2026-06-01', 50000)"
+            "VALUES ('INV-1', 1, '2026-05-01', '2026-06-01', 500000)"
         )
 
 
 def env_for(db: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RISKCLI_")}
-    env.update(
-        RISKCLI_DB=str(db), RISKCLI_USER="alice", RISKCLI_PASSPHRASE=PASSPHRASE,
-        RISKCLI_KDF_PROFILE="fast", **extra,
-    )  # fmt: skip
+    env.update(RISKCLI_DB=str(db), RISKCLI_USER="alice", RISKCLI_PASSPHRASE=PASSPHRASE, **extra)
     return env
 
 
@@ -78,7 +74,7 @@ def test_overlapping_run_exits_1_and_killed_run_leaves_nothing(
     seed(store)
     store.close()
     marker = tmp_path / "paused"
-    first = monitor(store_path, **{PAUSE_ENV: str(marker)})
+    first = monitor(store_path, RISKCLI_FAILPOINTS=f"monitor:alerts-written=pause({marker})")
     wait_for(marker, first)  # the first run is inside its write transaction, alerts written
 
     second = monitor(store_path)

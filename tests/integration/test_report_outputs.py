@@ -72,7 +72,7 @@ def sample_data(*, with_optional: bool = True) -> PortfolioData:
                 (issue + dt.timedelta(days=10)).isoformat() if paid else None,
             )
         )
-    receivables = pd.DataFrame(
+    frame = pd.DataFrame(
         rows,
         columns=[
             "invoice_number",
@@ -84,6 +84,12 @@ def sample_data(*, with_optional: bool = True) -> PortfolioData:
             "paid_date",
         ],
     )
+    # in the shape of the book's open invoices (book.open_invoices): what the loader hands over;
+    # the payments here are all counted as received by the date
+    frame["outstanding"] = frame["amount"] - frame["paid_amount"]
+    due = pd.to_datetime(frame["due_date"])
+    frame["days_past_due"] = (pd.Timestamp(AS_OF) - due).dt.days.clip(lower=0)
+    receivables = frame[frame["outstanding"] > 0].reset_index(drop=True)
     data = PortfolioData(as_of=AS_OF, customers=customers, receivables=receivables)
     if not with_optional:
         return data
@@ -135,7 +141,7 @@ def test_every_section_present_and_totals_add_up() -> None:
         s.key for s in report.sections if not s.available
     ]
 
-    items = m.open_items(data.receivables, AS_OF)
+    items = m.aged(data.receivables)
     total = Decimal(int(items["outstanding"].sum())) / 100
     aging = report.section("aging").table
     assert sum(aging["amount"]) == total
@@ -228,10 +234,12 @@ def test_xlsx_types_preserved_and_injection_neutralised(tmp_path: Path) -> None:
         for c in row
     )
     assert all(isinstance(row[4].value, float) for row in top.iter_rows(min_row=2))  # pd
+    assert [c.value for c in top[1]][4] == "pd"
+    assert all(row[4].number_format == "0.00%" for row in top.iter_rows(min_row=2))
 
     index = wb["index"]
     params = {r[0].value: r[1].value for r in index.iter_rows() if r[0].value}
-    assert params["as_of"] == dt.datetime(2026, 6, 30)  # a real date cell
+    assert params["As of"] == dt.datetime(2026, 6, 30)  # a real date cell
     assert index["B3"].is_date
 
 

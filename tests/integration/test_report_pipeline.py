@@ -55,7 +55,6 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     tmp = tmp_path_factory.mktemp("pipeline")
     mp = pytest.MonkeyPatch()
-    mp.setenv("RISKCLI_KDF_PROFILE", "fast")
     mp.setenv("COLUMNS", "200")
     mp.setenv("NO_COLOR", "1")
     mp.setenv("RISKCLI_DB", str(tmp / "book.db"))

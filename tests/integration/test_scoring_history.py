@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import PASSPHRASE, USER, create_store_at
+from tests.support.credit_sample import populate_store
 
 from riskcli.services.reports import data as report_data
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig
-from riskcli.services.scoring.sample import populate_store
 from riskcli.storage import migrations
-from riskcli.storage.migrations import m070_expected_loss
+from riskcli.storage.migrations import m070_expected_loss, m100_write_offs
 from riskcli.storage.store import Store, open_store
 
 FAST = ScoringConfig(folds=2)
@@ -74,8 +74,9 @@ def test_the_migration_drops_the_index_of_an_older_store(tmp_path: Path) -> None
     path = tmp_path / "old.db"
     old = create_store_at(path, "m061_activity_through")
     assert "scores_customer" in _indexes(old)
-    # today's writer also fills m070's columns: add them to the m061 schema by hand
+    # today's writer also fills m070's columns and reads m100's: add them to the m061 schema
     m070_expected_loss.migrate(old.conn)
+    m100_write_offs.migrate(old.conn)
     populate_store(old, 60, seed=2)
     svc.setup_expert(old, FAST)
     svc.run(old, FAST)

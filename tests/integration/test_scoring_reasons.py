@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.conftest import PASSPHRASE, USER, create_store_at
+from tests.support.credit_sample import populate_store
 
 from riskcli.domain.errors import InputError
 from riskcli.services.reports import data as report_data
@@ -16,7 +17,6 @@ from riskcli.services.scoring import factors as F
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.engine import DEFAULT_REASON, ReasonTexts, score_bins, score_frame
-from riskcli.services.scoring.sample import populate_store
 from riskcli.storage import migrations
 from riskcli.storage.store import Store, open_store
 

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from tests.support.credit_sample import populate_store
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring import factors as F
 from riskcli.services.scoring import registry
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig, load_scoring_config
-from riskcli.services.scoring.sample import populate_store
 from riskcli.storage.store import Store, open_with_key
 
 AS_OF = date(2025, 9, 30)

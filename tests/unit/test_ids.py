@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from riskcli.domain.ids import (
     USCC_ALPHABET,
     id_kind,
+    id_problem,
     is_valid_national_id,
     is_valid_uscc,
     national_id_check_char,
@@ -95,3 +97,25 @@ def test_vectorised_checks_agree_with_scalar(values: list[str]) -> None:
     cells = pa.array(values, type=pa.string())
     assert national_id_mask(cells).tolist() == [is_valid_national_id(v) for v in values]
     assert uscc_mask(cells).tolist() == [is_valid_uscc(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "problem"),
+    [
+        ("110105194912310021", None, "resident id check character should be X, found 1"),
+        ("11010519491231002X", None, None),
+        ("110105199913400023", None,
+         "the birth date in the resident id (characters 7-14) is not a calendar date"),
+        ("12345", "individual", "a resident id has 18 characters, not 5"),
+        ("91350100M000100Y40", None, "credit code check character should be 3, found 0"),
+        ("91350100M000100Y43", "company", None),
+        ("11010519491231002X", "company", "credit code check character should be B, found X"),
+        ("91350100I000100Y43", None,
+         "a unified social credit code uses digits and capitals except I, O, Z, S and V, "
+         "with digits in characters 3-8"),
+    ],
+)  # fmt: skip
+def test_a_rejected_id_names_the_failing_check(
+    value: str, kind: str | None, problem: str | None
+) -> None:
+    assert id_problem(value, kind) == problem

@@ -92,31 +92,85 @@ def txns(rows: list[tuple[int, str, str, int]]) -> pd.DataFrame:
     ],
 )
 def test_overdue_severity_steps_at_1_31_61_91_days(due: str, severity: str, stage: int) -> None:
-    out = run("payment_overdue", receivables=rec(receivable(1, "INV-1", due, 10000, 2500)))
+    out = run("payment_overdue", receivables=rec(receivable(1, "INV-1", due, 200000, 50000)))
     assert len(out) == 1
     row = out.iloc[0]
     assert row["severity"] == severity
-    assert row["key"] == "payment_overdue:1:INV-1"
+    assert row["key"] == "payment_overdue:1:overdue"
     assert row["action"] == f"move to collection stage {stage}"
     evidence = json.loads(row["evidence"])
-    assert evidence["outstanding"] == "75.00"
+    assert evidence["overdue"] == "1500.00"
     assert evidence["collection_stage"] == stage
+    assert [i["invoice"] for i in evidence["overdue_invoices"]] == ["INV-1"]
 
 
-def test_overdue_silent_when_due_today_or_paid() -> None:
+def test_overdue_is_one_case_per_customer_staged_by_its_oldest_invoice() -> None:
     out = run(
         "payment_overdue",
         receivables=rec(
-            receivable(1, "INV-1", AS_OF, 10000),  # due today: not yet past due
-            receivable(2, "INV-2", "2026-01-01", 10000, 10000, "2026-01-05"),  # paid in full
+            receivable(1, "A", "2026-06-20", 60000),  # 10 days
+            receivable(1, "B", "2026-03-01", 70000, 20000),  # 121 days
+            receivable(1, "C", "2026-07-15", 90000),  # not yet due
+        ),
+    )
+    assert len(out) == 1
+    evidence = json.loads(out.iloc[0]["evidence"])
+    assert (evidence["overdue"], evidence["invoices"]) == ("1100.00", 2)
+    assert evidence["oldest_days_past_due"] == 121
+    assert [i["invoice"] for i in evidence["overdue_invoices"]] == ["B", "A"]
+    assert out.iloc[0]["severity"] == "critical"
+
+
+def test_overdue_silent_when_due_today_paid_or_below_min_amount() -> None:
+    out = run(
+        "payment_overdue",
+        receivables=rec(
+            receivable(1, "INV-1", AS_OF, 500000),  # due today: not yet past due
+            receivable(2, "INV-2", "2026-01-01", 500000, 500000, "2026-01-05"),  # paid in full
+            receivable(3, "INV-3", "2026-01-01", 99999),  # 999.99 overdue: below 1,000
         ),
     )
     assert out.empty
+    lower = run("payment_overdue", {"min_amount": 500}, receivables=rec(
+        receivable(3, "INV-3", "2026-01-01", 99999)))  # fmt: skip
+    assert list(lower["customer_id"]) == [3]
 
 
 def test_overdue_30_days_is_still_stage_1() -> None:
-    out = run("payment_overdue", receivables=rec(receivable(1, "I", "2026-05-31", 500)))
+    out = run("payment_overdue", receivables=rec(receivable(1, "I", "2026-05-31", 500000)))
     assert out.iloc[0]["severity"] == "low"  # 30 days past due
+
+
+def defaults(*rows: tuple[int, int]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["customer_id", "default_amount"])
+
+
+def test_default_is_one_critical_recovery_case_with_the_limitation_warning() -> None:
+    out = run(
+        "default",
+        receivables=rec(
+            receivable(1, "OLD", "2024-01-15", 800000, issue="2023-12-15"),  # 29.5 months
+            receivable(2, "ANCIENT", "2023-12-01", 500000, issue="2023-11-01"),  # 31 months
+        ),
+        defaults=defaults((1, 800000), (2, 500000)),
+    )
+    by = out.set_index("customer_id")
+    assert set(by["severity"]) == {"critical"}
+    assert by.loc[1, "action"].startswith("recovery / legal: stop credit")
+    assert by.loc[2, "action"].startswith("recovery / legal: the 3-year limitation period ends")
+    evidence = json.loads(by.loc[2, "evidence"])
+    assert evidence["limitation_ends"] == "2026-12-01"
+    assert evidence["limitation_warning"] is True
+    assert json.loads(by.loc[1, "evidence"])["limitation_warning"] is False
+
+
+def test_default_silent_without_defaulted_customers() -> None:
+    out = run(
+        "default",
+        receivables=rec(receivable(1, "OLD", "2024-01-15", 800000, issue="2023-12-15")),
+        defaults=defaults(),
+    )
+    assert out.empty
 
 
 def test_overdue_growth_fires_on_growing_balance() -> None:
@@ -147,7 +201,7 @@ def test_overdue_growth_silent_when_balance_shrinks() -> None:
 
 def test_partial_payments_fire_at_min_count() -> None:
     rows = [
-        receivable(7, f"P{i}", "2026-07-30", 10000, 4000, "2026-06-01", "2026-05-01")
+        receivable(7, f"P{i}", "2026-07-30", 100000, 40000, "2026-06-01", "2026-05-01")
         for i in range(3)
     ]
     out = run("payment_partial", receivables=rec(*rows))
@@ -158,24 +212,27 @@ def test_partial_payments_fire_at_min_count() -> None:
 
 def test_partial_payments_silent_below_min_count_or_old() -> None:
     rows = [
-        receivable(7, f"P{i}", "2026-07-30", 10000, 4000, "2026-06-01", "2026-05-01")
+        receivable(7, f"P{i}", "2026-07-30", 100000, 40000, "2026-06-01", "2026-05-01")
         for i in range(2)
     ]
-    rows.append(receivable(7, "OLD", "2025-07-30", 10000, 4000, "2025-06-01", "2025-05-01"))
+    rows.append(receivable(7, "OLD", "2025-07-30", 100000, 4000, "2025-06-01", "2025-05-01"))
     rows.append(receivable(7, "FULL", "2026-07-30", 10000, 10000, "2026-06-01", "2026-05-01"))
+    # three short payments of 10.00 each: below the 1,000 floor
+    rows += [
+        receivable(8, f"S{i}", "2026-07-30", 10000, 0 + 9000, "2026-06-01", "2026-05-01")
+        for i in range(3)
+    ]
     assert run("payment_partial", receivables=rec(*rows)).empty
 
 
 # --- exposure ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("owed", "severity"), [(9000, "medium"), (10001, "high"), (15000, "critical")]
-)
+@pytest.mark.parametrize(("owed", "severity"), [(1_120_000, "high"), (1_500_000, "critical")])
 def test_exposure_utilisation_breach_critical(owed: int, severity: str) -> None:
     out = run(
         "exposure_limit",
-        customers=customers((1, 10000)),
+        customers=customers((1, 1_000_000)),
         receivables=rec(receivable(1, "I", "2026-09-01", owed)),
     )
     assert len(out) == 1
@@ -183,12 +240,14 @@ def test_exposure_utilisation_breach_critical(owed: int, severity: str) -> None:
     assert out.iloc[0]["key"] == "exposure_limit:1:limit"
 
 
-def test_exposure_silent_below_threshold_or_without_limit() -> None:
+def test_exposure_silent_below_threshold_without_limit_or_below_min_amount() -> None:
     out = run(
         "exposure_limit",
-        customers=customers((1, 10000), (2, 0)),
+        customers=customers((1, 1_000_000), (2, 0), (3, 100000)),
         receivables=rec(
-            receivable(1, "I", "2026-09-01", 8999), receivable(2, "J", "2026-09-01", 5000)
+            receivable(1, "I", "2026-09-01", 1_099_000),  # 109.9%: inside the tolerance
+            receivable(2, "J", "2026-09-01", 500000),  # no limit
+            receivable(3, "K", "2026-09-01", 190000),  # 190% but only 900.00 over
         ),
     )
     assert out.empty
@@ -198,70 +257,101 @@ def test_exposure_threshold_is_configurable() -> None:
     out = run(
         "exposure_limit",
         {"utilisation_pct": 80},
-        customers=customers((1, 10000)),
-        receivables=rec(receivable(1, "I", "2026-09-01", 8500)),
+        customers=customers((1, 1_000_000)),
+        receivables=rec(receivable(1, "I", "2026-09-01", 850000)),
     )
     assert len(out) == 1
+    assert out.iloc[0]["severity"] == "medium"
 
 
 # --- score ---------------------------------------------------------------------------------
 
 
 def scores(rows: list[tuple[int, int, float, str, int | None]]) -> pd.DataFrame:
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         rows, columns=["customer_id", "run_seq", "score", "grade", "recommended_limit"]
     )
+    frame["pd"] = 0.05
+    return frame
 
 
-def test_score_change_fires_on_downgrade_and_drop() -> None:
+def test_score_change_fires_into_c_on_two_grades_or_a_drop_of_two_pdo() -> None:
     out = run(
         "score_change",
         scores=scores(
             [
-                (1, 1, 700, "B", None),
-                (1, 2, 690, "D", None),  # two grades down
-                (2, 1, 700, "B", None),
-                (2, 2, 660, "B", None),
+                (1, 1, 700, "A", None),
+                (1, 2, 690, "C", None),  # two grades down, into C
+                (2, 1, 600, "B", None),
+                (2, 2, 590, "C", None),  # into C
+                (3, 1, 700, "A", None),
+                (3, 2, 655, "A", None),  # 45 points: more than 2 x PDO 20
             ]
-        ),  # 40 points down
+        ),
     )
     by = out.set_index("customer_id")
     assert by.loc[1, "severity"] == "high"
-    assert by.loc[2, "severity"] == "low"
+    assert by.loc[2, "severity"] == "medium"
+    assert by.loc[3, "severity"] == "low"
+    assert json.loads(by.loc[3, "evidence"])["min_score_drop"] == 40.0
 
 
-def test_score_change_silent_when_stable_or_improving() -> None:
+def test_score_change_silent_on_routine_moves() -> None:
     out = run(
         "score_change",
         scores=scores(
             [
-                (1, 1, 700, "B", None),
-                (1, 2, 690, "B", None),
-                (2, 1, 600, "C", None),
-                (2, 2, 700, "B", None),
-                (3, 2, 400, "E", None),
+                (1, 1, 700, "A", None),
+                (1, 2, 670, "B", None),  # one grade, not into C, 30 < 40 points
+                (2, 1, 550, "D", None),
+                (2, 2, 540, "E", None),  # already C or worse, one grade
+                (3, 1, 600, "C", None),
+                (3, 2, 700, "B", None),  # better
+                (4, 2, 400, "E", None),  # only one run of this model: nothing to compare
             ]
-        ),  # only one run: nothing to compare
+        ),
     )
     assert out.empty
 
 
-def test_score_limit_fires_when_recommended_below_current() -> None:
+def test_score_limit_fires_on_exposure_above_recommended_or_grade_d_e() -> None:
     out = run(
         "score_limit",
-        customers=customers((1, 100000)),
-        scores=scores([(1, 1, 600, "C", 200000), (1, 2, 550, "D", 40000)]),
+        receivables=rec(
+            receivable(1, "I1", "2026-09-01", 500000),
+            receivable(2, "I2", "2026-09-01", 300000),
+            receivable(3, "I3", "2026-09-01", 300000),
+        ),
+        scores=scores(
+            [
+                (1, 2, 600, "B", 300000),  # 5,000 against 3,000 recommended
+                (2, 2, 520, "D", 1_000_000),  # grade D with 3,000 exposure
+                (3, 2, 540, "C", 0),  # recommended 0
+            ]
+        ),
     )
-    assert len(out) == 1
-    assert out.iloc[0]["action"] == "reduce the limit to 400.00"
-    assert out.iloc[0]["severity"] == "high"
+    by = out.set_index("customer_id")
+    assert by.loc[1, "action"].endswith("reduce the limit to 3000.00")
+    assert by.loc[1, "severity"] == "medium"
+    assert by.loc[2, "title"] == "Grade D with exposure 3000.00"
+    assert by.loc[3, "severity"] == "high"
 
 
-def test_score_limit_silent_when_recommended_at_or_above() -> None:
+def test_score_limit_silent_within_recommended_or_below_min_amount() -> None:
     out = run(
         "score_limit",
-        customers=customers((1, 100000)),
-        scores=scores([(1, 1, 600, "C", 50000), (1, 2, 650, "B", 100000)]),
+        receivables=rec(
+            receivable(1, "I1", "2026-09-01", 300000),
+            receivable(2, "I2", "2026-09-01", 90000),
+            receivable(3, "I3", "2026-09-01", 1_050_000),
+        ),
+        scores=scores(
+            [
+                (1, 2, 600, "B", 300000),  # at the recommended limit
+                (2, 2, 450, "E", 0),  # grade E, but 900.00 exposure
+                (3, 2, 650, "A", 1_000_000),  # 500.00 above: below 1,000 and 10%
+            ]
+        ),
     )
     assert out.empty
 
@@ -284,6 +374,7 @@ def test_adverse_flag_fires_on_flag_in_latest_report() -> None:
         credit_reports=reports(
             [(1, "bureau", "2026-01-01", 700, 0, 0), (1, "bureau", "2026-06-01", 690, 1, 1)]
         ),
+        receivables=rec(receivable(1, "I", "2026-09-01", 500000)),
     )
     assert sorted(out["key"]) == [
         "thirdparty_adverse_flag:1:bankruptcy",
@@ -302,6 +393,28 @@ def test_adverse_flag_silent_when_latest_report_is_clear() -> None:
         ),
     )
     assert out.empty
+
+
+def test_a_lawsuit_needs_to_appear_recently_on_an_exposure() -> None:
+    out = run(
+        "thirdparty_adverse_flag",
+        credit_reports=reports(
+            [
+                (1, "bureau", "2026-06-01", 690, 1, 0),  # first report: a standing lawsuit
+                (2, "bureau", "2025-06-01", 700, 0, 0),
+                (2, "bureau", "2026-01-01", 690, 1, 0),  # appeared, but 180 days ago
+                (3, "bureau", "2026-01-01", 700, 0, 0),
+                (3, "bureau", "2026-06-01", 690, 1, 0),  # appeared, but no exposure
+                (4, "bureau", "2026-06-01", 690, 0, 1),  # bankruptcy: always
+            ]
+        ),
+        receivables=rec(
+            receivable(1, "I1", "2026-09-01", 500000),
+            receivable(2, "I2", "2026-09-01", 500000),
+            receivable(3, "I3", "2026-09-01", 50000),
+        ),
+    )
+    assert list(out["key"]) == ["thirdparty_adverse_flag:4:bankruptcy"]
 
 
 def test_bureau_drop_fires_on_large_drop() -> None:
@@ -379,7 +492,7 @@ def test_churn_silent_for_low_tier_or_steady_orders() -> None:
         (1, "order", "2026-05-15", 450000),
         (2, "order", "2026-02-15", 500000),
     ]  # customer 2 stopped but is tier C
-    out = run("behaviour_churn", tiers=tiers([(1, "A"), (2, "C")]), transactions=txns(rows))
+    out = run("behaviour_churn", tiers=tiers([(1, "A"), (2, "B")]), transactions=txns(rows))
     assert out.empty
 
 
@@ -401,12 +514,13 @@ def interactions(rows: list[tuple[int, str, str, int | None]]) -> pd.DataFrame:
 def test_no_contact_fires_for_silent_top_tier_customer() -> None:
     out = run(
         "relationship_no_contact",
-        tiers=tiers([(1, "A"), (2, "B")]),
-        interactions=interactions([(1, "call", "2026-03-01", None)]),
+        tiers=tiers([(1, "A"), (2, "A"), (3, "B")]),
+        interactions=interactions([(1, "call", "2025-03-01", None)]),
     )
     by = out.set_index("customer_id")
-    assert by.loc[1, "severity"] == "low"  # 121 days
+    assert by.loc[1, "severity"] == "low"  # 486 days
     assert by.loc[2, "severity"] == "medium"  # never
+    assert 3 not in by.index  # tier B is not watched by default
     assert set(out["action"]) == {"schedule a visit"}
 
 
@@ -555,26 +669,46 @@ def test_concentration_fires_on_dominant_industry() -> None:
     )
     receivables = rec(*[receivable(i, f"I{i}", "2026-09-01", 10000) for i in range(1, 11)])
     out = run("portfolio_concentration", customers=cust, receivables=receivables)
+    out = out[~out["subject"].str.startswith("single_name=")]  # ten names: each holds 10%
     assert list(out["key"]) == ["portfolio_concentration:-:industry=steel"]
     assert json.loads(out.iloc[0]["evidence"])["share_pct"] == 50.0
 
 
 def test_concentration_silent_when_spread() -> None:
+    n = 50
     cust = customers(
-        *[(i, 100000) for i in range(1, 11)],
-        industry=[f"ind{i % 4}" for i in range(10)],
-        region=[f"r{i % 5}" for i in range(10)],
+        *[(i, 100000) for i in range(1, n + 1)],
+        industry=[f"ind{i % 4}" for i in range(n)],
+        region=[f"r{i % 5}" for i in range(n)],
     )
-    receivables = rec(*[receivable(i, f"I{i}", "2026-09-01", 10000) for i in range(1, 11)])
+    receivables = rec(*[receivable(i, f"I{i}", "2026-09-01", 10000) for i in range(1, n + 1)])
     assert run("portfolio_concentration", customers=cust, receivables=receivables).empty
+
+
+def test_concentration_names_the_largest_customer_and_the_top_ten() -> None:
+    n = 50
+    cust = customers(
+        *[(i, 100000) for i in range(1, n + 1)],
+        industry=[f"ind{i % 4}" for i in range(n)],
+        region=[f"r{i % 5}" for i in range(n)],
+    )
+    amounts = [400000] + [10000] * (n - 1)  # the largest holds 4,000 of 8,900
+    receivables = rec(*[receivable(i, f"I{i}", "2026-09-01", a) for i, a in
+                        zip(range(1, n + 1), amounts, strict=True)])  # fmt: skip
+    out = run("portfolio_concentration", customers=cust, receivables=receivables)
+    by = out.set_index("subject")
+    assert json.loads(by.loc["single_name=largest", "evidence"])["share_pct"] == 44.9
+    assert by.loc["single_name=largest", "severity"] == "high"
+    assert "single_name=top10" in by.index
 
 
 def test_every_rule_has_a_test_and_config() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     config = MonitoringConfig()
+    off = {"contract_expiring", "contract_uncovered_business"}  # sales administration
     for rule in RULES:
         assert f'"{rule.id}"' in source, rule.id
-        assert config.rule(rule.id).enabled
+        assert config.rule(rule.id).enabled is (rule.id not in off)
 
 
 def test_the_guide_documents_every_rule_and_the_default_config() -> None:
@@ -582,7 +716,7 @@ def test_the_guide_documents_every_rule_and_the_default_config() -> None:
     import tomllib
 
     docs = Path(__file__).parents[2] / "docs"
-    page = (docs / "monitoring.md").read_text(encoding="utf-8")
+    page = (docs / "alerts.md").read_text(encoding="utf-8")
     for rule in RULES:
         assert f"| `{rule.id}` |" in page, rule.id
     reference = (docs / "configuration.md").read_text(encoding="utf-8")
@@ -591,3 +725,20 @@ def test_the_guide_documents_every_rule_and_the_default_config() -> None:
     assert block is not None
     documented = MonitoringConfig.model_validate(tomllib.loads(block.group(1))["monitoring"])
     assert documented == MonitoringConfig()  # the reference shows exactly the defaults
+
+
+def test_csi_per_factor_against_the_development_counts() -> None:
+    from riskcli.services.monitoring.sources import factor_csi
+
+    card = {
+        "factors": [
+            {"name": "stable", "bins": [{"count": 50}, {"count": 50}]},
+            {"name": "moved", "bins": [{"count": 50}, {"count": 50}]},
+            {"name": "expert", "bins": [{"count": 0}, {"count": 0}]},  # no development counts
+        ]
+    }
+    blobs = [bytes([i % 2, 0 if i < 80 else 1, 0]) for i in range(100)]
+    csi = factor_csi(card, blobs)
+    assert csi["stable"] == 0.0
+    assert csi["moved"] == pytest.approx(psi([0.5, 0.5], [80, 20]), abs=1e-4)
+    assert "expert" not in csi

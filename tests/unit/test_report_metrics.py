@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskcli.services import book
 from riskcli.services.reports import metrics as m
+from riskcli.storage.store import Store
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -41,8 +43,23 @@ def _receivables() -> pd.DataFrame:
     )
 
 
-def test_aging_buckets_add_up_to_the_outstanding_receivables() -> None:
-    items = m.open_items(_receivables(), AS_OF)
+def _open_items(store: Store, frame: pd.DataFrame) -> pd.DataFrame:
+    """The invoices stored, then read back through the book as of AS_OF, aged."""
+    with store.transaction():
+        store.executemany(
+            "INSERT INTO customers (id, external_id) VALUES (?, ?)",
+            [(i, f"C{i}") for i in range(1, 6)],
+        )
+        store.executemany(
+            "INSERT INTO receivables (invoice_number, customer_id, issue_date, due_date, amount, "
+            "paid_amount, paid_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            frame.itertuples(index=False, name=None),
+        )
+    return m.aged(book.open_invoices(store, AS_OF))
+
+
+def test_aging_buckets_add_up_to_the_outstanding_receivables(store: Store) -> None:
+    items = _open_items(store, _receivables())
     assert set(items["invoice_number"]) == {"I1", "I2", "I3", "I4", "I5", "I7"}
     expected_total = 10_000 + 15_000 + 30_000 + 40_000 + 50_000 + 70_000
     assert int(items["outstanding"].sum()) == expected_total
@@ -61,8 +78,8 @@ def test_aging_buckets_add_up_to_the_outstanding_receivables() -> None:
     assert table["amount_share"].sum() == pytest.approx(1.0, abs=1e-5)
 
 
-def test_aging_of_nothing_is_five_zero_rows() -> None:
-    table = m.aging_table(m.open_items(_receivables().iloc[0:0], AS_OF))
+def test_aging_of_nothing_is_five_zero_rows(store: Store) -> None:
+    table = m.aging_table(_open_items(store, _receivables().iloc[0:0]))
     assert table["invoices"].tolist() == [0] * 5
     assert sum(table["amount"]) == 0
 

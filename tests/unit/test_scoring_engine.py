@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.credit_sample import credit_frame
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring.engine import (
@@ -30,7 +31,6 @@ from riskcli.services.scoring.engine import (
     score_bins,
     score_frame,
 )
-from riskcli.services.scoring.sample import credit_frame
 from riskcli.services.scoring.validation import auc, factor_is_monotonic
 
 

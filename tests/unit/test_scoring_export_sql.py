@@ -7,6 +7,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
+from tests.support.credit_sample import credit_frame
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring.engine import (
@@ -22,7 +23,6 @@ from riskcli.services.scoring.export_sql import (
     ident,
     score_expression,
 )
-from riskcli.services.scoring.sample import credit_frame
 
 
 @pytest.fixture(scope="module")

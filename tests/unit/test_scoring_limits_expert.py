@@ -74,7 +74,7 @@ def test_expert_definition_errors_name_the_field() -> None:
 
 def _need_frame(**columns: list[object]) -> pd.DataFrame:
     base: dict[str, list[object]] = {
-        "tenure_months": [24.0],
+        "history_months": [24.0],
         "invoicing_12m": [1_200_000_00.0],  # 100,000 a month
         "terms": [60.0],
         "peak_not_due": [0.0],
@@ -101,9 +101,9 @@ def _need_frame(**columns: list[object]) -> pd.DataFrame:
         ("D", {"invoicing_12m": [1_000_00.0]}, 0, "no floor below grade C"),
         ("A", {"status": ["closed"]}, 0, "a closed account needs no limit"),
         ("A", {"in_default": [1]}, 0, "in default"),
-        ("A", {"tenure_months": [1.0], "invoicing_12m": [0.0], "bureau_score": [720.0]},
+        ("A", {"history_months": [1.0], "invoicing_12m": [0.0], "bureau_score": [720.0]},
          50_000_00, "a starter limit for a new customer with a good bureau score"),
-        ("C", {"tenure_months": [2.0], "invoicing_12m": [0.0], "bureau_score": [650.0]},
+        ("C", {"history_months": [2.0], "invoicing_12m": [0.0], "bureau_score": [650.0]},
          19_000_00, "50,000 x 0.5 (bureau 600-700) x 0.75 (grade C) = 18,750"),
     ],
 )  # fmt: skip

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.support.credit_sample import credit_frame
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring.engine import BinningParams, ScorecardParams
-from riskcli.services.scoring.sample import credit_frame
 from riskcli.services.scoring.validation import (
     auc,
     band_shares,

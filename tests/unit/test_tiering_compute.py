@@ -21,7 +21,7 @@ from riskcli.services.tiering import (
     quantile_scores,
     value_tiers,
 )
-from riskcli.services.tiering.compute import segment_of, ymd_to_days
+from riskcli.services.tiering.compute import segment_of
 
 AS_OF = date(2024, 12, 31)
 CFG = TieringConfig()
@@ -273,13 +273,6 @@ def test_windows_parse_and_bad_ones_say_so() -> None:
         parse_window("a year")
     with pytest.raises(InputError, match="longer than zero"):
         parse_window("0d")
-
-
-def test_ymd_to_days_matches_the_calendar() -> None:
-    days = [date(1970, 1, 1), date(2000, 2, 29), date(2024, 12, 31), date(1969, 12, 31)]
-    ymd = np.array([int(x.strftime("%Y%m%d")) for x in days])
-    expected = [(x - date(1970, 1, 1)).days for x in days]
-    assert ymd_to_days(ymd).tolist() == expected
 
 
 # ---- lifecycle ------------------------------------------------------------------------------

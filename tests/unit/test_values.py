@@ -68,7 +68,7 @@ def test_blank_is_none_everywhere() -> None:
     ("raw", "cents"),
     [
         ("1234.56", 123456), ("1,234.56", 123456), ("¥1,234.56", 123456), ("￥1234.5", 123450),
-        ("$5", 500), ("１２３４.５６", 123456), ("(12.50)", -1250), ("-3", -300),
+        ("CNY 8", 800), ("１２３４.５６", 123456), ("(12.50)", -1250), ("-3", -300),
         ("(¥1,000)", -100000),
         ("¥-7", -700), ("1234.50元", 123450), ("RMB 100", 10000), (".5", 50), ("0", 0),
         (Decimal("2.1"), 210), (7, 700), (2.25, 225),
@@ -89,6 +89,13 @@ def test_amounts(raw: object, cents: int) -> None:
         ("1e5", "not an amount"),
         ("--5", "not an amount"),
         ("1" * 20, "amount too large"),
+        # a foreign currency is never dropped silently (domain/currency.py)
+        ("$5", "amount in USD; give --rates or convert first"),
+        ("US$1,000", "amount in USD; give"),
+        ("USD 2000", "amount in USD; give"),
+        ("2000 USD", "amount in USD; give"),
+        ("€5", "amount in EUR; give"),
+        ("HK$8", "amount in HKD; give"),
     ],
 )
 def test_bad_amounts(raw: str, reason: str) -> None:
@@ -152,7 +159,7 @@ def test_email() -> None:
 def test_national_id_values() -> None:
     assert parse_national_id("11010519491231002x") == "11010519491231002X"
     assert parse_national_id(" 91350100M000100Y43 ") == "91350100M000100Y43"
-    with pytest.raises(ValueError, match="checksum"):
+    with pytest.raises(ValueError, match="check character should be X, found 1"):
         parse_national_id("110105194912310021")
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from riskcli.cli import output
-from riskcli.cli.context import Session, session
+from riskcli.cli.context import Session, sandbox_anchor, session
 from riskcli.cli.output import FormatOpt, OutputFormat, PeriodOpt, resolve_format
 from riskcli.services import audit as audit_service
 
@@ -21,7 +20,9 @@ app = typer.Typer(
 
 def anchor_for(s: Session) -> Path:
     """The anchor file: --anchor / RISKCLI_ANCHOR, `[audit] anchor`, else `<db>.anchor`."""
-    return audit_service.anchor_path(s.store.path, s.config, s.globals.anchor)
+    return sandbox_anchor(s.store) or audit_service.anchor_path(
+        s.store.path, s.config, s.globals.anchor
+    )
 
 
 @app.command("log")
@@ -110,4 +111,42 @@ def report(
             output.info(f"Audit report {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} UTC")
         output.render_sections(sections, resolved)
         return
+    import pandas as pd
+
     output.render(pd.DataFrame(rows, columns=list(audit_service.REPORT_COLUMNS)), resolved)
+
+
+@app.command("exposure")
+def exposure(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's events.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From: YYYY-MM-DD, ISO time, or 7d / 12h.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="To (inclusive day): YYYY-MM-DD or ISO time.")
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """The notification list after a leak: every customer whose personal data a user revealed
+    (--reveal) or exported, with when, which fields and which command. An event that does not
+    say which customers it covered is listed once with a note. Auditors and admins only.
+
+    Example: riskcli audit exposure --user bob --since 2026-11-01
+    """
+    import pandas as pd
+
+    from riskcli.services import pii_exposure
+
+    start = audit_service.parse_instant(since) if since else None
+    end = audit_service.parse_instant(until, end=True) if until else None
+    with session(ctx, "audit.exposure") as s:
+        rows = pii_exposure.exposure(s.store, user=user, since=start, until=end)
+        found = pii_exposure.customers(rows)
+        s.audit_affected(count=len(found), events=len({r["seq"] for r in rows}))
+    output.info(f"{len(found)} customer(s) in {len({r['seq'] for r in rows})} event(s).")
+    output.render(
+        pd.DataFrame(rows, columns=list(pii_exposure.COLUMNS)),
+        fmt,
+        empty_message="no reveal or export of personal data matches",
+    )

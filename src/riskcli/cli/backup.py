@@ -1,15 +1,11 @@
 """`riskcli backup create|list|verify|prune|drill` and `riskcli restore`: parse, call, render.
 
 Backup commands need the passphrase twice over (to open the store, and to unlock the backup's
-keyslot of its time), so they read it once here instead of through `session()`; permission
-checks and audit events are the same as everywhere else.
+keyslot of its time), so their `session()` keeps it (`keep_secret=True`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,16 +13,15 @@ import typer
 from pydantic import ValidationError
 
 from riskcli.cli import output
-from riskcli.cli.context import Session, get_globals, record
+from riskcli.cli.context import get_globals, session
 from riskcli.cli.output import FormatOpt
 from riskcli.cli.secrets import passphrase
 from riskcli.config import load_config, section
-from riskcli.domain.errors import AccessError, AlertsFound, InputError, IntegrityError, RiskError
-from riskcli.domain.permissions import allowed
+from riskcli.domain.errors import InputError, IntegrityError, RiskError
 from riskcli.services import audit as audit_service
 from riskcli.services import backup as service
 from riskcli.services.backup import agewrap, files
-from riskcli.storage.store import Store, open_store
+from riskcli.storage.store import Store
 
 app = typer.Typer(
     help="Back the store up into verified, optionally age-encrypted files; list, verify, prune "
@@ -47,40 +42,6 @@ IdentityOpt = Annotated[
         "Default: [backup] identity.",
     ),
 ]
-
-
-@dataclass
-class _Unlocked:
-    session: Session
-    secret: bytes
-    config: service.BackupConfig
-
-
-@contextmanager
-def _unlocked(ctx: typer.Context, action: str) -> Iterator[_Unlocked]:
-    """Like `session()`, keeping the passphrase (read once) for the backup's keyslot."""
-    g = get_globals(ctx)
-    secret = passphrase(g.passphrase_file, g.user)
-    store = open_store(g.db, g.user, secret)
-    try:
-        config = load_config(g.config, g.db)
-        s = Session(store, config, g, action)
-        if not allowed(store.role, action):
-            record(store, ctx, action, "denied", {})
-            raise AccessError(f"user {store.user} (role {store.role}) may not {action}")
-        try:
-            yield _Unlocked(s, secret, _backup_config(config))
-        except BaseException as exc:
-            if store.conn.in_transaction:
-                store.conn.execute("ROLLBACK")
-            detail: dict[str, Any] = {"error": type(exc).__name__}
-            if isinstance(exc, RiskError) and not isinstance(exc, AlertsFound):
-                detail["exit_code"] = exc.exit_code
-            record(store, ctx, action, "error", {**s.affected, **detail})
-            raise
-        record(store, ctx, action, "ok", s.affected)
-    finally:
-        store.close()
 
 
 def _backup_config(config: dict[str, Any]) -> service.BackupConfig:
@@ -121,16 +82,19 @@ def create(
     back and only then renamed into place. With --recipient the whole file is age-encrypted, so
     a cron job needs only public keys. Example: riskcli backup create --label nightly
     """
-    with _unlocked(ctx, "backup.create") as u:
-        dest = u.config.folder(u.session.store.path, to or folder)
-        recipients = recipient if recipient else u.config.recipients
-        size = u.session.store.path.stat().st_size
-        with output.progress(size * 2, "backup") as tick:
+    with session(ctx, "backup.create", keep_secret=True) as s:
+        cfg = _backup_config(s.config)
+        dest = cfg.folder(s.store.path, to or folder)
+        recipients = recipient if recipient else cfg.recipients
+        size = s.store.path.stat().st_size
+        with output.progress(size * 2, "backup", unit="bytes") as tick:
             result = service.create_backup(
-                u.session.store, u.secret, dest, recipients=recipients, label=label, progress=tick
+                s.store, s.secret, dest, recipients=recipients, label=label, progress=tick
             )
-        u.session.audit_affected(file=result.path.name, size_bytes=result.size)
+        s.audit_affected(file=result.path.name, size_bytes=result.size)
     output.info(f"Backup written and verified: {result.path}")
+    if result.not_recorded:
+        output.warn(f"{result.not_recorded} (the backup is not in the store's records)")
     output.render(result.as_row(), fmt)
 
 
@@ -144,9 +108,10 @@ def list_(
 
     Example: riskcli backup list /srv/backups/riskcli
     """
-    with _unlocked(ctx, "backup.read") as u:
-        dest = u.config.folder(u.session.store.path, directory)
-        rows = service.list_backups(dest, u.session.store)
+    with session(ctx, "backup.read") as s:
+        cfg = _backup_config(s.config)
+        dest = cfg.folder(s.store.path, directory)
+        rows = service.list_backups(dest, s.store)
     output.render(rows, fmt, empty_message=f"No backups in {dest}.")
 
 
@@ -166,20 +131,23 @@ def verify(
     """
     if (file is None) == (not all_):
         raise typer.BadParameter("give one backup FILE or --all")
-    with _unlocked(ctx, "backup.read") as u:
-        store = u.session.store
-        identities = _identities(identity, u.config)
+    with session(ctx, "backup.read", keep_secret=True) as s:
+        cfg = _backup_config(s.config)
+        store = s.store
+        identities = _identities(identity, cfg)
         if file is not None:
             paths = [file]
         else:
-            paths = files.list_backup_files(u.config.folder(store.path, folder))
+            paths = files.list_backup_files(cfg.folder(store.path, folder))
         rows: list[dict[str, Any]] = []
         failures: list[RiskError] = []
         for path in paths:
             try:
-                with output.progress(path.stat().st_size if path.exists() else 0, path.name) as t:
+                with output.progress(
+                    path.stat().st_size if path.exists() else 0, path.name, unit="bytes"
+                ) as t:
                     report = service.verify_and_record(
-                        store, path, u.secret, identities=identities, progress=t
+                        store, path, s.secret, identities=identities, progress=t
                     )
                 rows.append(report.as_row())
             except RiskError as exc:
@@ -189,7 +157,7 @@ def verify(
                 rows.append({"file": path.name, "ok": False, "error": str(exc)})
         keys = list(dict.fromkeys(k for row in rows for k in row))
         rows = [{k: row.get(k, "") for k in keys} for row in rows]
-        u.session.audit_affected(verified=len(rows) - len(failures), failed=len(failures))
+        s.audit_affected(verified=len(rows) - len(failures), failed=len(failures))
     output.render(rows, fmt, empty_message="No backups to verify.")
     if failures:
         integrity = [f for f in failures if isinstance(f, IntegrityError)]
@@ -222,8 +190,9 @@ def prune(
     An empty policy is refused; the newest verified backup is always kept. Defaults come from
     [backup] keep_*. Example: riskcli backup prune --keep-daily 7 --keep-weekly 4 --dry-run
     """
-    with _unlocked(ctx, "backup.create") as u:
-        cfg = u.config
+    with session(ctx, "backup.create", keep_secret=True) as s:
+        cfg = _backup_config(s.config)
+        cfg = cfg
         policy = service.PrunePolicy(
             keep_last=cfg.keep_last if keep_last is None else keep_last,
             keep_daily=cfg.keep_daily if keep_daily is None else keep_daily,
@@ -231,14 +200,14 @@ def prune(
             keep_monthly=cfg.keep_monthly if keep_monthly is None else keep_monthly,
         )
         outcome = service.prune_backups(
-            u.session.store,
-            cfg.folder(u.session.store.path, folder),
+            s.store,
+            cfg.folder(s.store.path, folder),
             policy,
-            u.secret,
+            s.secret,
             dry_run=dry_run,
             identities=_identities(identity, cfg),
         )
-        u.session.audit_affected(removed=len(outcome.removed), dry_run=dry_run)
+        s.audit_affected(removed=len(outcome.removed), dry_run=dry_run)
     output.render(outcome.rows(), fmt, empty_message="No backups to prune.")
     verb = "would remove" if dry_run else "removed"
     kept = sum(d.keep for d in outcome.decisions)
@@ -258,14 +227,15 @@ def drill(
 
     Example: riskcli backup drill --identity /root/.config/riskcli/backup-key.txt
     """
-    with _unlocked(ctx, "backup.create") as u:
+    with session(ctx, "backup.create", keep_secret=True) as s:
+        cfg = _backup_config(s.config)
         result = service.drill(
-            u.session.store,
-            u.secret,
-            u.config.folder(u.session.store.path, folder),
-            identities=_identities(identity, u.config),
+            s.store,
+            s.secret,
+            cfg.folder(s.store.path, folder),
+            identities=_identities(identity, cfg),
         )
-        u.session.audit_affected(backup=result.backup.name if result.backup else None)
+        s.audit_affected(backup=result.backup.name if result.backup else None)
     output.render(result.rows(), fmt)
     output.info(f"Drill passed: {result.backup} restores and verifies.")
 
@@ -301,7 +271,9 @@ def restore_command(
         # the audit chain legitimately goes back in time: say so in the anchor
         audit_service.anchor_restore(store, anchor, source=file.name)
 
-    with output.progress(file.stat().st_size if file.exists() else 0, "restore") as tick:
+    with output.progress(
+        file.stat().st_size if file.exists() else 0, "restore", unit="bytes"
+    ) as tick:
         result = service.restore_backup(
             file,
             target,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
-from riskcli.cli.output import FormatOpt, option_date
-from riskcli.services.monitoring import contracts as service
+from riskcli.cli.options import AsOfOpt, as_of_header, resolve_as_of
+from riskcli.cli.output import FormatOpt
+
+if TYPE_CHECKING:
+    from riskcli.services.monitoring import contracts as service
+else:
+    service = lazy.module("riskcli.services.monitoring.contracts")  # pandas: on use
 
 app = typer.Typer(
     help="Contracts and their renewal dates, with the customers' open alerts.",
@@ -30,9 +35,7 @@ def list_command(
         str | None,
         typer.Option("--expiring", help="Only live contracts ending within this span: 30d, 4w."),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Count days from this date. Default: today.")
-    ] = None,
+    as_of: AsOfOpt = None,
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer (its customer_id).")
     ] = None,
@@ -48,10 +51,13 @@ def list_command(
     Example: riskcli contracts list --expiring 30d --format csv
     """
     days = service.parse_days(expiring) if expiring else None
-    day = option_date(as_of)
     with session(ctx, "customers.read") as s:
+        day = resolve_as_of(s.store, as_of)
         rows = service.list_contracts(
-            s.store, expiring_days=days, as_of=day, customer=customer, status=status, limit=limit
-        )
+            s.store, expiring_days=days, as_of=day, customer=customer, status=status,
+            limit=limit + 1 if limit else None,
+        )  # fmt: skip
+        rows = output.cut(rows, limit)  # one more than asked: a cut listing says so
         s.audit_affected(count=len(rows))
+    output.info(as_of_header(day, as_of))
     output.render(rows, fmt, empty_message="no contracts match")

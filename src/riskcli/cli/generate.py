@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperGroup
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
+from riskcli.cli.options import dated_option
 from riskcli.domain.errors import UsageError
-from riskcli.services import synthetic
+
+if TYPE_CHECKING:
+    from riskcli.services import synthetic
+else:
+    synthetic = lazy.module("riskcli.services.synthetic")  # numpy: on use
 
 
 class _OneCommand(TyperGroup):
@@ -35,17 +39,6 @@ app = typer.Typer(
 )
 
 
-class FileFormat(StrEnum):
-    CSV = "csv"
-
-
-def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date like 2026-09-30, not {text!r}") from None
-
-
 @app.callback(invoke_without_command=True)
 def generate(
     out_dir: Annotated[
@@ -56,9 +49,13 @@ def generate(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 42,
     as_of: Annotated[
-        str,
-        typer.Option("--as-of", help="Last day of the history (YYYY-MM-DD)."),
-    ] = synthetic.DEFAULT_AS_OF.isoformat(),
+        date | None,
+        dated_option(
+            "--as-of",
+            "Last day of the history: YYYY-MM-DD, or 'today'. Default: a fixed day, so the same "
+            "seed writes the same bytes.",
+        ),
+    ] = None,
     transactions_per_customer: Annotated[
         float,
         typer.Option(
@@ -67,9 +64,6 @@ def generate(
             help="Average transaction rows (orders, payments, refunds) per customer, 0-100.",
         ),
     ] = 10.0,
-    file_format: Annotated[
-        FileFormat, typer.Option("--format", help="File format of the output.")
-    ] = FileFormat.CSV,
     workers: Annotated[
         int | None,
         typer.Option("--workers", help="Processes to use. Default: up to 4 for large runs."),
@@ -90,7 +84,7 @@ def generate(
     config = synthetic.SyntheticConfig(
         customers=customers,
         seed=seed,
-        as_of=_parse_day(as_of),
+        as_of=as_of or synthetic.DEFAULT_AS_OF,
         transactions_per_customer=transactions_per_customer,
     )
     config.check()

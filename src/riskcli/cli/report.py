@@ -10,27 +10,37 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from riskcli.cli import lazy
 from riskcli.cli import output as ui
 from riskcli.cli.context import session
+from riskcli.cli.options import AsOfOpt, dated_option, resolve_as_of
 from riskcli.cli.output import PeriodOpt, RevealOpt
 from riskcli.domain.errors import InputError, UsageError
-from riskcli.services.reports.audit import SECTION_KEYS as AUDIT_SECTIONS
-from riskcli.services.reports.audit import build_audit
-from riskcli.services.reports.customer import SECTION_KEYS as CUSTOMER_SECTIONS
-from riskcli.services.reports.customer import build_customer
-from riskcli.services.reports.data import parse_date
-from riskcli.services.reports.html import format_cell, render_html
-from riskcli.services.reports.model import Report, Section
-from riskcli.services.reports.portfolio import SECTION_KEYS as PORTFOLIO_SECTIONS
-from riskcli.services.reports.portfolio import build_portfolio
-from riskcli.services.reports.xlsx import build_workbook
+
+if TYPE_CHECKING:
+    from riskcli.services.reports import audit as audit_report
+    from riskcli.services.reports import customer as customer_report
+    from riskcli.services.reports import html as html_report
+    from riskcli.services.reports import labels
+    from riskcli.services.reports import portfolio as portfolio_report
+    from riskcli.services.reports import receivables as receivables_report
+    from riskcli.services.reports import xlsx as xlsx_report
+    from riskcli.services.reports.model import Report, Section
+else:  # the reports (pandas; openpyxl for xlsx): loaded when a report is built
+    audit_report = lazy.module("riskcli.services.reports.audit")
+    customer_report = lazy.module("riskcli.services.reports.customer")
+    html_report = lazy.module("riskcli.services.reports.html")
+    labels = lazy.module("riskcli.services.reports.labels")
+    portfolio_report = lazy.module("riskcli.services.reports.portfolio")
+    receivables_report = lazy.module("riskcli.services.reports.receivables")
+    xlsx_report = lazy.module("riskcli.services.reports.xlsx")
 
 app = typer.Typer(
     name="report",
@@ -93,9 +103,6 @@ ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Overwrite an existing --output file (a .bak copy is kept)."),
 ]
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="Report date YYYY-MM-DD. Default: today.")
-]
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -104,10 +111,10 @@ def portfolio(
     ctx: typer.Context,
     as_of: AsOfOpt = None,
     compare: Annotated[
-        str | None,
-        typer.Option(
+        dt.date | None,
+        dated_option(
             "--compare",
-            help="Earlier date for PSI and grade migration. Default: the score run before the "
+            "Earlier date for PSI and grade migration. Default: the score run before the "
             "as-of one.",
         ),
     ] = None,
@@ -127,15 +134,17 @@ def portfolio(
 
     Example: riskcli report portfolio --as-of 2026-06-30 --format html -o portfolio.html
     """
-    day = parse_date(as_of, "--as-of")
-    before = parse_date(compare, "--compare")
     resolved = _resolve(fmt, output)
-    _check_sections(section, PORTFOLIO_SECTIONS)
+    _check_sections(section, portfolio_report.SECTION_KEYS)
     with session(ctx, "report.read") as s:
+        day = resolve_as_of(s.store, as_of)
         with ui.progress(None, "Building the portfolio report") as tick:
-            report = build_portfolio(s.store, as_of=day, compare=before, top=top, progress=tick)
+            report = portfolio_report.build_portfolio(
+                s.store, as_of=day, compare=compare, top=top, progress=tick, config=s.config
+            )
         customers = report.section("summary").facts.get("customers", 0)
         s.audit_affected(count=customers, format=resolved.value)
+        report.language, report.currency = labels.book_settings(s.config)
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 
@@ -157,13 +166,102 @@ def customer(
 
     Example: riskcli report customer C0042 --format html -o C0042.html
     """
-    day = parse_date(as_of, "--as-of")
     resolved = _resolve(fmt, output)
-    _check_sections(section, CUSTOMER_SECTIONS)
+    _check_sections(section, customer_report.SECTION_KEYS)
     with session(ctx, "report.customer", reveal=reveal) as s:
-        report = build_customer(s.store, customer_id, as_of=day, reveal=reveal)
+        day = resolve_as_of(s.store, as_of)
+        report = customer_report.build_customer(
+            s.store, customer_id, as_of=day, reveal=reveal, config=s.config
+        )
         s.audit_affected(ids=[customer_id], format=resolved.value)
+        if reveal:
+            s.audit_revealed([customer_id], ("phone", "email", "national_id"))
+        report.language, report.currency = labels.book_settings(s.config)
         _emit(report, resolved, output, excel=excel, sections=section, force=force, reveal=reveal)
+
+
+@app.command("receivables")
+def receivables(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    months: Annotated[
+        int, typer.Option("--months", help="Month-ends to report, the as-of date the last.")
+    ] = 12,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Per month-end for the book and per tier, grade, industry, region and group:
+    receivables, credit sales, DSO (countback and simple), best-possible DSO, average days
+    delinquent, CEI, aging buckets, the roll-rate matrix, and the invoices near the limitation
+    period. Written-off invoices are off the book from their write-off date.
+
+    Example: riskcli report receivables --as-of 2026-06-30 --months 12 --format xlsx -o ar.xlsx
+    """
+    resolved = _resolve(fmt, output)
+    _check_sections(section, receivables_report.RECEIVABLES_SECTIONS)
+    with session(ctx, "report.read") as s:
+        day = resolve_as_of(s.store, as_of)
+        with ui.progress(2, "Building the receivables report") as tick:
+            report = receivables_report.build_receivables(
+                s.store, as_of=day, months=months, config=s.config, progress=tick
+            )
+        s.audit_affected(format=resolved.value)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
+
+
+@app.command("provisions")
+def provisions(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    lookback: Annotated[
+        str | None,
+        typer.Option(
+            "--lookback", help="History for the loss rates: 24m, 36m, 2y. Default: [provisions]."
+        ),
+    ] = None,
+    overlay: Annotated[
+        float | None,
+        typer.Option(
+            "--overlay", help="Forward-looking multiplier on the loss rates. Default: 1.0."
+        ),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option("--method", help="roll-rate (default) or write-off."),
+    ] = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """The provision for expected credit losses (CAS 22 / IFRS 9 simplified approach): loss
+    rates per aging bucket from the history, the overlay, the provision per bucket, per
+    customer and in total, customers in default assessed individually, and the movement from
+    the previous month-end. xlsx: one sheet each for inputs, rates, matrix, customers, movement.
+
+    Example: riskcli report provisions --as-of 2026-06-30 --lookback 24m --format xlsx -o p.xlsx
+    """
+    months = receivables_report.parse_lookback(lookback)
+    resolved = _resolve(fmt, output)
+    _check_sections(section, receivables_report.PROVISIONS_SECTIONS)
+    with session(ctx, "report.read") as s:
+        day = resolve_as_of(s.store, as_of)
+        with ui.progress(2, "Building the provision matrix") as tick:
+            report = receivables_report.build_provisions(
+                s.store,
+                as_of=day,
+                lookback=months,
+                overlay=overlay,
+                method=method,
+                config=s.config,
+                progress=tick,
+            )
+        s.audit_affected(format=resolved.value)
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
 
 
 @app.command("audit")
@@ -182,11 +280,108 @@ def audit(
     Example: riskcli report audit --period 2026-Q4 --format xlsx -o audit-q4.xlsx
     """
     resolved = _resolve(fmt, output)
-    _check_sections(section, AUDIT_SECTIONS)
+    _check_sections(section, audit_report.SECTION_KEYS)
     with session(ctx, "audit.read") as s:
-        report = build_audit(s.store, period)
+        report = audit_report.build_audit(s.store, period)
         s.audit_affected(count=int(report.section("overview").table["events"].sum()))
+        report.language, report.currency = labels.book_settings(s.config)
         _emit(report, resolved, output, excel=excel, sections=section, force=force)
+
+
+@app.command("stress")
+def stress(
+    ctx: typer.Context,
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="A stress scenario TOML file.")
+    ] = None,
+    default: Annotated[
+        list[str] | None,
+        typer.Option("--default", help="Put this customer in default (repeatable; 'largest')."),
+    ] = None,
+    pd_shift: Annotated[
+        list[str] | None,
+        typer.Option("--pd-shift", help="industry=NAME:+0.05 or region=NAME:+0.05 (repeatable)."),
+    ] = None,
+    pd_multiplier: Annotated[
+        float | None, typer.Option("--pd-multiplier", min=0, help="Multiply every PD.")
+    ] = None,
+    lgd: Annotated[
+        float | None, typer.Option("--lgd", min=0, max=1, help="LGD of the stressed case.")
+    ] = None,
+    as_of: AsOfOpt = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many movers to list.")] = 10,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    section: SectionOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """PD, expected loss (PD x LGD x EAD), grades, limit breaches and concentration under a
+    scenario, beside the base case. PD from the latest score run, EAD the exposure as of the
+    date, LGD from [credit.loss] lgd (0.40). Nothing is stored but the record of the run.
+
+    Example: riskcli report stress --pd-shift industry=建筑业:+0.05 --pd-multiplier 1.5
+    """
+    from riskcli.services.reports import stress as stress_service
+
+    resolved = _resolve(fmt, output)
+    _check_sections(section, stress_service.SECTION_KEYS)
+    spec = stress_service.read_scenario(scenario) if scenario else stress_service.Scenario()
+    spec.shifts += [stress_service.parse_shift(t) for t in pd_shift or []]
+    spec.defaults += list(default or [])
+    if pd_multiplier is not None:
+        spec.pd_multiplier = pd_multiplier
+    if lgd is not None:
+        spec.lgd = lgd
+    with session(ctx, "report.read") as s:
+        day = resolve_as_of(s.store, as_of)
+        loss = stress_service.configured_loss(s.config)
+        report = stress_service.build_stress(s.store, spec, as_of=day, loss=loss, top=top)
+        s.audit_affected(scenario=spec.name, format=resolved.value, stored="nothing")
+        _emit(report, resolved, output, excel=excel, sections=section, force=force)
+
+
+@app.command("drills")
+def drills_report(
+    ctx: typer.Context,
+    since: Annotated[
+        dt.date | None, dated_option("--since", "Drills started on or after YYYY-MM-DD.")
+    ] = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    excel: ExcelOpt = False,
+    force: ForceOpt = False,
+) -> None:
+    """The training record: each drill and tutorial (who, when, scenario, steps done, minutes
+    per step, findings) and each scenario's last drill against its allowed age.
+
+    Example: riskcli report drills --since 2026-01-01 --format xlsx -o drills-2026.xlsx
+    """
+    import pandas as pd
+
+    from riskcli.services import drills as drills_service
+    from riskcli.services.reports.model import Report, Section
+
+    start = since
+    moment = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC) if start else None
+    resolved = _resolve(fmt, output)
+    with session(ctx, "drill.read") as s:
+        cfg = drills_service.drills_config(s.config)
+        record = drills_service.training_record(s.store, moment)
+        report = Report(
+            kind="drills",
+            title="Drills and training" + (f" since {start.isoformat()}" if start else ""),
+            generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+            params={"since": start} if start else {},
+            sections=[
+                Section("drills", "Drills and tutorials", pd.DataFrame(record),
+                        note="no drill in the period"),
+                Section("scenarios", "Last drill per scenario",
+                        pd.DataFrame(drills_service.stale(s.store, cfg))),
+            ],
+        )  # fmt: skip
+        s.audit_affected(count=len(record))
+        _emit(report, resolved, output, excel=excel, sections=None, force=force)
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -220,6 +415,8 @@ def _emit(
 ) -> None:
     if sections:
         report.sections = [s for s in report.sections if s.key in sections]
+    if ui.STATE.sandbox:  # a sandbox's report says so in its own header, in every format
+        report.title = f"{ui.STATE.sandbox} — {report.title}"
     if excel and fmt not in (ReportFormat.CSV, ReportFormat.TSV):
         ui.warn("--excel only changes csv and tsv output; ignored")
     if fmt is ReportFormat.TABLE:
@@ -246,12 +443,12 @@ def _emit(
 
 def _payload(report: Report, fmt: ReportFormat, *, excel: bool, reveal: bool) -> str | bytes:
     if fmt is ReportFormat.HTML:
-        return render_html(report)
+        return html_report.render_html(report)
     if fmt is ReportFormat.XLSX:
         import io
 
         buf = io.BytesIO()
-        build_workbook(report).save(buf)
+        xlsx_report.build_workbook(report).save(buf)
         return buf.getvalue()
     if fmt is ReportFormat.JSON:
         import json
@@ -325,7 +522,7 @@ def _bars(section: Section, width: int) -> list[str] | None:
 
 
 def _fact_text(key: str, value: Any) -> str:
-    text, _ = format_cell(key, value)
+    text, _ = html_report.format_cell(key, value)
     return f"{key.replace('_', ' ')}: {text or '-'}"
 
 
@@ -367,7 +564,7 @@ def _rich_table(section: Section, reveal: bool, console: Console) -> Table | Gro
         texts = []
         for k, (col, value) in enumerate(zip(cols, row, strict=True)):
             name = str(row[0]) if metric_value and col == "value" else col
-            text, is_num = format_cell(name, value)
+            text, is_num = html_report.format_cell(name, value)
             numeric[k] = numeric[k] or is_num
             dates[k] = dates[k] or isinstance(value, dt.date)
             texts.append(text)

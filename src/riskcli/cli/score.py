@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
-from riskcli.cli.output import FormatOpt, option_date
+from riskcli.cli.options import AsOfOpt, as_of_header, dated_option, resolve_as_of
+from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import UsageError
-from riskcli.services.scoring import registry
-from riskcli.services.scoring import service as svc
-from riskcli.services.scoring.config import load_scoring_config
+
+if TYPE_CHECKING:
+    from riskcli.services.scoring import registry
+    from riskcli.services.scoring import service as svc
+    from riskcli.services.scoring.config import load_scoring_config
+else:  # the scorecard engine (numpy, pandas, scikit-learn): loaded when a command calls it
+    registry = lazy.module("riskcli.services.scoring.registry")
+    svc = lazy.module("riskcli.services.scoring.service")
+    load_scoring_config = lazy.function("riskcli.services.scoring.config", "load_scoring_config")
 
 app = typer.Typer(
     help="Credit scoring: train or configure scorecards, score customers, explain, export.",
@@ -34,7 +42,14 @@ TargetOpt = Annotated[
     str | None, typer.Option("--target", help="The outcome column (1 = bad unless --bad).")
 ]
 BadOpt = Annotated[str | None, typer.Option("--bad", help="The target value that means bad.")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD.")]
+#: the observation date of a training or validation sample (outcomes follow over --horizon)
+SampleDateOpt = Annotated[
+    date | None,
+    dated_option(
+        "--as-of",
+        "Observation date YYYY-MM-DD, or 'today'. Default: the latest activity less the horizon.",
+    ),
+]
 HorizonOpt = Annotated[
     str | None, typer.Option("--horizon", help="Outcome window after --as-of, e.g. 12m.")
 ]
@@ -48,7 +63,7 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def _say(message: str) -> None:
-    output.info(f"score: {message}")
+    output.step(f"score: {message}")
 
 
 def _quiet(quiet: bool) -> None:
@@ -81,7 +96,7 @@ def train(
     from_store: Annotated[
         bool, typer.Option("--from-store", help="Build factors and outcome from the store.")
     ] = False,
-    as_of: AsOfOpt = None,
+    as_of: SampleDateOpt = None,
     horizon: HorizonOpt = None,
     name: Annotated[str | None, typer.Option("--name", help="Model name.")] = None,
     challenger: Annotated[
@@ -112,7 +127,7 @@ def train(
             )  # fmt: skip
         else:
             model = svc.train_from_store(
-                s.store, cfg, as_of=option_date(as_of), horizon=horizon, name=name or "store",
+                s.store, cfg, as_of=as_of, horizon=horizon, name=name or "store",
                 progress=_say,
             )  # fmt: skip
         s.audit_affected(model_id=model.id)
@@ -174,7 +189,7 @@ def validate(
     data: DataOpt = None,
     target: TargetOpt = None,
     bad: BadOpt = None,
-    as_of: AsOfOpt = None,
+    as_of: SampleDateOpt = None,
     horizon: HorizonOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
@@ -188,7 +203,7 @@ def validate(
                 raise UsageError("--target COLUMN is needed with --data")
             record, report = svc.validate_on_file(s.store, model, data, target, bad)
         else:
-            day = option_date(as_of)
+            day = as_of
             if day is None:
                 raise UsageError("give --data FILE --target COLUMN, or --as-of DATE")
             cfg = load_scoring_config(s.config)
@@ -214,10 +229,7 @@ def run(
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer (customer_id).")
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Score as of this date. Default: the latest activity."),
-    ] = None,
+    as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -228,9 +240,9 @@ def run(
     _quiet(quiet)
     with session(ctx, "score.run") as s:
         cfg = load_scoring_config(s.config)
-        result = svc.run(
-            s.store, cfg, ref=model, as_of=option_date(as_of), customer=customer, progress=_say
-        )
+        day = resolve_as_of(s.store, as_of)
+        result = svc.run(s.store, cfg, ref=model, as_of=day, customer=customer, progress=_say)
+        output.info(as_of_header(day, as_of))
         s.audit_affected(run_id=result["run"], customers=result["customers"])
         for line in svc.category_warnings(s.store, registry.get_model(s.store, model).card):
             output.warn(line)
@@ -279,7 +291,9 @@ def list_(
     Example: riskcli score list --grade E
     """
     with session(ctx, "score.read") as s:
-        rows = svc.list_scores(s.store, grade=grade, over_limit=over_limit, limit=limit)
+        asked = limit + 1 if limit else None  # one more than asked: a cut listing says so
+        rows = svc.list_scores(s.store, grade=grade, over_limit=over_limit, limit=asked)
+        rows = output.cut(rows, limit)
         output.render(rows, fmt, empty_message="no customers match")
 
 
@@ -302,7 +316,7 @@ def compare(
     data: DataOpt = None,
     target: TargetOpt = None,
     bad: BadOpt = None,
-    as_of: AsOfOpt = None,
+    as_of: SampleDateOpt = None,
     horizon: HorizonOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
@@ -313,7 +327,7 @@ def compare(
     with session(ctx, "score.read") as s:
         cfg = load_scoring_config(s.config)
         rows = svc.compare(
-            s.store, a, b, cfg, path=data, target=target, bad=bad, as_of=option_date(as_of),
+            s.store, a, b, cfg, path=data, target=target, bad=bad, as_of=as_of,
             horizon=horizon,
         )  # fmt: skip
         output.render(rows, fmt)
@@ -359,7 +373,7 @@ def export(
         if full:
             text = svc.export_full(
                 s.store, model, load_scoring_config(s.config), dialect=dialect,
-                as_of=option_date(as_of), as_of_param=as_of_param,
+                as_of=as_of, as_of_param=as_of_param,
             )  # fmt: skip
         else:
             text = svc.export(s.store, model, fmt, quote)  # type: ignore[arg-type]

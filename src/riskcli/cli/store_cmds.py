@@ -55,7 +55,8 @@ def status(
         }
         if check:
             sections["checks"] = status_service.check(s.store)
-    output.render_sections(sections, fmt)  # type: ignore[arg-type]
+    # piped, one parseable result: one csv table (a `section` column first) or one JSON object
+    output.render_sections(sections, fmt, single=True)  # type: ignore[arg-type]
 
 
 def register(app: typer.Typer) -> None:

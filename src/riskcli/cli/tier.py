@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from riskcli.cli import output
+from riskcli.cli import lazy, output
 from riskcli.cli.context import session
+from riskcli.cli.options import AsOfOpt, as_of_header, checked, resolve_as_of
 from riskcli.cli.output import FormatOpt, OutputFormat
 from riskcli.domain.errors import InputError
-from riskcli.services.tiering import service as tiering
-from riskcli.services.tiering.config import load_tiering_config
+
+if TYPE_CHECKING:
+    from riskcli.services.tiering import lookup
+    from riskcli.services.tiering import service as tiering
+    from riskcli.services.tiering.config import load_tiering_config, parse_window
+else:  # numpy, pandas and the settings models: on use, not for --help
+    lookup = lazy.module("riskcli.services.tiering.lookup")
+    tiering = lazy.module("riskcli.services.tiering.service")
+    load_tiering_config = lazy.function("riskcli.services.tiering.config", "load_tiering_config")
+    parse_window = lazy.function("riskcli.services.tiering.config", "parse_window")
 
 app = typer.Typer(
     help="Tier customers by value: RFM segments, tiers A-D, lifecycle stages, history.",
@@ -23,6 +32,11 @@ app = typer.Typer(
 RunOpt = Annotated[int | None, typer.Option("--run", help="Tier run id (default: the latest).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")]
 BAR_WIDTH = 30
+
+
+class Method(StrEnum):
+    RFM = "rfm"
+    KMEANS = "kmeans"
 
 
 def _quiet(quiet: bool) -> None:
@@ -37,15 +51,17 @@ def _is_chart(fmt: OutputFormat | None) -> bool:
 @app.command("run")
 def run(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Tier as of this date YYYY-MM-DD (default today).")
-    ] = None,
+    as_of: AsOfOpt = None,
     window: Annotated[
         str | None,
-        typer.Option("--window", help="Look-back window for F and M: 90d, 26w, 12m, 2y."),
+        typer.Option(
+            "--window",
+            parser=checked(parse_window),
+            help="Look-back window for F and M: 90d, 26w, 12m, 2y.",
+        ),
     ] = None,
     method: Annotated[
-        str | None, typer.Option("--method", help="rfm (default: quantile tiers) or kmeans.")
+        Method | None, typer.Option("--method", help="rfm (default: quantile tiers) or kmeans.")
     ] = None,
     fmt: FormatOpt = None,
     quiet: QuietOpt = False,
@@ -57,13 +73,20 @@ def run(
     _quiet(quiet)
     with session(ctx, "tier.run") as s:
         cfg = load_tiering_config(s.config)
+        day = resolve_as_of(s.store, as_of)
         steps = tiering.read_chunks(s.store) + 4  # read chunks, 3 compute steps, the write
         with output.progress(steps, "tiering") as step:
             outcome = tiering.run_tiering(
-                s.store, config=cfg, as_of=as_of, window=window, method=method, progress=step
+                s.store,
+                config=cfg,
+                as_of=day,
+                window=window,
+                method=method.value if method else None,
+                progress=step,
             )
         stats = outcome.result.stats
         s.audit_affected(run=outcome.run_id, customers=stats["customers"])
+    output.info(as_of_header(day, as_of))
     for message in stats.get("warnings", []):
         output.warn(message)
     record: dict[str, Any] = {
@@ -102,11 +125,11 @@ def show(
     """
     with session(ctx, "tier.read") as s:
         if customer is not None:
-            history = tiering.customer_history(s.store, customer)
-            policy = tiering.service_policy(s.store, customer, s.config)
+            history = lookup.customer_history(s.store, customer)
+            policy = lookup.service_policy(s.store, customer, s.config)
             s.audit_affected(customer=customer)
         else:
-            info = tiering.get_run(s.store, run_id)
+            info = lookup.get_run(s.store, run_id)
     if customer is not None:
         output.info(f"service policy (tier {policy['tier']}): {policy['service_policy']}")
         output.render(history, fmt)
@@ -143,8 +166,10 @@ def list_(
     """
     with session(ctx, "tier.read") as s:
         rows = tiering.results(
-            s.store, run_id, tier=tier, segment=segment, stage=stage, limit=limit
-        )
+            s.store, run_id, tier=tier, segment=segment, stage=stage,
+            limit=limit + 1 if limit else None,
+        )  # fmt: skip
+        rows = output.cut(rows, limit)  # one more than asked: a cut listing says so
         s.audit_affected(rows=len(rows))
     output.render(rows, fmt, empty_message="no customers match")
 
@@ -231,7 +256,7 @@ def runs(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     with session(ctx, "tier.read") as s:
         table = tiering.list_runs(s.store)
     output.render(
-        table if not table.empty else pd.DataFrame(),
+        table if not table.empty else [],
         fmt,
         empty_message="no tier runs yet: run `riskcli tier run`",
     )

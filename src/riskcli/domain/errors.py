@@ -5,6 +5,11 @@ Messages are one line and never carry a secret or the PII of a row.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class RiskError(Exception):
     """Base of every error a user can cause. Exit code 1: bad input or a failed operation."""
@@ -44,3 +49,11 @@ class AlertsFound(RiskError):
 
 class StoreBusy(InputError):
     """Another process holds a lock the command needs (exit 1)."""
+
+
+def invalid(what: str, exc: ValidationError, default: str = "") -> InputError:
+    """A pydantic ValidationError as one line naming its first failing key:
+    `config [scoring] limits.max_limit: Input should be ...`."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or default
+    return InputError(f"{what} {where}: {first['msg']}")

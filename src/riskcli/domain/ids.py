@@ -59,3 +59,55 @@ def id_kind(value: str) -> str | None:
     if is_valid_uscc(value):
         return "uscc"
     return None
+
+
+# ---- what is wrong, named precisely ----------------------------------------------------------
+# The messages name the failing check and the check characters, never the birth date or other
+# digits of the id: a reject line is shown on a terminal and kept in logs.
+
+
+def national_id_problem(value: str) -> str | None:
+    """The check a resident id fails (`resident id check character should be 7, found 0`),
+    or None when it is valid."""
+    if len(value) != 18:
+        return f"a resident id has 18 characters, not {len(value)}"
+    if not _NID_RE.fullmatch(value):
+        return "a resident id is 17 digits (the first not 0) and a last digit or X"
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return "the birth date in the resident id (characters 7-14) is not a calendar date"
+    if not 1900 <= born.year <= 2199:
+        return "the birth year in the resident id is outside 1900-2199"
+    expected = national_id_check_char(value[:17])
+    if expected != value[17]:
+        return f"resident id check character should be {expected}, found {value[17]}"
+    return None
+
+
+def uscc_problem(value: str) -> str | None:
+    """The check a unified social credit code fails, or None when it is valid."""
+    if len(value) != 18:
+        return f"a unified social credit code has 18 characters, not {len(value)}"
+    if not _USCC_RE.fullmatch(value):
+        return (
+            "a unified social credit code uses digits and capitals except I, O, Z, S and V, "
+            "with digits in characters 3-8"
+        )
+    expected = uscc_check_char(value[:17])
+    if expected != value[17]:
+        return f"credit code check character should be {expected}, found {value[17]}"
+    return None
+
+
+def id_problem(value: str, kind: str | None = None) -> str | None:
+    """The check an id fails for a customer of `kind` (individual: a resident id; company: a
+    credit code; unknown: whichever the value looks like). None when it is valid."""
+    if kind == "individual":
+        return national_id_problem(value)
+    if kind == "company":
+        return uscc_problem(value)
+    if is_valid_national_id(value) or is_valid_uscc(value):
+        return None
+    looks_personal = value[:17].isdigit() and value[1:17] != "" and value[:1] != "9"
+    return national_id_problem(value) if looks_personal else uscc_problem(value)

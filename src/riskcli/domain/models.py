@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
-from riskcli.domain.ids import is_valid_national_id, is_valid_uscc
+from riskcli.domain.ids import id_problem, is_valid_national_id
 from riskcli.domain.values import (
     parse_date,
     parse_email,
@@ -118,6 +118,8 @@ class Rule:
     maximum: Any = None
     positive: bool = False
     max_len: int | None = None  # text rules: the parser's limit, for the vectorised fast route
+    nonzero: bool = False  # signed amounts: any sign, never 0
+    negative_message: str | None = None  # with `positive`: the reason given for a value below 0
 
     def __call__(self, raw: object) -> Any:
         value = self.parse(raw)
@@ -129,7 +131,11 @@ class Rule:
 
     def check(self, value: Any) -> Any:
         if self.positive and value <= 0:
+            if value < 0 and self.negative_message:
+                raise ValueError(self.negative_message)
             raise ValueError("must be greater than 0")
+        if self.nonzero and value == 0:
+            raise ValueError("must not be 0")
         if self.minimum is not None and value < self.minimum:
             raise ValueError(self.range_message())
         if self.maximum is not None and value > self.maximum:
@@ -154,6 +160,16 @@ AMOUNT = _r("money", parse_money, required=True, positive=True)
 MONEY0 = _r("money", parse_money, default=Decimal("0.00"), minimum=Decimal("0"))
 OPT_MONEY = _r("money", parse_money)
 OPT_MONEY_NONNEG = _r("money", parse_money, minimum=Decimal("0"))
+#: a transaction's amount carries its direction: below 0 is money going back (a refund)
+SIGNED_AMOUNT = _r("money", parse_money, required=True, nonzero=True)
+#: credit notes are not invoices: riskcli keeps invoices and what was paid on them
+CREDIT_NOTE = (
+    "a negative amount is a credit note, which is not imported: lower the amount of the invoice "
+    "it credits, or add it to that invoice's paid amount"
+)
+INVOICE_AMOUNT = _r(
+    "money", parse_money, required=True, positive=True, negative_message=CREDIT_NOTE
+)
 
 
 def _text_rule(max_len: int, required: bool = False) -> Rule:
@@ -178,22 +194,27 @@ RULES: dict[str, dict[str, Rule]] = {
         "credit_limit": MONEY0,
         "account_owner": SHORT_TEXT,
         "status": _r("enum", _enum("customer_status", CustomerStatus), default="active"),
+        "group_id": OPT_ID,  # the customer's group (集团); see riskcli.services.limits.groups
+        "parent_id": OPT_ID,  # the parent company's customer id (母公司编号)
     },
     "transactions": {
-        "txn_id": ID,
+        # blank: derived from the row (riskcli.services.importing.service, _derive_keys)
+        "txn_id": OPT_ID,
         "customer_id": ID,
-        "kind": _r("enum", _enum("transaction_kind", TransactionKind), required=True),
+        # blank: follows the sign of the amount (see `signed_transaction`)
+        "kind": _r("enum", _enum("transaction_kind", TransactionKind)),
         "date": DATE,
-        "amount": AMOUNT,
+        "amount": SIGNED_AMOUNT,
     },
     "receivables": {
         "invoice_number": ID,
         "customer_id": ID,
         "issue_date": DATE,
         "due_date": DATE,
-        "amount": AMOUNT,
+        "amount": INVOICE_AMOUNT,
         "paid_amount": MONEY0,
         "paid_date": OPT_DATE,
+        "written_off_date": OPT_DATE,
     },
     "credit_reports": {
         "customer_id": ID,
@@ -252,11 +273,15 @@ def check_customer_id_kind(v: Values) -> tuple[str, str] | None:
     nid, kind = v.get("national_id"), v.get("kind")
     if nid is None or kind is None:
         return None
-    if kind == "individual" and not is_valid_national_id(nid):
-        return ("national_id", "an individual needs an 18-digit resident id")
-    if kind == "company" and not is_valid_uscc(nid):
-        return ("national_id", "a company needs a unified social credit code")
-    return None
+    problem = id_problem(nid, kind) if kind in ("individual", "company") else None
+    if problem is None:
+        return None
+    needs = (
+        "an individual needs a resident id"
+        if kind == "individual"
+        else ("a company needs a unified social credit code")
+    )
+    return ("national_id", f"{needs}: {problem}")
 
 
 def _not_before(later: str, earlier: str) -> Callable[[Values], tuple[str, str] | None]:
@@ -276,13 +301,43 @@ def check_paid_not_above_amount(v: Values) -> tuple[str, str] | None:
     return None
 
 
+NEGATIVE_ORDER = (
+    "a negative order: a returned order is a refund (write kind refund, or leave kind blank "
+    "and keep the minus sign)"
+)
+NEGATIVE_PAYMENT = (
+    "a negative payment: riskcli does not import payment reversals; remove the payment it "
+    "reverses, or correct the sign"
+)
+
+
+def check_signed_amount(v: Values) -> tuple[str, str] | None:
+    """Below 0 is a refund; an order or a payment below 0 is a mistake to be fixed at source."""
+    amount, kind = v.get("amount"), v.get("kind")
+    if amount is not None and amount < 0 and kind in ("order", "payment"):
+        return ("amount", NEGATIVE_ORDER if kind == "order" else NEGATIVE_PAYMENT)
+    return None
+
+
+def signed_transaction(kind: str | None, amount: Decimal) -> tuple[str | None, Decimal]:
+    """(kind, amount) as stored: a refund of the absolute amount when the amount is below 0
+    (kind refund or blank), an order when the kind is blank and the amount above 0. An order or
+    payment below 0 stays as it is (check_signed_amount rejects it)."""
+    if amount < 0 and kind in (None, "refund"):
+        return "refund", -amount
+    if kind is None:
+        return "order", amount
+    return kind, amount
+
+
 CROSS_CHECKS: dict[str, tuple[Callable[[Values], tuple[str, str] | None], ...]] = {
     "customers": (check_customer_id_kind,),
-    "transactions": (),
+    "transactions": (check_signed_amount,),
     "receivables": (
         _not_before("due_date", "issue_date"),
         check_paid_not_above_amount,
         _not_before("paid_date", "issue_date"),
+        _not_before("written_off_date", "issue_date"),
     ),
     "credit_reports": (),
     "contracts": (_not_before("end_date", "start_date"),),
@@ -352,6 +407,8 @@ class Customer(Record):
     credit_limit: Annotated[Decimal, _v("customers", "credit_limit")] = Decimal("0.00")
     account_owner: Annotated[str | None, _v("customers", "account_owner")] = None
     status: Annotated[CustomerStatus, _v("customers", "status")] = CustomerStatus.ACTIVE
+    group_id: Annotated[str | None, _v("customers", "group_id")] = None
+    parent_id: Annotated[str | None, _v("customers", "parent_id")] = None
 
     @model_validator(mode="after")
     def _infer_kind(self) -> Customer:
@@ -363,11 +420,21 @@ class Customer(Record):
 
 class Transaction(Record):
     KIND: ClassVar[str] = "transactions"
-    txn_id: Annotated[str, _v("transactions", "txn_id")]
     customer_id: Annotated[str, _v("transactions", "customer_id")]
-    kind: Annotated[TransactionKind, _v("transactions", "kind")]
     date: Annotated[date, _v("transactions", "date")]
     amount: Annotated[Decimal, _v("transactions", "amount")]
+    txn_id: Annotated[str | None, _v("transactions", "txn_id")] = None
+    kind: Annotated[TransactionKind | None, _v("transactions", "kind")] = None
+
+    @model_validator(mode="after")
+    def _signed(self) -> Transaction:
+        if check_signed_amount(self.__dict__) is None:
+            kind, amount = signed_transaction(
+                None if self.kind is None else str(self.kind), self.amount
+            )
+            object.__setattr__(self, "kind", TransactionKind(str(kind)))
+            object.__setattr__(self, "amount", amount)
+        return self
 
 
 class Receivable(Record):
@@ -379,6 +446,7 @@ class Receivable(Record):
     amount: Annotated[Decimal, _v("receivables", "amount")]
     paid_amount: Annotated[Decimal, _v("receivables", "paid_amount")] = Decimal("0.00")
     paid_date: Annotated[date | None, _v("receivables", "paid_date")] = None
+    written_off_date: Annotated[date | None, _v("receivables", "written_off_date")] = None
 
     @property
     def outstanding(self) -> Decimal:

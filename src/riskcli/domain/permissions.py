@@ -12,6 +12,7 @@ from fnmatch import fnmatchcase
 
 class Role(StrEnum):
     ADMIN = "admin"
+    MANAGER = "manager"
     ANALYST = "analyst"
     AUDITOR = "auditor"
     VIEWER = "viewer"
@@ -23,7 +24,8 @@ ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 #: role -> action patterns it may perform
 PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: ("*",),
-    Role.ANALYST: (
+    # a credit manager: an analyst's work plus approval of larger limits ([credit.approval])
+    Role.MANAGER: (
         "status.read",
         "account.passwd",
         "customers.read",
@@ -36,6 +38,30 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "report.read",
         "report.customer",
         "pii.reveal",
+        "limits.*",
+        "drill.*",
+        "receivables.read",
+        "receivables.recover",
+    ),
+    Role.ANALYST: (
+        "status.read",
+        "account.passwd",
+        "customers.read",
+        "customers.export",
+        "import.*",
+        "tier.*",
+        "score.*",
+        "monitor.read",
+        "monitor.handle",
+        "monitor.assign",
+        "customers.review",
+        "report.read",
+        "report.customer",
+        "pii.reveal",
+        "limits.*",
+        "drill.*",
+        "receivables.read",
+        "receivables.recover",
     ),
     Role.OPERATOR: (
         "status.read",
@@ -45,6 +71,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "tier.run",
         "score.run",
         "doctor.run",
+        "limits.expire",
+        "drill.*",
     ),
     Role.AUDITOR: (
         "status.read",
@@ -57,6 +85,9 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "doctor.run",
         "customers.retention",
         "import.read",
+        "limits.read",
+        "drill.*",
+        "receivables.read",
     ),
     Role.VIEWER: (
         "status.read",
@@ -67,6 +98,9 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "monitor.read",
         "report.read",
         "report.customer",
+        "limits.read",
+        "drill.*",
+        "receivables.read",
     ),
 }
 
@@ -86,7 +120,8 @@ ACTIONS: dict[str, str] = {
     "score.read": "read scores",
     "monitor.run": "`monitor run`",
     "monitor.read": "read monitoring runs and alerts",
-    "monitor.handle": "acknowledge, assign, close alerts",
+    "monitor.handle": "acknowledge, resolve alerts",
+    "monitor.assign": "`monitor assign`: give alerts to people",
     "backup.create": "`backup create`, drills",
     "backup.read": "list and verify backups",
     "restore.run": "`restore`",
@@ -94,6 +129,9 @@ ACTIONS: dict[str, str] = {
     "report.customer": "`report customer`: one customer's profile (never for auditors)",
     "audit.read": "`audit log`, `audit report`",
     "audit.verify": "`audit verify`",
+    "audit.exposure": "`audit exposure`: whose personal data a user revealed or exported",
+    "drill.run": "`drill start/step/finish`, `tutorial` (on a sandbox; only the record is kept)",
+    "drill.read": "`drill list/show`, `report drills`",
     "doctor.run": "`doctor`",
     "users.read": "`user list`",
     "users.admin": "`user add/remove/role`, another user's `passwd`",
@@ -101,6 +139,14 @@ ACTIONS: dict[str, str] = {
     "customers.erase": "`customers erase`",
     "customers.hold": "`customers hold/unhold`",
     "customers.retention": "`customers retention`, `customers holds`",
+    "limits.read": "`limits list/show`, `customers groups`",
+    "limits.request": "`limits request` (a new limit, for approval)",
+    "limits.expire": "`limits expire` (cron: temporary limits past their date fall back)",
+    "limits.approve": "`limits approve/reject`: another user's request, within `[credit.approval]`",
+    "customers.review": "`customers review`: record a credit review",
+    "receivables.read": "`receivables list`",
+    "receivables.write_off": "`receivables write-off` (finance authority: admin only)",
+    "receivables.recover": "`receivables recover`",
 }
 
 

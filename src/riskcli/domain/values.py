@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from riskcli.domain.ids import is_valid_national_id, is_valid_uscc
+from riskcli.domain.currency import BOOK_DEFAULT, foreign_message, split_currency
+from riskcli.domain.ids import id_problem
 
 # Full-width ASCII (U+FF01..U+FF5E) to half-width; ideographic space to space; yen/yuan signs.
 _HALFWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
@@ -116,12 +117,13 @@ def parse_date(raw: object) -> date | None:
 
 # --- money ----------------------------------------------------------------------------------
 
-_CURRENCY_PREFIX = ("US$", "RMB", "CNY", "USD", "¥", "$")
 _NUMBER_RE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def parse_money(raw: object) -> Decimal | None:
-    """An exact amount with at most 2 decimals: 1,234.56  ¥1234  ￥１２３４  $5  (12.50)  -3."""
+    """An exact amount with at most 2 decimals: 1,234.56  ¥1234  ￥１２３４  (12.50)  -3.
+
+    A foreign currency mark (`US$5`, `5 EUR`) is an error, never dropped (domain/currency.py)."""
     if isinstance(raw, bool):
         raise ValueError("not an amount")
     if isinstance(raw, Decimal | int):
@@ -154,10 +156,9 @@ def _parse_money_text(text: str) -> Decimal:
         text = text[:-1]
     if text[:1] in ("+", "-") and not signed:
         negative, signed, text = text[0] == "-", True, text[1:]
-    for prefix in _CURRENCY_PREFIX:
-        if text.upper().startswith(prefix):
-            text = text[len(prefix) :]
-            break
+    code, text = split_currency(text)
+    if code is not None and code != BOOK_DEFAULT:  # never dropped silently
+        raise ValueError(foreign_message(code))
     if text.startswith("(") and text.endswith(")") and not signed:
         negative, signed, text = True, True, text[1:-1]
     if text[:1] in ("+", "-") and not signed:
@@ -283,8 +284,9 @@ def parse_national_id(raw: object) -> str | None:
     if text is None:
         return None
     text = text.replace(" ", "").upper()
-    if not (is_valid_national_id(text) or is_valid_uscc(text)):
-        raise ValueError("invalid national id / unified social credit code (checksum)")
+    problem = id_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
     return text
 
 

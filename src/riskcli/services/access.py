@@ -14,7 +14,6 @@ the store falls back to the pending file.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import secrets
@@ -34,6 +33,7 @@ from riskcli.storage.keyslots import (
     new_master_key,
     pending_keys_path,
 )
+from riskcli.storage.locks import exclusive_lock
 from riskcli.storage.store import Store
 
 USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -72,14 +72,8 @@ def check_secret(secret: bytes) -> bytes:
 @contextmanager
 def keys_lock(db_path: Path) -> Iterator[None]:
     """One writer of the keys file at a time (an advisory lock on `<db>.keys.lock`)."""
-    lock = db_path.with_name(db_path.name + ".keys.lock")
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_lock(db_path.with_name(db_path.name + ".keys.lock"), wait=True):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _fresh(store: Store) -> KeyFile:

@@ -485,7 +485,7 @@ def _select(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
     if where:
         sql += " WHERE " + " AND ".join(where)
     cur = store.conn.execute(sql + " ORDER BY seq", params)
-    names = [d[0] for d in cur.description]
+    names = [d[0] for d in cur.description or ()]
     while True:
         batch = cur.fetchmany(2000)
         if not batch:
@@ -517,6 +517,10 @@ _CHANGE_PATTERNS = (
     "customers.erase",
     "customers.hold",
     "customers.write",
+    "customers.change",
+    "groups.change",
+    "limits.request",
+    "limits.approve",
     "tier.run",
     "score.train",
     "score.run",

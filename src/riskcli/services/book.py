@@ -4,7 +4,9 @@ Every command that takes an as-of date (tiering, scoring factors, monitoring, re
 `customers show`, the SQL export) reads the book through the SQL and functions here, so they
 cannot disagree. The rules, as of D:
 
-- an invoice counts once it is issued (`issue_date <= D`);
+- an invoice counts once it is issued (`issue_date <= D`) until it is written off (from its
+  `written_off_date` on it leaves exposure, aging and the payment factors; it stays in the
+  store for recovery and for the loss history, and the default it caused runs its cure);
 - a paid amount counts from its `paid_date` on (an invoice paid after D is unpaid as of D); a
   paid amount with no date counts as paid (the money came in, the day is unknown);
 - outstanding = amount - what was paid by D; exposure (EAD) = the customer's outstanding;
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, invalid
 from riskcli.services.sql_dialect import STORE, Dialect
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: a one-customer lookup needs neither
@@ -86,9 +88,7 @@ def load_credit_config(config: dict[str, Any] | None) -> CreditConfig:
     try:
         cfg = CreditConfig.model_validate(known)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"config [credit] {where}: {first['msg']}") from None
+        raise invalid("config [credit]", exc) from None
     bad = [k for k, v in cfg.loss.by_industry.items() if not 0 <= v <= 1]
     if bad:
         raise InputError(f"config [credit] loss.by_industry.{bad[0]}: LGD must be within 0-1")
@@ -135,8 +135,13 @@ def outstanding(day: str = ":a") -> str:
     return f"(amount - {paid_by(day)})"
 
 
-#: invoices known on the as-of date
-ISSUED = "issue_date <= :a"
+def issued(day: str = ":a") -> str:
+    """An invoice is on the book on `day`: issued by then and not written off by then."""
+    return f"(issue_date <= {day} AND (written_off_date IS NULL OR written_off_date > {day}))"
+
+
+#: invoices on the book on the as-of date
+ISSUED = issued()
 
 
 #: Period end of a financial statement (the import checked the format): YYYY -> Dec 31,
@@ -161,6 +166,7 @@ PEAK_POINTS = 12
 
 
 def _not_due_at(k: int) -> str:
+    # the rows are on the book at D (ISSUED), so not written off at an earlier month-end either
     day = ":a" if k == 0 else f":m{k}"
     return (
         f"SUM(CASE WHEN due_date > {day} AND issue_date <= {day} "
@@ -336,16 +342,19 @@ def median_terms(
 
 # ---- the default state ------------------------------------------------------------------------
 
-# Customers with an invoice that was more than N days past due and still (partly) unpaid at
-# some day in the cure window (cure, D], with all their invoices issued by D.
-_DEFAULT_CANDIDATES_SQL = f"""
+# Customers with an invoice that was more than N days past due and still (partly) unpaid (and
+# not written off) at some day in the cure window (cure, D], with all their invoices issued by
+# D, written off or not: an invoice counts until its write-off date (`w`), so a default whose
+# debts were written off still runs its cure.
+_DEFAULT_CANDIDATES_SQL = """
 SELECT customer_id, julianday(issue_date), julianday(due_date), amount, paid_amount,
-  julianday(paid_date)
-FROM receivables WHERE {ISSUED} AND customer_id IN (
+  julianday(paid_date), julianday(written_off_date)
+FROM receivables WHERE issue_date <= :a AND customer_id IN (
   SELECT customer_id FROM receivables
   WHERE issue_date <= :a AND due_date <= :dl AND amount > 0
-    AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :cure)) {{filter}}
-) {{filter}}
+    AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :cure))
+    AND (written_off_date IS NULL OR written_off_date > :cure) {filter}
+) {filter}
 """
 
 
@@ -366,7 +375,8 @@ def _material(
 
     x = points.merge(inv, on="c")
     paid = np.where(np.isnan(x["p"]) | (x["p"] <= x["t"]), x["paid"], 0.0)
-    out = np.where(x["i"] <= x["t"], x["amount"] - paid, 0.0)
+    on_book = (x["i"] <= x["t"]) & ~(x["w"] <= x["t"])  # NaN (not written off) compares False
+    out = np.where(on_book, x["amount"] - paid, 0.0)
     late = np.where(x["t"] - x["d"] > policy.days_past_due, out, 0.0)
     x = x.assign(out=out, late=late)
     g = x.groupby(["c", "t"], sort=True)[["out", "late"]].sum()
@@ -407,11 +417,11 @@ def default_state(
     empty = DefaultState(np.empty(0, np.int64), np.empty(0, bool), np.empty(0))
     if not rows:
         return empty
-    inv = pd.DataFrame(rows, columns=["c", "i", "d", "amount", "paid", "p"], dtype=np.float64)
+    inv = pd.DataFrame(rows, columns=["c", "i", "d", "amount", "paid", "p", "w"], dtype=np.float64)
     ja = julian(as_of)
     start = julian(date.fromisoformat(p["cure"]))  # points after it count
     events = pd.concat(
-        [inv[["c", "i"]].set_axis(["c", "e"], axis=1), inv[["c", "p"]].set_axis(["c", "e"], axis=1)]
+        [inv[["c", col]].set_axis(["c", "e"], axis=1) for col in ("i", "p", "w")]
     ).dropna()
     events = events[(events["e"] > start + 1) & (events["e"] <= ja)]
     points = pd.concat(
@@ -442,21 +452,24 @@ def default_state_sql(d: Dialect, policy: DefaultPolicy) -> str:
     share = d.double(repr(float(policy.materiality_share)))
     r = d.table("receivables")
     paid = "CASE WHEN v.p IS NULL OR v.p <= x.t THEN v.paid ELSE 0 END"
-    out = f"(CASE WHEN v.i <= x.t THEN v.amount - {paid} ELSE 0 END)"
+    on_book = "v.i <= x.t AND (v.w IS NULL OR v.w > x.t)"
+    out = f"(CASE WHEN {on_book} THEN v.amount - {paid} ELSE 0 END)"
     return f"""dcand AS (
   SELECT DISTINCT customer_id FROM {r}
   WHERE issue_date <= :a AND due_date <= :dl AND amount > 0
     AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :cure))
+    AND (written_off_date IS NULL OR written_off_date > :cure)
 ),
 dinv AS (
   SELECT customer_id, {d.day("issue_date")} AS i, {d.day("due_date")} AS d, amount,
-    paid_amount AS paid, {d.day("paid_date")} AS p
-  FROM {r} WHERE {ISSUED} AND customer_id IN (SELECT customer_id FROM dcand)
+    paid_amount AS paid, {d.day("paid_date")} AS p, {d.day("written_off_date")} AS w
+  FROM {r} WHERE issue_date <= :a AND customer_id IN (SELECT customer_id FROM dcand)
 ),
 dpts AS (
   SELECT customer_id, :ja AS t FROM dcand
   UNION SELECT customer_id, i - 1 FROM dinv WHERE i > :jcure + 1 AND i <= :ja
   UNION SELECT customer_id, p - 1 FROM dinv WHERE p > :jcure + 1 AND p <= :ja
+  UNION SELECT customer_id, w - 1 FROM dinv WHERE w > :jcure + 1 AND w <= :ja
 ),
 dchk AS (
   SELECT x.customer_id, x.t, SUM({out}) AS exposure,
@@ -504,19 +517,18 @@ def default_episodes(
     day and is cured on `cure_day` of its last material day unless a material day comes first.
     """
     rows = store.execute(
-        "SELECT issue_date, due_date, amount, paid_amount, paid_date FROM receivables "
-        "WHERE customer_id = ? AND issue_date <= ?",
+        "SELECT issue_date, due_date, amount, paid_amount, paid_date, written_off_date "
+        "FROM receivables WHERE customer_id = ? AND issue_date <= ?",
         (customer_pk, as_of.isoformat()),
     ).fetchall()
     inv = [
-        (date.fromisoformat(i), date.fromisoformat(d), int(a), int(pa), _day(p))
-        for i, d, a, pa, p in rows
+        (date.fromisoformat(i), date.fromisoformat(d), int(a), int(pa), _day(p), _day(w))
+        for i, d, a, pa, p, w in rows
     ]
     days = {as_of}
-    for i, d, _a, _pa, p in inv:
+    for i, d, _a, _pa, p, w in inv:
         days.update({i, d + timedelta(days=policy.days_past_due + 1)})
-        if p is not None:
-            days.add(p)
+        days.update(x for x in (p, w) if x is not None)
     events = sorted(x for x in days if x <= as_of)
     floor = int(policy.materiality_amount * 100)
     episodes: list[Episode] = []
@@ -528,8 +540,8 @@ def default_episodes(
             episodes.append(Episode(entered, cure_day(last, policy), Decimal(entry) / 100))
             entered = None
         exposure = late = 0
-        for i, d, a, pa, p in inv:
-            if i <= t:
+        for i, d, a, pa, p, w in inv:
+            if i <= t and (w is None or w > t):
                 out = a - (pa if p is None or p <= t else 0)
                 exposure += out
                 late += out if (t - d).days > policy.days_past_due else 0
@@ -605,3 +617,118 @@ def positions(
     frame["in_default"] = frame["in_default"].fillna(False).astype(bool)
     frame["default_amount"] = frame["default_amount"].fillna(0.0)
     return frame
+
+
+# ---- the book at many dates -------------------------------------------------------------------
+# Month-end series (receivables analytics, provisions) need every invoice's outstanding amount
+# at each of 12-25 dates. One scan computes them all with the fragments above, so a series is
+# the same book as `positions()` on each of its dates, at the cost of one pass.
+
+
+def ordinal(column: str) -> str:
+    """A date column as a day number comparable with `date.toordinal()`."""
+    return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
+
+
+_AT_DATES_SQL = """
+SELECT id, customer_id, {due},
+  CASE WHEN written_off_date > :d0 AND written_off_date <= :last THEN {wo_day} ELSE -1 END,
+  CASE WHEN written_off_date > :d0 AND written_off_date <= :last THEN {wo_amount} ELSE 0 END,
+  {balances}
+FROM receivables
+WHERE issue_date <= :last
+  AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :d0))
+  AND (written_off_date IS NULL OR written_off_date > :d0)
+"""
+
+
+@dataclass(frozen=True)
+class BookAtDates:
+    """Every invoice on the book at one of `dates` at least (aligned arrays, money in cents).
+
+    `balance[:, k]` is the invoice's outstanding amount on `dates[k]` (0 when not issued yet,
+    paid, or written off by then); `written_off` the amount taken off the book on `wo_day`
+    when that day falls inside (dates[0], dates[-1]], else 0 and -1."""
+
+    dates: list[date]
+    receivable_id: np.ndarray
+    customer_id: np.ndarray
+    due_day: np.ndarray  # date.toordinal() of the due date
+    wo_day: np.ndarray
+    written_off: np.ndarray
+    balance: np.ndarray  # (invoices, dates)
+
+    def days_past_due(self, k: int) -> np.ndarray:
+        """DPD of each invoice on dates[k]: the day minus the due date, 0 when not yet due."""
+        import numpy as np
+
+        return np.asarray(np.maximum(self.dates[k].toordinal() - self.due_day, 0))
+
+
+def book_at_dates(store: Store, dates: list[date], *, chunk: int = 50_000) -> BookAtDates:
+    """The book on each of `dates` (ascending) from one scan of the receivables."""
+    import numpy as np
+
+    if not dates or sorted(dates) != dates:
+        raise ValueError("dates must be given in ascending order")
+    p: dict[str, Any] = {f"d{k}": d.isoformat() for k, d in enumerate(dates)}
+    p["last"] = dates[-1].isoformat()
+    balances = ", ".join(
+        f"CASE WHEN {issued(f':d{k}')} THEN {outstanding(f':d{k}')} ELSE 0 END"
+        for k in range(len(dates))
+    )
+    sql = _AT_DATES_SQL.format(
+        due=ordinal("due_date"),
+        wo_day=ordinal("written_off_date"),
+        wo_amount=outstanding("written_off_date"),
+        balances=balances,
+    )
+    # counted first so the rows go straight into one array (no second copy at the peak)
+    where = sql[sql.index("FROM receivables") :]
+    count = int(store.scalar(f"SELECT count(*) {where}", p))
+    width = 5 + len(dates)
+    data = np.empty((count, width), dtype=np.int64)
+    cursor = store.execute(sql, p)
+    filled = 0
+    while rows := cursor.fetchmany(chunk):
+        part = np.array(rows, dtype=np.int64).reshape(-1, width)
+        if filled + len(part) > len(data):  # a writer added rows between the two reads
+            data = np.concatenate([data[:filled], np.empty_like(part)])
+        data[filled : filled + len(part)] = part
+        filled += len(part)
+    data = data[:filled]
+    return BookAtDates(
+        dates=list(dates),
+        receivable_id=data[:, 0],
+        customer_id=data[:, 1],
+        due_day=data[:, 2],
+        wo_day=data[:, 3],
+        written_off=data[:, 4],
+        balance=data[:, 5:],
+    )
+
+
+_INVOICED_SQL = """
+SELECT customer_id, ({ym_end}) - (CAST(substr(issue_date, 1, 4) AS INTEGER) * 12
+  + CAST(substr(issue_date, 6, 2) AS INTEGER)), amount
+FROM receivables WHERE issue_date > :start AND issue_date <= :a
+"""
+
+
+def invoiced_by_month(
+    store: Store, as_of: date, months: int, *, chunk: int = 500_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Credit sales: every invoice issued in the `months` calendar months to the as-of date
+    (the last one cut at the date), written off later or not. Returns aligned arrays customer,
+    month index (0 = the as-of date's month, 1 the one before ...) and amount (cents)."""
+    import numpy as np
+
+    start = month_ends(as_of, months + 1)[-1]
+    p = {"start": start.isoformat(), "a": as_of.isoformat()}
+    sql = _INVOICED_SQL.format(ym_end=as_of.year * 12 + as_of.month)
+    cursor = store.execute(sql, p)
+    parts: list[np.ndarray] = []
+    while rows := cursor.fetchmany(chunk):
+        parts.append(np.array(rows, dtype=np.int64))
+    data = np.concatenate(parts) if parts else np.empty((0, 3), np.int64)
+    return data[:, 0], data[:, 1], data[:, 2]

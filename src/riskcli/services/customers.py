@@ -13,6 +13,7 @@ from riskcli.domain.errors import InputError
 from riskcli.domain.values import from_cents
 from riskcli.services import book
 from riskcli.storage.activity import latest_activity
+from riskcli.storage.store import Store
 
 #: receivable aging buckets: (label, lowest days past due, highest or None)
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -28,6 +29,9 @@ _LIST_COLUMNS = (
     "c.national_id, c.registered_date, c.credit_limit, c.account_owner, c.status"
 )
 
+#: the limit's state and the customer's group (riskcli.services.limits)
+_LIMIT_COLUMNS = "c.limit_expires, c.limit_fallback, c.limit_review, c.group_id, c.parent_id"
+
 
 def _money(row: dict[str, Any], *names: str) -> dict[str, Any]:
     for name in names:
@@ -37,7 +41,7 @@ def _money(row: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def list_customers(
-    store: Any,
+    store: Store,
     *,
     industry: str | None = None,
     region: str | None = None,
@@ -47,6 +51,36 @@ def list_customers(
 ) -> list[dict[str, Any]]:
     """Customers matching every given filter (exact industry/region/status; search in id, name,
     email and phone), ordered by external id."""
+    where, params = _filters(industry, region, status, search)
+    sql = f"SELECT {_LIST_COLUMNS} FROM customers c"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY c.external_id"
+    if limit is not None:
+        if limit < 1:
+            raise InputError("--limit must be at least 1")
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_money(r, "credit_limit") for r in store.query(sql, params)]
+
+
+def count_customers(
+    store: Store,
+    *,
+    industry: str | None = None,
+    region: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+) -> int:
+    """How many customers `list_customers` would list without a limit."""
+    where, params = _filters(industry, region, status, search)
+    sql = "SELECT count(*) FROM customers c" + (" WHERE " + " AND ".join(where) if where else "")
+    return int(store.scalar(sql, params))
+
+
+def _filters(
+    industry: str | None, region: str | None, status: str | None, search: str | None
+) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     for column, value in (("industry", industry), ("region", region), ("status", status)):
@@ -60,30 +94,22 @@ def list_customers(
             "OR c.email LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\')"
         )
         params += [like] * 4
-    sql = f"SELECT {_LIST_COLUMNS} FROM customers c"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY c.external_id"
-    if limit is not None:
-        if limit < 1:
-            raise InputError("--limit must be at least 1")
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [_money(r, "credit_limit") for r in store.query(sql, params)]
+    return where, params
 
 
-def _customer_row(store: Any, customer_id: str) -> dict[str, Any]:
+def _customer_row(store: Store, customer_id: str) -> dict[str, Any]:
     rows = store.query(
-        f"SELECT c.id AS _id, {_LIST_COLUMNS}, c.created_at, c.updated_at FROM customers c "
+        f"SELECT c.id AS _id, {_LIST_COLUMNS}, {_LIMIT_COLUMNS}, c.created_at, c.updated_at "
+        "FROM customers c "
         "WHERE c.external_id = ?",
         (customer_id,),
     )
     if not rows:
         raise InputError(f"no customer with id {customer_id!r}")
-    return _money(rows[0], "credit_limit")
+    return _money(rows[0], "credit_limit", "limit_fallback")
 
 
-def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
+def aging(store: Store, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
     """Outstanding receivables by days past due on `as_of` (all customers when pk is None), as
     the book knew them that day (riskcli.services.book)."""
     cases = []
@@ -104,7 +130,7 @@ def aging(store: Any, customer_pk: int | None, as_of: date) -> list[dict[str, An
 
 
 def show_customer(
-    store: Any,
+    store: Store,
     customer_id: str,
     *,
     as_of: date | None = None,
@@ -200,9 +226,9 @@ def _default_status(episodes: list[book.Episode]) -> str:
     return f"cured on {last.cured.isoformat()} (default from {last.entered.isoformat()})"
 
 
-def _open_alerts(store: Any, pk: int) -> list[dict[str, Any]]:
+def _open_alerts(store: Store, pk: int) -> list[dict[str, Any]]:
     """The customer's open and acknowledged monitoring alerts (added by monitoring)."""
     from riskcli.services.monitoring.alerts import open_alerts_for
 
-    rows = open_alerts_for(store, [pk]).drop(columns=["customer_id"]).to_dict("records")
-    return [{str(k): v for k, v in row.items()} for row in rows]
+    rows = open_alerts_for(store, [pk])
+    return [{k: v for k, v in row.items() if k != "customer_id"} for row in rows]

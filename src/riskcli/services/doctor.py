@@ -242,6 +242,27 @@ def check_backups(store: Store, cfg: DoctorConfig, now: datetime) -> list[Findin
     return out
 
 
+def check_drills(store: Store, config: dict[str, Any] | None, now: datetime) -> list[Finding]:
+    """One line per emergency-drill scenario: warn when not drilled within its period
+    (`[drills] stale_months`, 12; restore 3)."""
+    from riskcli.services import drills
+
+    if not store.has_table("drills"):
+        return []
+    out: list[Finding] = []
+    for row in drills.stale(store, drills.drills_config(config), now):
+        name, months = row["scenario"], row["max_months"]
+        if row["stale"]:
+            when = f"last finished {row['last'][:10]}" if row["last"] else "never drilled"
+            detail = f"{when} (limit {months} months)"
+            fix = f"run it on a sandbox: `riskcli drill start {name} --sandbox DIR`"
+            out.append(Finding(f"drill {name}", WARN, detail, fix))
+        else:
+            detail = f"last finished {row['last'][:10]} (limit {months} months)"
+            out.append(Finding(f"drill {name}", PASS, detail))
+    return out
+
+
 def check_audit(store: Store, anchor: Path) -> list[Finding]:
     result = audit_service.verify(store, anchor)
     out: list[Finding] = []
@@ -327,6 +348,7 @@ def run(
     findings += check_admins(keyfile)
     findings += check_inactive(store, keyfile, cfg, now)
     findings += check_backups(store, cfg, now)
+    findings += check_drills(store, config, now)
     findings += check_audit(store, anchor)
     findings += check_secure_delete(store)
     findings += check_integrity(store)

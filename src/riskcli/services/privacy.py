@@ -190,6 +190,7 @@ def hold(store: Store, external_id: str, *, reason: str, user: str) -> dict[str,
             "INSERT INTO legal_holds(customer_id, reason, placed_at, placed_by) VALUES (?,?,?,?)",
             (pk, reason, _now(), user),
         )
+        _record_hold(store, external_id, "none", "on hold", "customers hold")
     return {"customer_id": external_id, "hold": "placed", "reason": reason}
 
 
@@ -206,7 +207,15 @@ def unhold(store: Store, external_id: str, *, reason: str, user: str) -> dict[st
             "UPDATE legal_holds SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ?",
             (_now(), user, reason, existing["id"]),
         )
+        _record_hold(store, external_id, "on hold", "none", "customers unhold")
     return {"customer_id": external_id, "hold": "lifted", "reason": reason}
+
+
+def _record_hold(store: Store, external_id: str, old: str, new: str, command: str) -> None:
+    """The hold state's before and after in the audit trail (the reason stays in legal_holds)."""
+    from riskcli.services.limits.changes import Change, record_changes
+
+    record_changes(store, [Change("legal_hold", old, new, customer=external_id)], command=command)
 
 
 def holds(store: Store, *, include_lifted: bool = False) -> list[dict[str, Any]]:

@@ -186,8 +186,9 @@ class SyntheticConfig:
             raise UsageError("--transactions-per-customer must be between 0 and 100")
         if not 0 <= self.seed < 2**63:
             raise UsageError("--seed must be a non-negative integer")
-        if not date(2000, 1, 1) <= self.as_of <= date(2199, 1, 1):
-            raise UsageError("--as-of must be between 2000-01-01 and 2199-01-01")
+        # contracts run up to ten years past the as-of date, and import takes dates to 2199
+        if not date(2000, 1, 1) <= self.as_of <= date(2189, 12, 31):
+            raise UsageError("--as-of must be between 2000-01-01 and 2189-12-31")
 
 
 @dataclass
@@ -833,7 +834,9 @@ def _credit_reports(
     owner, rank = _expand(count)
     back = count[owner] - 1 - rank  # 0 = latest report
     day = as_of - rng.integers(0, 330, n)[owner] - back * 365 - rng.integers(-45, 45, owner.size)
-    day = np.clip(day, reg_day[owner], as_of)
+    # one report per provider and day: a customer's reports are kept a day apart at least
+    # (clipping to registration and as-of day could otherwise put two on one day)
+    day = np.clip(day, reg_day[owner] + rank, as_of - back)
     after = defaulter[owner] & (day > t_def[owner])
     # the bureau sees most of the risk, including part a scorecard cannot see elsewhere
     bureau = 0.8 * risk + 0.6 * rng.normal(0.0, 1.0, n)

@@ -13,7 +13,9 @@ and any delete, remove it, and the next reader scans the tables once.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from riskcli.storage.dbapi import Connection
 
 if TYPE_CHECKING:
     from riskcli.storage.store import Store
@@ -57,7 +59,7 @@ def latest_activity(store: Store) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
-def remember(conn: Any) -> str:
+def remember(conn: Connection) -> str:
     """Read the rows after the stored marks (every row when no date is stored), store the latest
     date and the new marks, return the date. Call inside a write transaction."""
     stored = dict(conn.execute(f"SELECT key, value FROM meta WHERE key IN ('{KEY}', '{MARKS}')"))

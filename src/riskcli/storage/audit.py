@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from riskcli.storage.dbapi import Connection
+
 GENESIS = "0" * 64
 FIELDS = ("seq", "ts", "user", "role", "action", "command", "args", "affected", "outcome")
 
@@ -30,13 +32,13 @@ def event_hash(prev_hash: str, event: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def head(conn: Any) -> ChainHead:
+def head(conn: Connection) -> ChainHead:
     row = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
     return ChainHead(0, GENESIS) if row is None else ChainHead(int(row[0]), str(row[1]))
 
 
 def append_event(
-    conn: Any,
+    conn: Connection,
     *,
     user: str,
     role: str,
@@ -76,3 +78,39 @@ def append_event(
             conn.execute("ROLLBACK")
         raise
     return ChainHead(prev.seq + 1, digest)
+
+
+def append_events(conn: Connection, events: list[dict[str, Any]]) -> ChainHead | None:
+    """Append many events inside the caller's transaction, chained in order (one head read,
+    one executemany). Each event gives user, role, action, command, args, affected, outcome."""
+    if not events:
+        return None
+    if not conn.in_transaction:
+        raise RuntimeError("append_events needs the caller's transaction")
+    prev = head(conn)
+    seq, last = prev.seq, prev.hash
+    rows = []
+    for given in events:
+        seq += 1
+        event = {
+            "seq": seq,
+            "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "user": given["user"],
+            "role": given["role"],
+            "action": given["action"],
+            "command": given["command"],
+            "args": json.dumps(given["args"], ensure_ascii=False, sort_keys=True, default=str),
+            "affected": json.dumps(
+                given["affected"], ensure_ascii=False, sort_keys=True, default=str
+            ),
+            "outcome": given["outcome"],
+        }
+        digest = event_hash(last, event)
+        rows.append((*[event[f] for f in FIELDS], last, digest))
+        last = digest
+    conn.executemany(
+        "INSERT INTO audit_events(seq, ts, user, role, action, command, args, affected, "
+        "outcome, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    return ChainHead(seq, last)

@@ -6,16 +6,17 @@ This module (with the rest of `riskcli.storage`) is the only place that imports 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlcipher3
 
 from riskcli.domain.errors import InputError, IntegrityError, RiskError
-from riskcli.storage import migrations
+from riskcli.storage import migrations, writelock
+from riskcli.storage.dbapi import Connection, Cursor, Params
 from riskcli.storage.keyslots import (
     KdfParams,
     KeyFile,
@@ -23,9 +24,14 @@ from riskcli.storage.keyslots import (
     new_master_key,
     pending_keys_path,
 )
+from riskcli.storage.swap import journal_path, recover_interrupted_restore
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
+#: how long a writer waits for the write lock unless told otherwise (`--wait`, RISKCLI_WAIT):
+#: a nightly import of a large book holds it for tens of seconds, and a cron job that waits a
+#: minute is better than one that fails
+DEFAULT_WAIT_S = 60.0
 DatabaseError = sqlcipher3.DatabaseError
 _LOG_SILENCED = False
 
@@ -52,7 +58,7 @@ def sqlcipher_version() -> str:
         conn.close()
 
 
-def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True) -> Any:
+def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True) -> Connection:
     """A connection to an encrypted file keyed with the raw master key (no PBKDF2).
     `check_same_thread=False` lets another thread use it (monitoring's parallel load)."""
     _silence_cipher_log()
@@ -63,7 +69,7 @@ def connect_raw(path: Path, master_key: bytes, *, check_same_thread: bool = True
         check_same_thread=check_same_thread,
     )
     conn.execute(f"PRAGMA key = \"x'{master_key.hex()}'\"")
-    return conn
+    return cast(Connection, conn)
 
 
 class Store:
@@ -72,11 +78,13 @@ class Store:
     def __init__(
         self,
         path: Path,
-        conn: Any,
+        conn: Connection,
         keyfile: KeyFile,
         user: str,
         role: str,
         master_key: bytes = b"",
+        *,
+        wait: float = DEFAULT_WAIT_S,
     ) -> None:
         self.path = path
         self.conn = conn
@@ -85,14 +93,23 @@ class Store:
         self.role = role
         # kept for keyslot changes (riskcli.services.access) and master-key subkeys
         self.master_key = master_key
+        #: seconds a write transaction waits for the lock (see riskcli.storage.writelock)
+        self.wait = wait
+        #: what this store is open for ("import customers"): named to writers kept waiting
+        self.activity: str | None = None
         self._depth = 0
 
     # ---- transactions ---------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """BEGIN IMMEDIATE .. COMMIT; nested calls use savepoints; any exception rolls back."""
+        """BEGIN IMMEDIATE .. COMMIT; nested calls use savepoints; any exception rolls back.
+
+        The outermost call waits in turn for the write lock up to `wait` seconds (StoreBusy
+        naming the holder when it runs out) and, once done, lets a waiting writer go first."""
         if self._depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
+            writelock.begin_immediate(self.conn, self.path, self.wait, _busy_ms(self.wait))
+            if self.activity:
+                writelock.write_holder(self.path, self.user, self.activity)
             name = None
         else:
             name = f"sp{self._depth}"
@@ -103,20 +120,36 @@ class Store:
         except BaseException:
             self._depth -= 1
             if name is None:
-                self.conn.execute("ROLLBACK")
+                self._end("ROLLBACK")
             else:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
             raise
         self._depth -= 1
         if name is None:
-            self.conn.execute("COMMIT")
+            self._end("COMMIT")
         else:
             self.conn.execute(f"RELEASE {name}")
+
+    def _end(self, verb: str) -> None:
+        if self.activity:
+            writelock.clear_holder(self.path)
+        try:
+            self.conn.execute(verb)
+        finally:
+            writelock.give_way(self.path)
 
     @property
     def in_transaction(self) -> bool:
         return self._depth > 0
+
+    def rollback(self) -> None:
+        """Roll back whatever transaction is open on the connection, however it was begun:
+        the command boundary calls this when a command fails, so nothing half-done commits
+        with the audit event that follows."""
+        if self.conn.in_transaction:
+            self._end("ROLLBACK")
+        self._depth = 0
 
     @contextmanager
     def references_checked(self) -> Iterator[Store]:
@@ -136,27 +169,25 @@ class Store:
                 self.conn.execute("PRAGMA foreign_keys = ON")
 
     # ---- queries --------------------------------------------------------------------------
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
         return self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         return self.conn.executemany(sql, rows)
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def query_df(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = (), **kwargs: Any
-    ) -> pd.DataFrame:
+    def query_df(self, sql: str, params: Params = (), **kwargs: Any) -> pd.DataFrame:
         import pandas as pd
 
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         return pd.DataFrame.from_records(cur.fetchall(), columns=names, **kwargs)
 
-    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    def scalar(self, sql: str, params: Params = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
@@ -190,9 +221,13 @@ class Store:
         self.close()
 
 
-def _configure(conn: Any) -> None:
+def _busy_ms(wait: float) -> int:
+    return max(0, int(wait * 1000))
+
+
+def _configure(conn: Connection, wait: float = DEFAULT_WAIT_S) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {_busy_ms(wait)}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache
@@ -243,14 +278,28 @@ def create_store(
     return Store(path, conn, keyfile, user, role, master)
 
 
-def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) -> Store:
-    """Unlock the user's keyslot, open the store and apply pending migrations."""
-    if not path.exists():
-        # a restore killed mid-swap leaves its journal: finish it rather than report no store
-        from riskcli.storage.backup_io import journal_path, recover_interrupted_restore
+def open_store(
+    path: Path, user: str, secret: bytes, *, migrate: bool = True, wait: float = DEFAULT_WAIT_S
+) -> Store:
+    """Unlock the user's keyslot, open the store and apply pending migrations.
 
-        if journal_path(path).exists():
-            recover_interrupted_restore(path)
+    *wait*: seconds a writer waits for the write lock held by another process."""
+    keyfile = load_keyfile(path)
+    slot, master = keyfile.unwrap(user, secret)
+    try:
+        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate, wait=wait)
+    except IntegrityError:
+        recovered = _finish_rotation(path, user, secret, migrate=migrate, wait=wait)
+        if recovered is None:
+            raise
+        return recovered
+
+
+def load_keyfile(path: Path) -> KeyFile:
+    """The keys file of the store at `path`, once the path is known to hold a riskcli store."""
+    # a restore killed mid-swap leaves its journal: finish it rather than report no store
+    if not path.exists() and journal_path(path).exists():
+        recover_interrupted_restore(path)
     if not path.exists():
         raise InputError(f"no store at {path} (create one with `riskcli init`)")
     if path.is_dir():
@@ -266,18 +315,12 @@ def open_store(path: Path, user: str, secret: bytes, *, migrate: bool = True) ->
             f"keys file {kpath} is missing: {path} cannot be unlocked without it "
             "(is it a riskcli store? restore the keys file from a backup)"
         )
-    keyfile = KeyFile.load(kpath)
-    slot, master = keyfile.unwrap(user, secret)
-    try:
-        return open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
-    except IntegrityError:
-        recovered = _finish_rotation(path, user, secret, migrate=migrate)
-        if recovered is None:
-            raise
-        return recovered
+    return KeyFile.load(kpath)
 
 
-def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> Store | None:
+def _finish_rotation(
+    path: Path, user: str, secret: bytes, *, migrate: bool, wait: float = DEFAULT_WAIT_S
+) -> Store | None:
     """A key rotation interrupted after the re-key left the new keys file pending: use it."""
     pending = pending_keys_path(path)
     if not pending.exists():
@@ -285,7 +328,7 @@ def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> 
     try:
         keyfile = KeyFile.load(pending)
         slot, master = keyfile.unwrap(user, secret)
-        store = open_with_key(path, master, keyfile, user, slot.role, migrate=migrate)
+        store = open_with_key(path, master, keyfile, user, slot.role, migrate=migrate, wait=wait)
     except RiskError:
         return None
     os.replace(pending, keys_path(path))
@@ -293,13 +336,20 @@ def _finish_rotation(path: Path, user: str, secret: bytes, *, migrate: bool) -> 
 
 
 def open_with_key(
-    path: Path, master: bytes, keyfile: KeyFile, user: str, role: str, *, migrate: bool = True
+    path: Path,
+    master: bytes,
+    keyfile: KeyFile,
+    user: str,
+    role: str,
+    *,
+    migrate: bool = True,
+    wait: float = DEFAULT_WAIT_S,
 ) -> Store:
     """Open with an already unwrapped master key (used by open_store, restore and rotation)."""
     conn = connect_raw(path, master)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        _configure(conn)
+        _configure(conn, wait)
         if migrate:
             migrations.apply(conn)
         store_id = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
@@ -314,4 +364,4 @@ def open_with_key(
     if store_id is None or store_id[0] != keyfile.store_id:
         conn.close()
         raise IntegrityError(f"keys file {keys_path(path)} belongs to another store")
-    return Store(path, conn, keyfile, user, role, master)
+    return Store(path, conn, keyfile, user, role, master, wait=wait)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from riskcli import __version__
-from riskcli.domain.errors import InputError, IntegrityError
+from riskcli.domain.errors import InputError, IntegrityError, StoreBusy
+from riskcli.failpoints import failpoint
 from riskcli.services.backup import agewrap, files
 from riskcli.services.backup.container import (
     CHUNK,
@@ -32,8 +33,7 @@ from riskcli.services.backup.manifest import (
 )
 from riskcli.services.backup.records import Progress, now_utc, record_event
 from riskcli.services.processes import pid_alive
-from riskcli.storage import backup_io
-from riskcli.storage.backup_io import crashpoint
+from riskcli.storage import backup_io, swap
 from riskcli.storage.keyslots import keys_path, subkey
 from riskcli.storage.store import Store
 
@@ -45,6 +45,8 @@ class CreateResult:
     size: int
     seconds: float
     recipients: int
+    #: why the backup is missing from the store's records (the store stayed busy), if it is
+    not_recorded: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -198,7 +200,7 @@ def create_backup(
     try:
         keys_bytes = keys_path(store.path).read_bytes()
         backup_io.snapshot(store.conn, snap_tmp, master)
-        crashpoint("create:snapshot-written")
+        failpoint("create:snapshot-written")
         facts = backup_io.inspect_snapshot(snap_tmp, master)
         if facts.store_id != store.keyfile.store_id:
             raise IntegrityError("the snapshot's store id differs from the keys file's")
@@ -241,33 +243,39 @@ def create_backup(
                 _write_all(chunks, out)
             out.flush()
             os.fsync(out.fileno())
-        crashpoint("create:container-written")
+        failpoint("create:container-written")
         manifest = holder[0]
         _read_back(out_tmp, manifest, master, [ephemeral] if age_recipients else None, progress)
         del ephemeral
         os.rename(out_tmp, final)
-        files.fsync_dir(folder)
-        crashpoint("create:renamed")
+        swap.fsync_path(folder)
+        failpoint("create:renamed")
     except OSError as exc:
         raise InputError(
             f"cannot write the backup in {folder}: {exc.strerror or exc}; nothing was kept"
         ) from None
     finally:
-        for leftover in (snap_tmp, *backup_io.sidecars(snap_tmp), out_tmp):
+        for leftover in (snap_tmp, *swap.sidecars(snap_tmp), out_tmp):
             files.remove_quietly(leftover)
     size = final.stat().st_size
     seconds = time.monotonic() - started
-    record_event(
-        store,
-        "create",
-        ok=True,
-        path=final,
-        backup_created_at=created,
-        size=size,
-        seconds=seconds,
-        detail={"label": label, "recipients": len(age_recipients)},
-    )
-    return CreateResult(final, manifest, size, seconds, len(age_recipients))
+    result = CreateResult(final, manifest, size, seconds, len(age_recipients))
+    try:
+        # bookkeeping only: the file is written and verified whether or not this lands
+        with store.transaction():
+            record_event(
+                store,
+                "create",
+                ok=True,
+                path=final,
+                backup_created_at=created,
+                size=size,
+                seconds=seconds,
+                detail={"label": label, "recipients": len(age_recipients)},
+            )
+    except StoreBusy as exc:
+        result.not_recorded = str(exc)
+    return result
 
 
 def _read_back(

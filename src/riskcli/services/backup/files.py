@@ -53,14 +53,6 @@ def partial_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.{os.getpid()}{PARTIAL_SUFFIX}")
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def remove_quietly(path: Path) -> None:
     """Remove a file if it is there; cleanup never hides the error that made it necessary."""
     with contextlib.suppress(OSError):

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from riskcli.domain.errors import AccessError, InputError, IntegrityError, RiskError, UsageError
+from riskcli.failpoints import failpoint
 from riskcli.services.backup import files
 from riskcli.services.backup.manifest import Manifest
 from riskcli.services.backup.records import Progress, iso, now_utc, record_event
 from riskcli.services.backup.verify import verify_backup
-from riskcli.storage import backup_io
-from riskcli.storage.backup_io import crashpoint
+from riskcli.storage import swap
 from riskcli.storage.keyslots import KeyFile, keys_path
 from riskcli.storage.store import Store
 
@@ -93,9 +93,9 @@ def restore_backup(
         raise UsageError(f"{target} is a folder: give the store file's path")
     if not target.parent.is_dir():
         raise InputError(f"folder {target.parent} does not exist")
-    with backup_io.restore_lock(target):
-        recovered = backup_io.recover_interrupted_restore(target)
-        staged_db, staged_keys = backup_io.staged_paths(target)
+    with swap.restore_lock(target):
+        recovered = swap.recover_interrupted_restore(target)
+        staged_db, staged_keys = swap.staged_paths(target)
         try:
             verified = verify_backup(
                 path,
@@ -128,17 +128,15 @@ def restore_backup(
                 )
             os.chmod(staged_db, 0o600)
             _write_synced(staged_keys, verified.keys_bytes)
-            crashpoint("restore:staged")
+            failpoint("restore:staged")
             safety = _safety_name(target)
-            backup_io.install_restored(
-                backup_io.SwapPlan(target, staged_db, staged_keys, safety, path.name)
-            )
+            swap.install_restored(swap.SwapPlan(target, staged_db, staged_keys, safety, path.name))
         except BaseException:
-            if not backup_io.journal_path(target).exists():
+            if not swap.journal_path(target).exists():
                 files.remove_quietly(staged_db)
                 files.remove_quietly(staged_keys)
             raise
-        crashpoint("restore:installed")
+        failpoint("restore:installed")
         slot = verified.keyfile.find(user)
         store = open_with_key(target, verified.master, verified.keyfile, user, slot.role)
         try:

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from riskcli.domain.errors import AccessError, IntegrityError, UsageError
+from riskcli.failpoints import failpoint
 from riskcli.services.backup import files
 from riskcli.services.backup.create import clean_partials
 from riskcli.services.backup.prune import Candidate, Decision, PrunePolicy, plan_prune
 from riskcli.services.backup.records import Progress, record_event
 from riskcli.services.backup.verify import verify_and_record
-from riskcli.storage.backup_io import crashpoint
 from riskcli.storage.store import Store
+from riskcli.storage.swap import fsync_path
 
 
 @dataclass
@@ -99,9 +100,9 @@ def prune_backups(
             path = folder / decision.name
             files.remove_quietly(path)
             removed.append(path)
-            crashpoint("prune:removed-one")
+            failpoint("prune:removed-one")
         if removed:
-            files.fsync_dir(folder)
+            fsync_path(folder)
         record_event(
             store,
             "prune",

@@ -1,27 +1,32 @@
-"""Customer-data import: readers, encoding detection, header mapping, validation, upserts."""
+"""Customer-data import: readers, encoding detection, header mapping, validation, upserts.
 
-from riskcli.services.importing.readers import Source, resolve_source, spool_stdin
-from riskcli.services.importing.service import (
-    KINDS,
-    FileResult,
-    ImportAborted,
-    ImportResult,
-    Problem,
-    history,
-    import_files,
-    probable_duplicates,
-)
+Import from here; the readers and the validation (pyarrow, numpy) load when first used.
+"""
 
-__all__ = [
-    "KINDS",
-    "FileResult",
-    "ImportAborted",
-    "ImportResult",
-    "Problem",
-    "Source",
-    "history",
-    "import_files",
-    "probable_duplicates",
-    "resolve_source",
-    "spool_stdin",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from riskcli.services.importing.kinds import KINDS
+
+_WHERE = {
+    "Source": "readers",
+    "resolve_source": "readers",
+    "spool_stdin": "readers",
+    "FileResult": "service",
+    "ImportAborted": "service",
+    "ImportResult": "service",
+    "Problem": "service",
+    "history": "service",
+    "import_files": "service",
+    "probable_duplicates": "service",
+}
+
+__all__ = ["KINDS", *_WHERE]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

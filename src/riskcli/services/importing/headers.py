@@ -7,6 +7,7 @@ both. Columns that map to nothing are reported, never silently used.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,9 +21,14 @@ COMMON: dict[str, tuple[str, ...]] = {
     "customer_id": (
         "客户编号", "客户id", "客户代码", "客户号", "客户编码", "客户账号", "customer",
         "customer_no", "customer_number", "customer_code", "cust_id", "client_id",
+        # ERP exports: Kingdee / Yonyou (往来单位编码, 客商编码), SAP (KUNNR, Debitor)
+        "external_id", "account", "account_no", "account_number", "customer_account",
+        "往来单位编码", "往来单位代码", "客商编码", "客商代码", "往来户编码", "客户档案编码",
+        "客户编号id", "kunnr", "debitor", "debtor", "debtor_no", "business_partner", "bp",
     ),
     "name": ("客户名称", "名称", "客户名", "姓名", "公司名称", "企业名称", "单位名称",
-             "customer_name", "full_name"),
+             "customer_name", "full_name", "往来单位", "往来单位名称", "客商名称", "客户全称",
+             "单位全称", "company_name", "name1"),
     "industry": ("行业", "所属行业", "行业分类", "sector"),
     "region": ("地区", "区域", "省份", "所在地区", "所在地", "城市", "province", "area"),
     "phone": ("联系电话", "电话", "手机", "手机号", "手机号码", "联系方式", "电话号码",
@@ -32,21 +38,32 @@ COMMON: dict[str, tuple[str, ...]] = {
                     "统一社会信用代码", "信用代码", "社会信用代码", "id_number", "uscc",
                     "id_card", "tax_id"),
     "registered_date": ("注册日期", "成立日期", "开户日期", "登记日期", "注册时间", "建档日期",
-                        "registration_date", "since", "opened"),
+                        "创建日期", "registration_date", "since", "opened", "registered_on",
+                        "created_on", "erdat"),
     "credit_limit": ("信用额度", "授信额度", "额度", "赊销额度", "limit"),
     "account_owner": ("客户经理", "负责人", "销售", "业务员", "归属人", "销售代表", "owner",
                       "sales_rep", "account_manager"),
     "status": ("状态", "客户状态", "合同状态"),
     "txn_id": ("交易编号", "交易号", "流水号", "交易流水号", "单号", "交易id", "订单号",
-               "transaction_id", "transaction", "txn", "id"),
-    "kind": ("类型", "客户类型", "客户性质", "交易类型", "互动类型", "方式", "type"),
-    "date": ("日期", "交易日期", "发生日期", "互动日期", "时间", "transaction_date", "txn_date"),
-    "amount": ("金额", "交易金额", "发票金额", "应收金额", "价税合计"),
+               "transaction_id", "transaction", "txn", "id", "单据编号", "单据号", "凭证号",
+               "凭证编号", "document_no", "document_number", "doc_no", "voucher_no", "belnr"),
+    "kind": ("类型", "客户类型", "客户性质", "交易类型", "互动类型", "方式", "type", "单据类型",
+             "业务类型", "document_type", "doc_type", "transaction_type", "blart"),
+    "date": ("日期", "交易日期", "发生日期", "互动日期", "时间", "transaction_date", "txn_date",
+             "业务日期", "单据日期", "记账日期", "过账日期", "posting_date", "document_date",
+             "budat", "bldat"),
+    "amount": ("金额", "交易金额", "发票金额", "应收金额", "价税合计", "本币金额", "含税金额",
+               "本位币金额", "amount_lc", "local_amount", "gross_amount", "invoice_amount",
+               "dmbtr"),
     "invoice_number": ("发票号", "发票号码", "发票编号", "invoice", "invoice_no", "invoice_id"),
-    "issue_date": ("开票日期", "发票日期", "invoice_date", "issued"),
-    "due_date": ("到期日", "到期日期", "应收日期", "账期到期日", "due"),
-    "paid_amount": ("已付金额", "已收金额", "回款金额", "已回款", "已付款", "paid"),
-    "paid_date": ("付款日期", "回款日期", "收款日期", "payment_date"),
+    "issue_date": ("开票日期", "发票日期", "invoice_date", "issued", "业务日期", "单据日期",
+                   "billing_date", "document_date", "bldat"),
+    "due_date": ("到期日", "到期日期", "应收日期", "账期到期日", "due", "应收款到期日",
+                 "收款到期日", "net_due_date", "due_on", "faedt"),
+    "paid_amount": ("已付金额", "已收金额", "回款金额", "已回款", "已付款", "paid", "已核销金额",
+                    "核销金额", "cleared_amount", "amount_paid"),
+    "paid_date": ("付款日期", "回款日期", "收款日期", "payment_date", "clearing_date", "augdt"),
+    "written_off_date": ("核销日期", "坏账核销日期", "write_off_date"),
     "provider": ("征信机构", "数据来源", "提供方", "机构", "source", "bureau"),
     "report_date": ("报告日期", "查询日期", "征信日期"),
     "score": ("评分", "信用评分", "分数", "credit_score"),
@@ -75,10 +92,17 @@ COMMON: dict[str, tuple[str, ...]] = {
 
 #: per-kind synonyms that would be ambiguous across kinds (a contract's 金额 is its value)
 PER_KIND: dict[str, dict[str, tuple[str, ...]]] = {
-    "customers": {"customer_id": ("编号", "id")},
+    "customers": {
+        "customer_id": ("编号", "id"),
+        # customer groups (riskcli.services.limits.groups)
+        "group_id": ("集团", "所属集团", "集团编号", "集团名称", "group"),
+        "parent_id": ("母公司编号", "母公司", "上级公司", "上级客户", "parent"),
+    },
     "contracts": {"value": ("金额", "amount")},
     "interactions": {"interaction_id": ("编号", "id")},
-    "receivables": {"invoice_number": ("编号",)},
+    "receivables": {
+        "invoice_number": ("编号", "单据编号", "单据号", "billing_document", "vbeln", "document_no")
+    },
     "transactions": {"txn_id": ("编号",)},
 }
 
@@ -160,8 +184,44 @@ def map_headers(kind: str, headers: Iterable[str], overrides: Mapping[str, str])
     missing = [name for name, rule in fields.items() if rule.required and name not in mapped]
     if missing:
         found = ", ".join(str(h) for h in headers) or "none"
+        hint = "use --map 'source=field'"
+        guess = closest_column(missing[0], unknown, table)
+        if guess is not None:
+            hint = f"did you mean {guess!r}? use --map {guess}={missing[0]}"
         raise InputError(
-            f"missing required column(s) for {kind}: {', '.join(missing)} (found: {found}); "
-            "use --map 'source=field'"
+            f"missing required column(s) for {kind}: {', '.join(missing)} (found: {found}); {hint}"
         )
     return HeaderMap(kind, columns, unknown)
+
+
+def closest_column(field_name: str, candidates: list[str], table: Mapping[str, str]) -> str | None:
+    """The file's column most like `field_name` or one of its other names (None when none is
+    close): difflib's ratio over the normalised names, a shared word counting too."""
+    names = [normalise_header(field_name)] + [k for k, v in table.items() if v == field_name]
+    best, score = None, 0.0
+    for column in candidates:
+        key = normalise_header(column)
+        if not key:
+            continue
+        ratio = max(difflib.SequenceMatcher(None, key, n).ratio() for n in names)
+        words = set(re.split(r"_", key)) - {""}
+        if any(words & set(n.split("_")) for n in names if "_" in n):
+            ratio = max(ratio, 0.6)
+        if ratio > score:
+            best, score = column, ratio
+    return best if score >= 0.5 else None
+
+
+def find_header_row(kind: str, rows: list[list[str]], overrides: Mapping[str, str]) -> int:
+    """Index of the header among `rows` (a file's first rows): the first row naming the most
+    fields of `kind` (by name, other name or --map), else the first row that is not blank."""
+    table = synonyms_for(kind)
+    known = set(table) | {normalise_header(k) for k in overrides}
+    best, score = None, 0
+    for i, row in enumerate(rows):
+        hits = sum(1 for cell in row if normalise_header(str(cell)) in known)
+        if hits > score:
+            best, score = i, hits
+    if best is not None:
+        return best
+    return next((i for i, row in enumerate(rows) if any(str(c).strip() for c in row)), 0)

@@ -14,7 +14,7 @@ import itertools
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from riskcli.domain.errors import InputError
@@ -32,7 +33,7 @@ FORMATS = ("csv", "tsv", "jsonl", "json", "xlsx")
 # arrow's CSV reader reads about 35 blocks ahead of the consumer: small blocks keep that read-ahead
 # (and so memory) flat however large the file is; blocks are gathered into chunks of rows
 CSV_BLOCK = 1 << 20
-_EXTENSIONS = {
+EXTENSIONS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
     ".ndjson": "jsonl", ".json": "json", ".xlsx": "xlsx", ".xlsm": "xlsx",
 }  # fmt: skip
@@ -49,6 +50,7 @@ class Source:
     fmt: str
     encoding: str | None
     blank_lines: bool = False
+    sheet: str | None = None  # XLSX: the sheet named by --sheet (else the first visible one)
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Chunk:
     table: pa.Table  # every column arrow string, blanks ""
     lines: np.ndarray
     bytes_read: int
+    #: whether a cell holds a line break (None: not looked at)
+    line_breaks: bool | None = None
 
 
 def _digest(path: Path) -> tuple[str, bool]:
@@ -97,7 +101,12 @@ def _sniff_format(head: bytes, encoding: str | None) -> str:
 
 
 def resolve_source(
-    path: Path, display: str, *, fmt: str | None = None, encoding: str | None = None
+    path: Path,
+    display: str,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> Source:
     """Identify a file's format (extension, else content) and encoding (given, else detected)."""
     if not path.exists():
@@ -107,7 +116,7 @@ def resolve_source(
     with path.open("rb") as f:
         head = f.read(SAMPLE_BYTES)
     if fmt is None:
-        fmt = _EXTENSIONS.get(path.suffix.lower())
+        fmt = EXTENSIONS.get(path.suffix.lower())
         if fmt is None or (fmt in ("csv", "tsv") and head.startswith(b"PK\x03\x04")):
             fmt = _sniff_format(head, encoding)
     if fmt not in FORMATS:
@@ -126,14 +135,39 @@ def resolve_source(
             if first.count("\t") > 0 and first.count(",") == 0:
                 fmt = "tsv"
     digest, blank = _digest(path)
-    return Source(display, path, digest, path.stat().st_size, fmt, enc, blank)
+    if sheet is not None and fmt != "xlsx":
+        raise InputError(f"{display}: --sheet applies to XLSX files only")
+    return Source(display, path, digest, path.stat().st_size, fmt, enc, blank, sheet)
 
 
-def iter_chunks(src: Source, chunk_size: int = 100_000) -> Iterator[Chunk]:
-    """The rows of `src` in chunks of at most `chunk_size`."""
-    readers = {"csv": _csv, "tsv": _csv, "jsonl": _jsonl, "json": _json, "xlsx": _xlsx}
+#: how many rows from the top of a sheet or CSV the header is looked for in (a title block, a
+#: report date and blank rows above it are common in exports from ERPs and Excel)
+HEADER_SEARCH_ROWS = 20
+#: the longest field riskcli reads (the CSV block size: a longer one cannot be parsed in blocks)
+MAX_FIELD = CSV_BLOCK
+
+HeaderFinder = Callable[[list[list[str]]], int]
+
+
+def first_nonblank(rows: list[list[str]]) -> int:
+    """The default header finder: the first row with any cell."""
+    return next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), 0)
+
+
+def iter_chunks(
+    src: Source, chunk_size: int = 100_000, find_header: HeaderFinder = first_nonblank
+) -> Iterator[Chunk]:
+    """The rows of `src` in chunks of at most `chunk_size`. `find_header` picks the header among
+    the first HEADER_SEARCH_ROWS rows of a CSV, TSV or XLSX file (rows above it are skipped)."""
     try:
-        yield from readers[src.fmt](src, chunk_size)
+        if src.fmt in ("csv", "tsv"):
+            yield from _csv(src, chunk_size, find_header)
+        elif src.fmt == "xlsx":
+            yield from _xlsx(src, chunk_size, find_header)
+        elif src.fmt == "jsonl":
+            yield from _jsonl(src, chunk_size)
+        else:
+            yield from _json(src, chunk_size)
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{src.name}: not valid {src.encoding} near byte {exc.start}; pass --encoding"
@@ -146,19 +180,88 @@ def _frame_table(frame: pd.DataFrame) -> pa.Table:
     )
 
 
-def _csv_header(src: Source) -> list[str]:
-    with src.path.open("r", encoding=src.encoding or "utf-8", newline="") as f:
-        first = f.readline()
-    if not first.strip():
-        return []
-    return next(csv.reader([first], delimiter="\t" if src.fmt == "tsv" else ","))
+def _delimiter(src: Source) -> str:
+    return "\t" if src.fmt == "tsv" else ","
 
 
-def _csv(src: Source, chunk_size: int) -> Iterator[Chunk]:
-    header = _csv_header(src)
-    if not header:
+def _csv_preview(src: Source) -> list[list[str]]:
+    """The first HEADER_SEARCH_ROWS records of a CSV (fewer when a field is over MAX_FIELD)."""
+    rows: list[list[str]] = []
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        with src.path.open("r", encoding=src.encoding or "utf-8", newline="") as f:
+            for row in csv.reader(f, delimiter=_delimiter(src)):
+                rows.append(row)
+                if len(rows) >= HEADER_SEARCH_ROWS:
+                    break
+    except csv.Error:
+        pass  # a field too long: found and named by the reader proper
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
+def check_header(src: Source, header: list[str]) -> None:
+    """Two columns of one name: which one is meant cannot be told; say so (exit 1)."""
+    names = [h.strip() for h in header if h.strip()]
+    twice = sorted({h for h in names if names.count(h) > 1})
+    if twice:
+        raise InputError(
+            f"{src.name}: duplicate column name(s): {', '.join(twice)}; "
+            "rename one so each column has its own name"
+        )
+
+
+def physical_lines(table: pa.Table, start: int) -> np.ndarray:
+    """The line each row of a CSV chunk starts on, counting the line breaks inside quoted
+    fields (so a reject names the line an editor shows). Rows start on consecutive lines
+    exactly when the returned array ends at start + rows - 1."""
+    n = table.num_rows
+    extra = np.zeros(n, dtype=np.int64)
+    for column in table.columns:
+        cells = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if n and pc.any(pc.match_substring(cells, "\n")).as_py():
+            counts = pc.count_substring(cells, "\n").to_numpy(zero_copy_only=False)
+            extra += np.nan_to_num(counts.astype(np.float64)).astype(np.int64)
+    if not extra.any():
+        return np.arange(start, start + n)
+    shift = np.concatenate([[0], np.cumsum(extra)[:-1]])
+    return np.asarray(start + np.arange(n) + shift, dtype=np.int64)
+
+
+def _long_line(src: Source) -> int | None:
+    """The number of the first line longer than MAX_FIELD bytes (None when there is none)."""
+    with src.path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            if len(line) > MAX_FIELD:
+                return number
+    return None
+
+
+def _too_long(src: Source) -> InputError:
+    line = _long_line(src)
+    where = f"on line {line} " if line is not None else ""
+    return InputError(
+        f"{src.name}: field {where}is longer than 1 MiB; riskcli reads fields up to 1 MiB"
+    )
+
+
+def _csv(src: Source, chunk_size: int, find_header: HeaderFinder) -> Iterator[Chunk]:
+    preview = _csv_preview(src)
+    if not preview:
         return
-    if src.blank_lines or len(set(header)) != len(header):
+    at = find_header(preview)
+    header = list(preview[at])
+    if at > 0:  # a title block above the header: fill a vertically merged header cell
+        header = _merged_header(preview, at)
+    check_header(src, header)
+    if not any(h.strip() for h in header):
+        return
+    if at > 0:
+        yield from _csv_python(src, chunk_size, at, header)
+        return
+    if src.blank_lines or len(set(header)) != len(header):  # blank names twice: pandas
         yield from _csv_pandas(src, chunk_size)
         return
     with src.path.open("rb") as f:
@@ -169,9 +272,7 @@ def _csv(src: Source, chunk_size: int) -> Iterator[Chunk]:
         reader = pcsv.open_csv(
             src.path,
             read_options=pcsv.ReadOptions(encoding=src.encoding or "utf8", block_size=CSV_BLOCK),
-            parse_options=pcsv.ParseOptions(
-                delimiter="\t" if src.fmt == "tsv" else ",", newlines_in_values=True
-            ),
+            parse_options=pcsv.ParseOptions(delimiter=_delimiter(src), newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
                 strings_can_be_null=False,
@@ -188,12 +289,66 @@ def _csv(src: Source, chunk_size: int) -> Iterator[Chunk]:
                 table = pa.Table.from_batches(batches, schema=reader.schema)
                 part, rest = table.slice(0, chunk_size), table.slice(chunk_size)
                 batches, held = rest.to_batches(), rest.num_rows
-                n = part.num_rows
-                lines = np.arange(start, start + n)
-                start += n
-                yield Chunk(part, lines, min(src.size, (start - 1) * avg))
+                lines = physical_lines(part, start)
+                breaks = bool(lines[-1] != start + len(lines) - 1) or _breaks_in_last(part) > 0
+                start = int(lines[-1]) + 1 + _breaks_in_last(part)
+                yield Chunk(part, lines, min(src.size, (start - 1) * avg), breaks)
     except pa.ArrowInvalid as exc:
+        if "straddl" in str(exc):
+            raise _too_long(src) from None
         raise InputError(f"{src.name}: malformed {src.fmt.upper()}: {_safe_arrow(exc)}") from None
+
+
+def _breaks_in_last(table: pa.Table) -> int:
+    """Line breaks inside the last row's quoted fields."""
+    last = table.slice(table.num_rows - 1).to_pylist()[0]
+    return sum(str(v).count("\n") for v in last.values() if v)
+
+
+def _merged_header(rows: list[list[str]], at: int) -> list[str]:
+    """The header row, each blank cell taking the text above it (a header cell merged down
+    over two rows keeps its text in the upper one)."""
+    header = [c.strip() for c in rows[at]]
+    for i, cell in enumerate(header):
+        if cell:
+            continue
+        for above in range(at - 1, -1, -1):
+            text = rows[above][i].strip() if i < len(rows[above]) else ""
+            if text:
+                header[i] = text
+                break
+    return header
+
+
+def _csv_python(src: Source, chunk_size: int, skip: int, header: list[str]) -> Iterator[Chunk]:
+    """The standard library's reader, for a CSV with a title block above its header: it counts
+    records and lines exactly. Small files, as such reports are."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_FIELD)
+    width = len(header)
+    buffer: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        with src.path.open("r", encoding=src.encoding or "utf-8", newline="") as f:
+            reader = csv.reader(f, delimiter=_delimiter(src))
+            line = 1
+            for number, row in enumerate(reader):
+                begins, line = line, reader.line_num + 1
+                if number <= skip or not any(c.strip() for c in row):
+                    continue
+                buffer.append((row + [""] * width)[:width])
+                lines.append(begins)
+                if len(buffer) >= chunk_size:
+                    yield Chunk(_rows_table(header, buffer), np.array(lines), 0)
+                    buffer, lines = [], []
+    except csv.Error as exc:
+        if "field larger" in str(exc):
+            raise _too_long(src) from None
+        raise InputError(f"{src.name}: malformed {src.fmt.upper()}: {exc}") from None
+    finally:
+        csv.field_size_limit(limit)
+    if buffer:
+        yield Chunk(_rows_table(header, buffer), np.array(lines), src.size)
 
 
 def _safe_arrow(exc: Exception) -> str:
@@ -219,13 +374,16 @@ def _csv_pandas(src: Source, chunk_size: int) -> Iterator[Chunk]:
             )
             start = 2
             for frame in reader:
-                lines = np.arange(start, start + len(frame))
-                start += len(frame)
+                table = _frame_table(frame)
+                lines = physical_lines(table, start)
+                start = int(lines[-1]) + 1 + _breaks_in_last(table) if len(frame) else start
                 blank = (frame == "").all(axis=1).to_numpy()
-                yield Chunk(_frame_table(frame[~blank]), lines[~blank], 0)
+                yield Chunk(table.filter(pa.array(~blank)), lines[~blank], 0)
         except pd.errors.EmptyDataError:
             return
         except pd.errors.ParserError as exc:
+            if "buffer overflow" in str(exc) or _long_line(src) is not None:
+                raise _too_long(src) from None
             raise InputError(
                 f"{src.name}: malformed {src.fmt.upper()}: {_first_line(exc)}"
             ) from None
@@ -309,7 +467,22 @@ def _rows_table(header: list[str], rows: list[list[str]]) -> pa.Table:
     return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
 
 
-def _xlsx(src: Source, chunk_size: int) -> Iterator[Chunk]:
+def _sheet(book: Any, src: Source) -> Any:
+    """The sheet named by --sheet, else the first visible one (hidden sheets hold lookups and
+    workings, not the data)."""
+    if src.sheet is not None:
+        if src.sheet not in book.sheetnames:
+            raise InputError(
+                f"{src.name}: no sheet {src.sheet!r} (sheets: {', '.join(book.sheetnames)})"
+            )
+        return book[src.sheet]
+    for sheet in book.worksheets:
+        if getattr(sheet, "sheet_state", "visible") == "visible":
+            return sheet
+    raise InputError(f"{src.name}: every sheet is hidden; name one with --sheet")
+
+
+def _xlsx(src: Source, chunk_size: int, find_header: HeaderFinder) -> Iterator[Chunk]:
     import openpyxl  # heavy; only when a spreadsheet is read
 
     try:
@@ -317,26 +490,29 @@ def _xlsx(src: Source, chunk_size: int) -> Iterator[Chunk]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputError(f"{src.name}: not a readable XLSX file ({type(exc).__name__})") from None
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header: list[str] | None = None
+        rows = enumerate(_sheet(book, src).iter_rows(values_only=True), start=1)
+        preview = [
+            [cell_text(v) for v in row] for _, row in itertools.islice(rows, HEADER_SEARCH_ROWS)
+        ]
+        if not any(any(c.strip() for c in row) for row in preview):
+            return
+        at = find_header(preview)
+        header = _merged_header(preview, at)
+        while header and not header[-1]:
+            header.pop()
+        check_header(src, header)
         buffer: list[list[str]] = []
         lines: list[int] = []
-        for number, row in enumerate(rows, start=1):
-            cells = [cell_text(v) for v in row]
-            if header is None:
-                if any(cells):
-                    header = [c.strip() for c in cells]
-                    while header and not header[-1]:
-                        header.pop()
-                continue
-            cells = (cells + [""] * len(header))[: len(header)]
+        below = ((at + 2 + i, row) for i, row in enumerate(preview[at + 1 :]))
+        body = itertools.chain(below, ((n, [cell_text(v) for v in row]) for n, row in rows))
+        for number, cells in body:
+            cells = (list(cells) + [""] * len(header))[: len(header)]
             buffer.append(cells)
             lines.append(number)
             if len(buffer) >= chunk_size:
                 yield Chunk(_rows_table(header, buffer), np.array(lines), 0)
                 buffer, lines = [], []
-        if header is not None and (buffer or not lines):
+        if buffer:
             yield Chunk(_rows_table(header, buffer), np.array(lines, dtype=int), src.size)
     finally:
         book.close()

@@ -29,27 +29,27 @@ import pyarrow.compute as pc
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.domain.models import KEYS, RULES
 from riskcli.domain.safety import neutralise_cell
-from riskcli.services.importing.headers import HeaderMap, map_headers
+from riskcli.services.importing.headers import HeaderMap, find_header_row, map_headers
+from riskcli.services.importing.kinds import KINDS as KINDS
 from riskcli.services.importing.readers import Source, iter_chunks
 from riskcli.services.importing.validate import Checked, as_cells, check_frame
+from riskcli.services.limits.importing import ImportHooks
 
-#: command-line names of the import kinds -> internal kind
-KINDS: dict[str, str] = {
-    "customers": "customers",
-    "transactions": "transactions",
-    "receivables": "receivables",
-    "credit-reports": "credit_reports",
-    "contracts": "contracts",
-    "interactions": "interactions",
-    "financials": "financials",
-}
-
+#: a totals row's first filled cell: 合计, 总计, 小计 (with 本页 / 本月 / 累计 ...), Total(s),
+#: Grand total, Subtotal, Sum; a trailing colon allowed
+TOTALS_LABEL = (
+    r"^\s*(?:(?:本页|本月|本期|本年|累计|全部)?(?:合\s*计|总\s*计|小\s*计)"
+    r"|(?i:grand\s+total|sub\s*-?total|totals?|sum))\s*[:：]?\s*$"
+)
+#: fields where a line break belongs to the text
+MULTILINE_FIELDS = frozenset({"note"})
 CHUNK_ROWS = 100_000
 BULK_CUSTOMER_LOOKUP = 20_000  # distinct unseen customers in a chunk that trigger one full scan
 SAMPLE_LINES = 5  # line numbers shown per reason on the terminal
 # keys seen earlier in a file that is upserted: a table in the store (encrypted, bounded by the
 # page cache), created and dropped inside the import's transaction, so it never outlives it
 SCRATCH = "import_scratch_keys"
+OCCURRENCES = "import_scratch_occurrences"
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ TARGETS: dict[str, Target] = {
     "customers": _t(
         "customers",
         "customer_id>external_id name kind industry region phone email national_id "
-        "registered_date credit_limit account_owner status",
+        "registered_date credit_limit account_owner status group_id parent_id",
         "external_id",
     ),
     "transactions": _t(
@@ -76,7 +76,8 @@ TARGETS: dict[str, Target] = {
     ),
     "receivables": _t(
         "receivables",
-        "invoice_number customer_id issue_date due_date amount paid_amount paid_date",
+        "invoice_number customer_id issue_date due_date amount paid_amount paid_date "
+        "written_off_date",
         "invoice_number",
     ),
     "credit_reports": _t(
@@ -124,6 +125,11 @@ def upsert_sql(kind: str) -> str:
     cols = [c for _, c in target.columns] + ["row_hash"]
     updates = [f"{c} = excluded.{c}" for c in cols if c not in target.conflict]
     guard = ""
+    if kind == "receivables":  # a file without the column never undoes a recorded write-off
+        keep = "written_off_date = excluded.written_off_date"
+        updates[updates.index(keep)] = (
+            "written_off_date = COALESCE(excluded.written_off_date, receivables.written_off_date)"
+        )
     if kind == "customers":
         updates.append("updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')")
         # an erased customer stays erased: an old file neither restores nor "updates" them
@@ -162,12 +168,17 @@ class FileResult:
     columns: dict[str, str] = field(default_factory=dict)
     unknown_columns: list[str] = field(default_factory=list)
     duplicate_keys: int = 0
+    limit_requests: int = 0  # customers: limit changes that became pending requests
+    #: lines of totals rows (合计, 总计, 小计, Total) skipped, and of the header when a title
+    #: block stood above it
+    totals_lines: list[int] = field(default_factory=list)
+    header_line: int = 1
     problems: list[Problem] = field(default_factory=list)
     started_at: str = ""
     finished_at: str = ""
 
     def summary(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": self.kind,
             "file": self.file,
             "rows": self.rows,
@@ -177,6 +188,9 @@ class FileResult:
             "rejected": self.rejected,
             "dry_run": self.dry_run,
         }
+        if self.kind == "customers":
+            out["limit_requests"] = self.limit_requests
+        return out
 
 
 @dataclass
@@ -187,6 +201,7 @@ class ImportResult:
     max_rejects: int = 0
     rejects_path: Path | None = None
     probable_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # files left out for having no rows
 
     @property
     def rejected(self) -> int:
@@ -203,6 +218,10 @@ class ImportAborted(InputError):
     def __init__(self, message: str, result: ImportResult) -> None:
         super().__init__(message)
         self.result = result
+
+
+class NoRows(InputError):
+    """A file with no record in it (empty, or a header alone)."""
 
 
 class _Rollback(Exception):
@@ -227,39 +246,85 @@ def import_files(
     rejects_path: Path | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    hooks: ImportHooks | None = None,
 ) -> ImportResult:
-    """Import `sources` of one kind into `store` atomically; see the module docstring."""
+    """Import `sources` of one kind into `store` atomically; see the module docstring.
+
+    `hooks` (riskcli.services.limits.importing) does the credit-control part: currencies,
+    limit changes as requests, before/after values in the trail."""
     kind = KINDS.get(kind, kind)
     if kind not in RULES:
         raise UsageError(f"unknown import kind {kind!r} (use one of {', '.join(KINDS)})")
+    return import_plan(
+        store,
+        [(kind, sources)],
+        mapping=mapping,
+        max_rejects=max_rejects,
+        dry_run=dry_run,
+        rejects_path=rejects_path,
+        progress=progress,
+        chunk_rows=chunk_rows,
+        hooks=hooks,
+    )
+
+
+def import_plan(
+    store: Any,
+    plan: Sequence[tuple[str, Sequence[Source]]],
+    *,
+    mapping: dict[str, str] | None = None,
+    max_rejects: int = 0,
+    dry_run: bool = False,
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    skip_empty: bool = False,
+    hooks: ImportHooks | None = None,
+) -> ImportResult:
+    """Import files of several kinds, in the order given (customers before what refers to
+    them), in ONE transaction: all of it is written, or none. With `skip_empty` a file with no
+    rows is left out and named in `result.empty` (a folder's file of a kind with nothing new);
+    otherwise it is an error, and so is a plan whose every file is empty."""
     if max_rejects < 0:
         raise UsageError("--max-rejects must be 0 or more")
     result = ImportResult([], dry_run, max_rejects=max_rejects, rejects_path=rejects_path)
     rejects = _RejectsWriter(rejects_path)
+    if hooks is not None:
+        hooks.bind(store)
     # Every customer id written is looked up in `customers` inside this very transaction (the
     # write lock is held, so none can vanish), which is what the foreign key would re-check per
     # row: a random read of the wide customers table that tripled the insert cost of a file in
     # date order.
     try:
         with store.references_checked(), store.transaction():
-            for src in sources:
-                job = _FileImport(store, kind, src, mapping or {}, rejects, chunk_rows)
-                result.files.append(job.run(progress))
-            if kind == "customers":
-                result.probable_duplicates = probable_duplicates(store)
+            for kind, sources in plan:
+                for src in sources:
+                    job = _FileImport(store, kind, src, mapping or {}, rejects, chunk_rows, hooks)
+                    try:
+                        result.files.append(job.run(progress))
+                    except NoRows:
+                        if not skip_empty:
+                            raise
+                        result.empty.append(src.name)
+                if hooks is not None:
+                    hooks.finish(store, kind)
+                if kind == "customers":
+                    result.probable_duplicates = probable_duplicates(store)
+            if not result.files:
+                raise NoRows("no rows in any file (every file is empty or holds a header only)")
             if result.rejected > max_rejects:
                 result.aborted = True
                 raise ImportAborted(_abort_message(result), result)
             for fr in result.files:
                 if not dry_run:
-                    fr.batch_id = _record_batch(store, kind, fr)
+                    fr.batch_id = _record_batch(store, fr.kind, fr)
             if dry_run:
                 raise _Rollback
     except _Rollback:
         with store.transaction():
             for fr in result.files:
                 fr.dry_run = True
-                fr.batch_id = _record_batch(store, kind, fr)
+                fr.batch_id = _record_batch(store, fr.kind, fr)
     finally:
         rejects.close()
     return result
@@ -324,8 +389,9 @@ class _FileImport:
         mapping: dict[str, str],
         rejects: _RejectsWriter,
         chunk_rows: int,
+        hooks: ImportHooks | None = None,
     ) -> None:
-        self.store, self.kind, self.src = store, kind, src
+        self.store, self.kind, self.src, self.hooks = store, kind, src, hooks
         self.mapping, self.rejects, self.chunk_rows = mapping, rejects, chunk_rows
         self.target = TARGETS[kind]
         self.sql = upsert_sql(kind)
@@ -344,10 +410,15 @@ class _FileImport:
         self.problems: Counter[tuple[str, str]] = Counter()
         self.samples: dict[tuple[str, str], list[int]] = {}
         self.res = FileResult(kind, src.name, src.sha256, src.fmt, src.encoding)
+        # keyless transactions: how often each (customer, kind, date, amount) came so far: the
+        # first chunk's counts here, later ones in a scratch table
+        self._occurrences: tuple[np.ndarray, np.ndarray] | None = None
+        self._occurrence_table = False
         self.header: HeaderMap | None = None
 
     def run(self, progress: Progress | None) -> FileResult:
         self.res.started_at = _now()
+        requests_before = self.hooks.counts["limit_requests"] if self.hooks else 0
         table = self.target.table
         before = int(self.store.scalar(f"SELECT count(*) FROM {table}"))
         self.first_load = before == 0
@@ -356,14 +427,23 @@ class _FileImport:
         changes = 0
         valid = 0
         reported = 0
-        for chunk in iter_chunks(self.src, self.chunk_rows):
+        for chunk in iter_chunks(self.src, self.chunk_rows, self._find_header):
             frame, lines, keep = self._mapped(chunk.table, chunk.lines)
             if not len(lines):
                 continue
+            if self.hooks is not None:
+                frame = self.hooks.chunk(self.kind, chunk.table, keep, frame)
             checked = check_frame(self.kind, frame)
+            if chunk.line_breaks is not False:
+                self._line_breaks(frame, checked, lines, chunk.table.num_columns)
             self._resolve_customers(checked)
             self._derive_keys(checked)
+            if self.hooks is not None:
+                self.hooks.checked(checked)
+                self.hooks.before_write(self, checked)
             written, wrote = self._write(checked, lines)
+            if self.hooks is not None:
+                self.hooks.after_write(self, checked)
             self._reject(chunk.table, keep, checked, lines)
             self.res.rows += len(lines)
             valid += wrote
@@ -372,6 +452,10 @@ class _FileImport:
                 done = chunk.bytes_read or self.src.size
                 progress(max(0, done - reported))
                 reported = max(reported, done)
+        if self._occurrence_table:
+            self.store.execute(f"DROP TABLE {OCCURRENCES}")
+        if self.res.rows == 0:
+            raise NoRows(f"{self.src.name}: no rows (the file is empty or holds a header only)")
         if self.first_load:
             self.res.inserted = changes
         else:
@@ -381,6 +465,9 @@ class _FileImport:
             self.res.inserted = after - before
         self.res.updated = changes - self.res.inserted
         self.res.unchanged = valid - changes
+        if self.hooks is not None:
+            self.res.unknown_columns = self.hooks.unknown_columns(self.res.unknown_columns)
+            self.res.limit_requests = self.hooks.counts["limit_requests"] - requests_before
         self.res.problems = [
             Problem(col, reason, n, self.samples[(col, reason)])
             for (col, reason), n in self.problems.most_common()
@@ -405,11 +492,67 @@ class _FileImport:
         for name in table.column_names:
             cells = as_cells(table.column(name))
             nonblank |= pc.not_equal(cells, "").to_numpy(zero_copy_only=False)
+        totals = self._totals_rows(table)
+        if totals.any():
+            self.res.totals_lines.extend(int(n) for n in lines[totals])
+            nonblank &= ~totals
         if not nonblank.all():
             keep = np.flatnonzero(nonblank)
             table = table.take(pa.array(keep))
         cols = {field: as_cells(table.column(src)) for src, field in self.header.columns.items()}
         return pa.table(cols), lines[keep], keep
+
+    def _find_header(self, rows: list[list[str]]) -> int:
+        """The header among a file's first rows: the row naming most of this kind's fields
+        (a title, a report date and blank rows above it are skipped)."""
+        at = find_header_row(self.kind, rows, self.mapping)
+        self.res.header_line = at + 1
+        return at
+
+    def _totals_rows(self, table: pa.Table) -> np.ndarray:
+        """Rows whose first filled cell is a totals label: a sum under the data, not a record."""
+        first: pa.Array | None = None
+        for name in table.column_names:
+            cells = as_cells(table.column(name))
+            first = cells if first is None else pc.if_else(pc.equal(first, ""), cells, first)
+            if not pc.any(pc.equal(first, "")).as_py():
+                break
+        if first is None:
+            return np.zeros(table.num_rows, dtype=bool)
+        labels = pc.match_substring_regex(first, TOTALS_LABEL)
+        return np.asarray(labels.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def _line_breaks(self, frame: pa.Table, c: Checked, lines: np.ndarray, width: int) -> None:
+        """Reject a row with a line break in a one-line field, or a quoted field that swallowed
+        the records after it (an unbalanced quote): never two records merged in silence."""
+        delimiter = {"csv": ",", "tsv": "\t"}.get(self.src.fmt)
+        for name in frame.column_names:
+            cells = as_cells(frame.column(name))
+            if not pc.any(pc.match_substring(cells, "\n")).as_py():
+                continue
+            broken = np.flatnonzero(
+                np.asarray(pc.match_substring(cells, "\n").to_numpy(zero_copy_only=False))
+            )
+            texts = cells.take(pa.array(broken)).to_pylist()
+            for pos, text in zip(broken.tolist(), texts, strict=True):
+                body = str(text).rstrip("\r\n")
+                tail = body.split("\n")[1:]
+                line = int(lines[pos])
+                if (
+                    delimiter
+                    and width > 1
+                    and any(len(part.split(delimiter)) >= width for part in tail)
+                ):
+                    span = (
+                        f"line {line + 1}"
+                        if len(tail) == 1
+                        else f"lines {line + 1}-{line + len(tail)}"
+                    )
+                    c.reject(
+                        np.array([pos]), name, f"unbalanced quote (line {line} swallowed {span})"
+                    )
+                elif name not in MULTILINE_FIELDS and tail:
+                    c.reject(np.array([pos]), name, "line break in a one-line field")
 
     def _resolve_customers(self, c: Checked) -> None:
         """Swap the customer's external id for the store's row id; unknown ones are rejects."""
@@ -459,7 +602,11 @@ class _FileImport:
         return ext, np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
 
     def _derive_keys(self, c: Checked) -> None:
-        """Interactions without an id get one from customer, kind, date and note."""
+        """Interactions without an id get one from customer, kind, date and note; transactions
+        from customer, kind, date, amount and the occurrence of that combination in the file."""
+        if self.kind == "transactions":
+            self._derive_transaction_keys(c)
+            return
         if self.kind != "interactions":
             return
         key = c.values["interaction_id"]
@@ -469,6 +616,62 @@ class _FileImport:
         parts = ["customer_ext", "kind", "date", "note"]
         hashed = _hash_columns({p: c.values[p][blank] for p in parts}, ())
         key[blank] = np.array([f"auto-{h:016x}" for h in hashed.tolist()], dtype=object)
+
+    def _derive_transaction_keys(self, c: Checked) -> None:
+        """`T-` and 16 hex digits of a hash of (customer, kind, date, amount, n), n counting
+        the rows of that same combination so far in the file: two identical orders on one day
+        stay two rows, and the same file imported again gives the same keys."""
+        key = c.values["txn_id"]
+        blank = np.flatnonzero((key == None) & c.ok)  # noqa: E711
+        if not len(blank):
+            return
+        parts = {p: c.values[p][blank] for p in ("customer_ext", "kind", "date", "amount")}
+        combo = _hash_columns(parts, ("amount",))
+        codes, uniques = pd.factorize(combo)
+        within = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+        before = self._occurrences_before(np.asarray(uniques, dtype=np.uint64))
+        totals = before + np.bincount(codes, minlength=len(uniques))
+        self._remember_occurrences(np.asarray(uniques, dtype=np.uint64), totals)
+        occurrence = (before[codes] + within).astype(np.int64)
+        hashed = combine_hashes([combo, column_hash(occurrence, numeric=True, categorize=False)])
+        key[blank] = np.array([f"T-{h:016x}" for h in hashed.tolist()], dtype=object)
+
+    def _occurrences_before(self, uniques: np.ndarray) -> np.ndarray:
+        """How often each combination came in earlier chunks: none before the first chunk, the
+        first chunk's counts from memory, after that from a scratch table in the store (inside
+        the import's transaction), so memory stays flat however many rows lack a key."""
+        before = np.zeros(len(uniques), dtype=np.int64)
+        if self._occurrences is None:
+            return before
+        if not self._occurrence_table:
+            self.store.execute(f"DROP TABLE IF EXISTS {OCCURRENCES}")
+            self.store.execute(f"CREATE TABLE {OCCURRENCES} (h INTEGER PRIMARY KEY, n INTEGER)")
+            self._occurrence_table = True
+            self._remember_occurrences(*self._occurrences)
+        signed = uniques.view(np.int64)
+        found = self.store.execute(
+            f"SELECT o.h, o.n FROM json_each(?) AS j JOIN {OCCURRENCES} AS o ON o.h = j.value",
+            (json.dumps(signed.tolist()),),
+        ).fetchall()
+        if found:
+            got = pd.Series(
+                np.array([r[1] for r in found], dtype=np.int64),
+                index=np.array([r[0] for r in found], dtype=np.int64),
+            )
+            before = got.reindex(signed).fillna(0).to_numpy().astype(np.int64)
+        return before
+
+    def _remember_occurrences(self, uniques: np.ndarray, totals: np.ndarray) -> None:
+        if not self._occurrence_table:
+            self._occurrences = (uniques, totals)
+            return
+        signed = uniques.view(np.int64)
+        order = np.argsort(signed, kind="stable")  # B-tree inserts in key order are cheaper
+        self.store.executemany(
+            f"INSERT INTO {OCCURRENCES} (h, n) VALUES (?, ?) "
+            "ON CONFLICT (h) DO UPDATE SET n = excluded.n",
+            zip(signed[order].tolist(), totals[order].tolist(), strict=True),
+        )
 
     def _write(self, c: Checked, lines: np.ndarray) -> tuple[int, int]:
         """Write the chunk's valid rows; a key seen earlier in the file makes the later row a
@@ -643,6 +846,16 @@ class _FileImport:
                 for i in order.tolist()
             ),
         )
+
+    def row_hashes(self, c: Checked, good: np.ndarray) -> np.ndarray:
+        """The row hashes `_rows` will store for rows `good` (signed, as stored)."""
+        fields = [self._hash_name(f) for f, _ in self.target.columns]
+        hashes = combine_hashes([self._column_hash(c, f)[good] for f in fields])
+        return hashes.view(np.int64)
+
+    def cache_hash(self, c: Checked, name: str) -> None:
+        """Hash a column now, so a later change to its values (a limit kept) is not hashed."""
+        self._column_hash(c, name)
 
     def _rows(self, c: Checked, good: np.ndarray) -> Iterable[tuple[Any, ...]]:
         fields = [f for f, _ in self.target.columns]

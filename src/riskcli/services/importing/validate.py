@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskcli.domain.models import RULES, Rule, to_storage
+from riskcli.domain.ids import id_problem
+from riskcli.domain.models import NEGATIVE_ORDER, NEGATIVE_PAYMENT, RULES, Rule, to_storage
 
 _ID_FAST = r"[!-~]{1,64}"
 _MONEY_FAST = r"-?\d{1,12}(?:\.\d{1,2})?"
@@ -78,6 +79,10 @@ def _money_fast(rule: Rule, cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np
     reasons = np.full(len(cents), None, dtype=object)
     if rule.positive:
         reasons[cents <= 0] = "must be greater than 0"
+        if rule.negative_message:
+            reasons[cents < 0] = rule.negative_message
+    if rule.nonzero:
+        reasons[cents == 0] = "must not be 0"
     if rule.minimum is not None:
         low = cents < int(rule.minimum * 100)
         reasons[low & (reasons == None)] = rule.range_message()  # noqa: E711
@@ -226,9 +231,19 @@ def _customer_id_kind(c: Checked) -> None:
     is_nid = _id_test(nid[idx], national_id_mask)
     is_uscc = _id_test(nid[idx], uscc_mask)
     bad_ind = idx[(kind[idx] == "individual") & ~is_nid]
-    c.reject(bad_ind, "national_id", "an individual needs an 18-digit resident id")
+    c.reject(bad_ind, "national_id", _id_reasons(nid[bad_ind], "individual"))
     bad_co = idx[(kind[idx] == "company") & ~is_uscc]
-    c.reject(bad_co, "national_id", "a company needs a unified social credit code")
+    c.reject(bad_co, "national_id", _id_reasons(nid[bad_co], "company"))
+
+
+def _id_reasons(values: np.ndarray, kind: str) -> np.ndarray:
+    """The failing check of each (rare) rejected id, as `check_customer_id_kind` words it."""
+    needs = (
+        "an individual needs a resident id"
+        if kind == "individual"
+        else ("a company needs a unified social credit code")
+    )
+    return np.array([f"{needs}: {id_problem(str(v), kind)}" for v in values], dtype=object)
 
 
 def _not_before(later: str, earlier: str) -> Callable[[Checked], None]:
@@ -251,6 +266,21 @@ def _paid_not_above_amount(c: Checked) -> None:
     c.reject(bad, "paid_amount", "greater than amount")
 
 
+def _signed_amount(c: Checked) -> None:
+    """models.check_signed_amount, then models.signed_transaction, column-wise."""
+    amount, kind = c.values["amount"], c.values["kind"]
+    idx = np.flatnonzero(c.ok & (amount != None))  # noqa: E711
+    cents = amount[idx].astype(np.int64)
+    negative = cents < 0
+    c.reject(idx[negative & (kind[idx] == "order")], "amount", NEGATIVE_ORDER)
+    c.reject(idx[negative & (kind[idx] == "payment")], "amount", NEGATIVE_PAYMENT)
+    blank = kind[idx] == None  # noqa: E711
+    refund = negative & (blank | (kind[idx] == "refund"))
+    kind[idx[refund]] = "refund"
+    amount[idx[refund]] = (-cents[refund]).astype(object)
+    kind[idx[blank & ~negative]] = "order"
+
+
 def _infer_kind(c: Checked) -> None:
     kind = c.values["kind"]
     nid = c.values["national_id"]
@@ -263,11 +293,12 @@ def _infer_kind(c: Checked) -> None:
 
 CROSS: dict[str, tuple[Callable[[Checked], Any], ...]] = {
     "customers": (_customer_id_kind,),
-    "transactions": (),
+    "transactions": (_signed_amount,),
     "receivables": (
         _not_before("due_date", "issue_date"),
         _paid_not_above_amount,
         _not_before("paid_date", "issue_date"),
+        _not_before("written_off_date", "issue_date"),
     ),
     "credit_reports": (),
     "contracts": (_not_before("end_date", "start_date"),),

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from riskcli.domain.errors import InputError, UsageError
-from riskcli.services.monitoring.frames import SEVERITIES, SEVERITY_RANK
+from riskcli.services.monitoring.severity import SEVERITIES, SEVERITY_RANK
 from riskcli.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STATUSES = ("open", "acknowledged", "resolved")
 #: `--status active` means open or acknowledged
 ACTIVE = "active"
 
 ALERT_COLUMNS = """
-a.id, a.severity, a.status, a.rule, cu.external_id AS customer, a.subject, a.title, a.action,
-a.evidence, a.first_seen, a.last_seen, a.escalations, a.resolution
+a.id, a.priority, a.severity, a.status, a.rule, cu.external_id AS customer, a.subject, a.title,
+a.action, a.assignee, a.evidence, fr.started_at AS first_seen, lr.started_at AS last_seen,
+a.escalations, a.resolution
 """
+
+#: `monitor alerts --sort`: money at risk (default), severity, or age (oldest first)
+SORTS = {
+    "priority": "a.priority DESC, a.severity_rank DESC, a.id",
+    "severity": "a.severity_rank DESC, a.priority DESC, a.id DESC",
+    "age": "a.id",
+}
 
 
 def _now() -> str:
@@ -87,11 +96,44 @@ def list_alerts(
     rule: str | None = None,
     customer: str | None = None,
     limit: int | None = None,
+    sort: str = "priority",
+    assignee: str | None = None,
 ) -> pd.DataFrame:
-    """Alerts, most severe and newest first. `severity` keeps that level and above;
-    `status` is open, acknowledged, resolved, active (open or acknowledged) or all."""
+    """Alerts as a DataFrame (see `alert_rows`)."""
+    import pandas as pd
+
+    rows = alert_rows(
+        store, status=status, severity=severity, rule=rule, customer=customer, limit=limit,
+        sort=sort, assignee=assignee,
+    )  # fmt: skip
+    return pd.DataFrame(rows, columns=[c.split()[-1].split(".")[-1] for c in _ALERT_NAMES])
+
+
+_ALERT_NAMES = [c.strip() for c in ALERT_COLUMNS.replace("\n", " ").split(",") if c.strip()]
+
+
+def alert_rows(
+    store: Store,
+    *,
+    status: str | None = ACTIVE,
+    severity: str | None = None,
+    rule: str | None = None,
+    customer: str | None = None,
+    limit: int | None = None,
+    alert_id: int | None = None,
+    sort: str = "priority",
+    assignee: str | None = None,
+) -> list[dict[str, Any]]:
+    """Alerts, highest money at risk first (`sort`: priority, severity, age). `severity`
+    keeps that level and above; `status` is open, acknowledged, resolved, active (open or
+    acknowledged) or all; `assignee` keeps one user's alerts."""
+    if sort not in SORTS:
+        raise UsageError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
     where: list[str] = []
     params: list[Any] = []
+    if assignee:
+        where.append("a.assignee = ?")
+        params.append(assignee)
     if status and status != "all":
         if status == ACTIVE:
             where.append("a.status != 'resolved'")
@@ -107,22 +149,96 @@ def list_alerts(
         where.append("a.rule = ?")
         params.append(rule)
     if customer:
-        where.append("cu.external_id = ?")
+        where.append("a.customer_id = (SELECT id FROM customers WHERE external_id = ?)")
         params.append(customer)
-    sql = (
-        f"SELECT {ALERT_COLUMNS} FROM (SELECT alerts.*, fr.started_at AS first_seen, "
-        "lr.started_at AS last_seen FROM alerts "
-        "LEFT JOIN monitor_runs fr ON fr.id = alerts.first_run_id "
-        "LEFT JOIN monitor_runs lr ON lr.id = alerts.last_run_id) a "
-        "LEFT JOIN customers cu ON cu.id = a.customer_id"
+    if alert_id is not None:
+        where.append("a.id = ?")
+        params.append(alert_id)
+    # filter, order and cut the alerts alone, then join what each row shows: `--limit 20` reads
+    # 20 runs and customers, not one per alert in the store
+    order = f" ORDER BY {SORTS[sort]}"
+    chosen = (
+        "SELECT * FROM alerts a"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY a.severity_rank DESC, a.id DESC"
+        + order
         + (f" LIMIT {int(limit)}" if limit else "")
     )
-    frame = store.query_df(sql, tuple(params))
-    if not frame.empty:
-        frame["evidence"] = [json.loads(e) for e in frame["evidence"]]
+    sql = (
+        f"SELECT {ALERT_COLUMNS} FROM ({chosen}) a "
+        "LEFT JOIN monitor_runs fr ON fr.id = a.first_run_id "
+        "LEFT JOIN monitor_runs lr ON lr.id = a.last_run_id "
+        "LEFT JOIN customers cu ON cu.id = a.customer_id" + order
+    )
+    rows = store.query(sql, tuple(params))
+    for row in rows:
+        row["evidence"] = json.loads(row["evidence"])
+        row["priority"] = _cents_text(row["priority"])
+    return rows
+
+
+def _cents_text(cents: Any) -> str | None:
+    return None if cents is None else f"{int(cents) / 100:.2f}"
+
+
+def _money(cents: pd.Series) -> list[str | None]:
+    import pandas as pd
+
+    return [None if pd.isna(c) else f"{int(c) / 100:.2f}" for c in cents]
+
+
+QUEUE_SQL = """
+SELECT a.id, a.priority, a.severity, a.rule, cu.external_id AS customer, cu.name, a.grade,
+  a.exposure, a.overdue, a.action, a.assignee, a.status
+FROM alerts a LEFT JOIN customers cu ON cu.id = a.customer_id
+WHERE a.status != 'resolved' AND (a.assignee IS NULL {mine})
+ORDER BY a.priority DESC, a.severity_rank DESC, a.id
+LIMIT ?
+"""
+
+
+def queue(store: Store, *, user: str | None = None, limit: int = 50) -> pd.DataFrame:
+    """Today's worklist: open and acknowledged alerts that are unassigned (or assigned to
+    `user`), highest money at risk first, with the customer's name, grade, exposure and
+    overdue amount as of the run that last saw the alert, and the recommended action."""
+    mine = "OR a.assignee = ?" if user else ""
+    params: tuple[Any, ...] = (user, limit) if user else (limit,)
+    frame = store.query_df(QUEUE_SQL.format(mine=mine), params)
+    for column in ("priority", "exposure", "overdue"):
+        frame[column] = _money(frame[column])
     return frame
+
+
+def assign(store: Store, alert_id: int, *, to: str | None, user: str) -> dict[str, Any]:
+    """Give an active alert to a user of the store (`to`), or take it back (`to=None`);
+    recorded in the alert's history."""
+    if to is not None and to not in {slot.user for slot in store.keyfile.slots}:
+        raise InputError(f"no user {to!r} (see `riskcli user list`)")
+    with store.transaction():
+        row = _alert(store, alert_id)
+        if row["status"] == "resolved":
+            raise InputError(f"alert {alert_id} is resolved")
+        if row["assignee"] == to:
+            raise InputError(
+                f"alert {alert_id} is already assigned to {to}"
+                if to
+                else f"alert {alert_id} is not assigned"
+            )
+        now = _now()
+        store.execute(
+            "UPDATE alerts SET assignee = ?, assigned_at = ?, updated_at = ? WHERE id = ?",
+            (to, now if to else None, now, alert_id),
+        )
+        note = f"to {to}" if to else f"from {row['assignee']}"
+        store.execute(
+            "INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, "
+            "from_status, to_status, from_severity, to_severity, note) "
+            "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert_id, row["customer_id"], now, user, "assigned" if to else "unassigned",
+                row["status"], row["status"], row["severity"], row["severity"], note,
+            ),
+        )  # fmt: skip
+        return _alert(store, alert_id)
 
 
 def severity_rank(name: str) -> int:
@@ -132,12 +248,11 @@ def severity_rank(name: str) -> int:
         raise UsageError(f"severity must be one of {', '.join(SEVERITIES)}") from None
 
 
-def alert_history(store: Store, alert_id: int) -> tuple[dict[str, Any], pd.DataFrame]:
+def alert_history(store: Store, alert_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One alert and every change of its status or severity, oldest first."""
     _alert(store, alert_id)
-    row = list_alerts(store, status="all").set_index("id").loc[alert_id]
-    alert: dict[str, Any] = {"id": alert_id, **{str(k): v for k, v in row.items()}}
-    events = store.query_df(
+    alert = alert_rows(store, status="all", alert_id=alert_id)[0]
+    events = store.query(
         "SELECT at, event, user, run_id, from_status, to_status, from_severity, to_severity, "
         "note FROM alert_events WHERE alert_id = ? ORDER BY id",
         (alert_id,),
@@ -161,13 +276,12 @@ def list_runs(store: Store, *, limit: int = 20) -> pd.DataFrame:
     return frame
 
 
-def open_alerts_for(store: Store, customer_ids: list[int]) -> pd.DataFrame:
-    """Active alerts of the given customers (internal ids), for `customers show` and
-    `contracts list`."""
+def open_alerts_for(store: Store, customer_ids: list[int]) -> list[dict[str, Any]]:
+    """Active alerts of the given customers (internal ids), for `customers show`."""
     if not customer_ids or not store.has_table("alerts"):
-        return pd.DataFrame(columns=["customer_id", "id", "severity", "rule", "title"])
+        return []
     marks = ",".join("?" * len(customer_ids))
-    return store.query_df(
+    return store.query(
         "SELECT customer_id, id, severity, status, rule, title FROM alerts "
         f"WHERE status != 'resolved' AND customer_id IN ({marks}) "
         "ORDER BY severity_rank DESC, id",

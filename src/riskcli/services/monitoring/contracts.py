@@ -16,11 +16,11 @@ from riskcli.services.monitoring.rules.contracts import LIVE
 _SPAN = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
 
 
-def parse_days(text: str) -> int:
+def parse_days(text: str, option: str = "--expiring") -> int:
     """'30d' -> 30, '4w' -> 28, '45' -> 45."""
     match = _SPAN.match(text)
     if not match:
-        raise UsageError(f"--expiring takes days like 30d or weeks like 4w, not {text!r}")
+        raise UsageError(f"{option} takes days like 30d or weeks like 4w, not {text!r}")
     number, unit = int(match.group(1)), match.group(2).lower()
     return number * 7 if unit == "w" else number
 

@@ -28,7 +28,10 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import UsageError
+from riskcli.failpoints import failpoint
+from riskcli.services import book
 from riskcli.services.monitoring import load as loader
+from riskcli.services.monitoring import priority
 from riskcli.services.monitoring.config import MonitoringConfig
 from riskcli.services.monitoring.frames import (
     CANDIDATE_COLUMNS,
@@ -36,20 +39,21 @@ from riskcli.services.monitoring.frames import (
     day_number,
     empty_candidates,
 )
+from riskcli.services.monitoring.frames import money as money_text
 from riskcli.services.monitoring.lock import LockInfo, run_lock
 from riskcli.services.monitoring.rules import RULES, RULES_BY_ID, Rule
 from riskcli.storage.store import DatabaseError, Store, connect_raw
 
 MONITOR_USER = "monitor"
-#: test hook: path of a marker file; the run creates it inside its write transaction, then
-#: sleeps so that a test can kill the process midway (never set in production)
-PAUSE_ENV = "RISKCLI_MONITOR_TEST_PAUSE"
 
 #: how long the load waits for the write lock that pins its two readers to one snapshot
 #: before it falls back to reading on the store's own connection alone
 PIN_WAIT_MS = 2_000
 
 ProgressFn = Callable[[int], None]
+
+#: frames every run reads, whatever the rules: see `evaluate`
+ALWAYS = frozenset({"customers", "receivables", "scores", "defaults"})
 
 
 @dataclass
@@ -103,7 +107,11 @@ def evaluate(
     progress: ProgressFn | None = None,
     timings: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
-    """Run the rules over the frames: (candidates, rules run, {rule skipped: why})."""
+    """Run the rules over the frames: (candidates, rules run, {rule skipped: why}).
+
+    Customers in default keep only their default case (and new adverse flags), closed and
+    suspended ones only overdue and default cases; every candidate gets its priority in
+    money and its customer's exposure, overdue amount and grade (`priority`)."""
     parts: list[pd.DataFrame] = []
     ran: list[str] = []
     skipped: dict[str, str] = {}
@@ -121,8 +129,9 @@ def evaluate(
             progress(1)
     parts = [p for p in parts if not p.empty]
     if not parts:
-        return empty_candidates(), ran, skipped
-    cands = pd.concat(parts, ignore_index=True)
+        return priority.attach(empty_candidates(), pd.DataFrame()), ran, skipped
+    cands = priority.suppress(pd.concat(parts, ignore_index=True), frames, config)
+    cands = priority.attach(cands, priority.customer_money(frames, config))
     cands["rank"] = cands["severity"].map(SEVERITY_RANK).astype("int64")
     cands = cands.sort_values("rank", ascending=False, kind="stable").drop_duplicates("key")
     return cands.reset_index(drop=True), ran, skipped
@@ -197,14 +206,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _pause_for_tests() -> None:
-    marker = os.environ.get(PAUSE_ENV)
-    if marker:
-        with open(marker, "w", encoding="utf-8") as fh:
-            fh.write(str(os.getpid()))
-        time.sleep(60)
-
-
 _ESCALATE_EVENTS = """
 INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
                           from_severity, to_severity)
@@ -213,16 +214,17 @@ SELECT a.id, a.customer_id, :run, :now, :user, 'escalated', a.status, 'open', a.
 FROM alerts a JOIN temp.mon_cand c ON c.key = a.dedup_key
 WHERE a.status != 'resolved' AND c.rank > a.severity_rank
 """
-_ESCALATE = """
+_MONEY = "priority = c.priority, exposure = c.exposure, overdue = c.overdue, grade = c.grade"
+_ESCALATE = f"""
 UPDATE alerts SET severity = c.severity, severity_rank = c.rank, status = 'open',
     title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
-    escalations = escalations + 1, last_run_id = :run, updated_at = :now
+    escalations = escalations + 1, last_run_id = :run, updated_at = :now, {_MONEY}
 FROM temp.mon_cand AS c
 WHERE c.key = alerts.dedup_key AND alerts.status != 'resolved' AND c.rank > alerts.severity_rank
 """
-_REFRESH = """
-UPDATE alerts SET title = c.title, evidence = c.evidence, condition_active = 1,
-    last_run_id = :run
+_REFRESH = f"""
+UPDATE alerts SET title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
+    last_run_id = :run, {_MONEY}
 FROM temp.mon_cand AS c
 WHERE c.key = alerts.dedup_key AND alerts.status != 'resolved' AND alerts.last_run_id != :run
 """
@@ -243,20 +245,21 @@ SELECT a.id, a.customer_id, :run, :now, :user, 'reopened', a.status, 'open', a.s
        c.severity
 FROM temp.mon_reopen t JOIN alerts a ON a.id = t.id JOIN temp.mon_cand c ON c.key = t.key
 """
-_REOPEN = """
+_REOPEN = f"""
 UPDATE alerts SET severity = c.severity, severity_rank = c.rank, status = 'open',
     resolution = NULL, resolved_at = NULL, resolved_by = NULL,
     title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
-    escalations = escalations + 1, last_run_id = :run, updated_at = :now
+    escalations = escalations + 1, last_run_id = :run, updated_at = :now, {_MONEY}
 FROM temp.mon_reopen AS t JOIN temp.mon_cand AS c ON c.key = t.key
 WHERE alerts.id = t.id
 """
 _INSERT_NEW = """
 INSERT INTO alerts (dedup_key, rule, customer_id, subject, severity, severity_rank, status,
                     title, evidence, action, condition_active, escalations, first_run_id,
-                    last_run_id, created_at, updated_at)
+                    last_run_id, created_at, updated_at, priority, exposure, overdue, grade)
 SELECT c.key, c.rule, c.customer_id, c.subject, c.severity, c.rank, 'open', c.title,
-       c.evidence, c.action, 1, 0, :run, :run, :now, :now
+       c.evidence, c.action, 1, 0, :run, :run, :now, :now, c.priority, c.exposure, c.overdue,
+       c.grade
 FROM temp.mon_cand c
 WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.dedup_key = c.key AND a.status != 'resolved')
   AND NOT EXISTS (
@@ -300,8 +303,8 @@ FROM alert_events e JOIN alerts a ON a.id = e.alert_id
 JOIN temp.mon_cand c ON c.key = a.dedup_key
 WHERE e.run_id = ? AND e.event IN ('opened', 'escalated', 'reopened')
 """
-OUTPUT_COLUMNS = ["id", "change", "severity", "rule", "customer", "subject", "title", "action",
-                  "evidence", "status"]  # fmt: skip
+OUTPUT_COLUMNS = ["id", "change", "priority", "severity", "rule", "customer", "subject", "title",
+                  "action", "evidence", "status"]  # fmt: skip
 
 
 def _write(
@@ -321,7 +324,7 @@ def _write(
     conn.execute(
         "CREATE TEMP TABLE mon_cand (key TEXT NOT NULL, rule TEXT, customer_id INTEGER, "
         "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT, "
-        "pos INTEGER)"
+        "pos INTEGER, priority INTEGER, exposure INTEGER, overdue INTEGER, grade TEXT)"
     )
     conn.execute("CREATE TEMP TABLE mon_rules (rule TEXT PRIMARY KEY, auto INTEGER)")
     conn.executemany(
@@ -337,9 +340,12 @@ def _write(
             *(cands[c].tolist() for c in ("subject", "severity")),
             cands["rank"].astype(int).tolist(),
             *(cands[c].tolist() for c in ("title", "evidence", "action")),
-            range(len(cands)), strict=True,
+            range(len(cands)), cands["priority"].astype(int).tolist(),
+            *(list(cands[c]) for c in ("exposure", "overdue", "grade")), strict=True,
         )  # fmt: skip
-        conn.executemany("INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
     # one sort after the bulk insert is cheaper than keeping the index up to date row by row
     conn.execute("CREATE UNIQUE INDEX temp.mon_cand_key ON mon_cand(key)")
     if timings is not None:
@@ -393,7 +399,9 @@ def output_alerts(store: Store, run_id: int, cands: pd.DataFrame) -> pd.DataFram
     frame["status"] = pd.Series(status, dtype="str")
     known = external_ids(store, frame["customer_id"].dropna().unique())
     frame["customer"] = frame["customer_id"].map(known).astype("str")
-    frame = frame.sort_values(["rank", "id"], ascending=[False, True], kind="stable")
+    frame = frame.sort_values(["priority", "rank", "id"], ascending=[False, False, True],
+                              kind="stable")  # fmt: skip
+    frame["priority"] = money_text(frame["priority"])
     out: pd.DataFrame = frame[OUTPUT_COLUMNS].reset_index(drop=True)
     return out
 
@@ -445,6 +453,7 @@ def run_monitor(
     only: list[str] | None = None,
     progress: ProgressFn | None = None,
     lock: LockInfo | None = None,
+    credit: book.CreditConfig | None = None,
 ) -> RunResult:
     """One monitor run over the whole store; see the module docstring for the write rules.
 
@@ -460,13 +469,14 @@ def run_monitor(
         nullcontext(lock) if lock is not None else run_lock(store.path) as held,
         _page_cache(store, config.cache_mb),
     ):
-        # customers always: the output names each customer by its external id
-        wanted = {name for rule in rules for name in rule.needs} | {"customers"}
+        # customers always (the output names each customer by its external id, closed
+        # accounts are filtered); receivables, scores and the default state for the priority
+        wanted = {name for rule in rules for name in rule.needs} | ALWAYS
         plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
         t0, c0 = time.perf_counter(), time.process_time()
         # one read snapshot for every table, without holding the write lock while reading
         with _read_snapshot(store, config.cache_mb) as (reader, side):
-            frames = loader.load(reader, plan, wanted, side=side)
+            frames = loader.load(reader, plan, wanted, side=side, credit=credit)
             customers = int(reader.scalar("SELECT count(*) FROM customers"))
         timings["load"] = time.perf_counter() - t0
         timings["cpu:load"] = time.process_time() - c0
@@ -498,7 +508,7 @@ def run_monitor(
             alerts = output_alerts(store, run_id, cands)
             store.execute("DROP TABLE temp.mon_cand")
             timings["write:output"] = time.perf_counter() - t1
-            _pause_for_tests()
+            failpoint("monitor:alerts-written")
             duration = time.perf_counter() - started
             store.execute(
                 "UPDATE monitor_runs SET finished_at = ?, duration_ms = ?, alerts_new = ?, "

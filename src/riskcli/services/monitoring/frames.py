@@ -18,8 +18,9 @@ import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
 
-SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
-SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
+# the severities live in `severity` (no numpy there, for the CLI's help); re-exported here
+from riskcli.services.monitoring.severity import SEVERITIES as SEVERITIES  # noqa: E402
+from riskcli.services.monitoring.severity import SEVERITY_RANK as SEVERITY_RANK  # noqa: E402
 
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "rule",

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskcli.services import book
 from riskcli.services.monitoring.config import MonitoringConfig
 from riskcli.services.monitoring.frames import Frames, iso_date
 
@@ -53,8 +54,6 @@ class LoadPlan:
     contact_since: int
     #: tiers watched by the churn and no-contact rules
     tiers: tuple[str, ...] = ("A", "B")
-    #: score drop that makes a customer's last two scores worth loading
-    score_drop: float = 30.0
 
     @classmethod
     def build(cls, as_of: int, config: MonitoringConfig, rule_ids: set[str]) -> LoadPlan:
@@ -80,7 +79,6 @@ class LoadPlan:
             tiers=tuple(
                 sorted({*config.behaviour_churn.tiers, *config.relationship_no_contact.tiers})
             ),
-            score_drop=config.score_change.score_drop,
         )
 
 
@@ -121,7 +119,7 @@ def _packed_ints(
     exprs: list[str],
     source: str,
     where: str = "1",
-    params: tuple[Any, ...] = (),
+    params: tuple[Any, ...] | dict[str, Any] = (),
     *,
     key: str,
     lo: int,
@@ -132,7 +130,7 @@ def _packed_ints(
     each chunk of rows into one comma-separated string (inside `sqlite3_step`, so without the
     GIL) and numpy parses it. Rows come from `source` (a table or subquery) filtered by
     `where`, in ranges of `key` (an indexed integer, e.g. the rowid) from `lo` to `hi`,
-    `span` values at a time. A NULL becomes `NULL_INT`."""
+    `span` values at a time. A NULL becomes `NULL_INT`. `params` may be named (a dict)."""
     m, _ = _packed(store, exprs, [], source, where, params, key=key, lo=lo, hi=hi, span=span)
     return m
 
@@ -143,7 +141,7 @@ def _packed(
     texts: list[str],
     source: str,
     where: str,
-    params: tuple[Any, ...],
+    params: tuple[Any, ...] | dict[str, Any],
     *,
     key: str,
     lo: int,
@@ -156,15 +154,21 @@ def _packed(
     cells = ", ".join(f"coalesce({e}, {NULL_INT})" for e in exprs)
     aggs = [f"group_concat(concat_ws(',', {cells}), ',')"]
     aggs += [f"group_concat(coalesce({t}, ''), char(31))" for t in texts]
-    sql = (
-        f"SELECT count(*), {', '.join(aggs)} FROM {source} "
-        f"WHERE ({where}) AND {key} >= ? AND {key} < ?"
+    named = isinstance(params, dict)
+    bounds = "AND {k} >= :_lo AND {k} < :_hi" if named else "AND {k} >= ? AND {k} < ?"
+    sql = f"SELECT count(*), {', '.join(aggs)} FROM {source} WHERE ({where}) " + bounds.format(
+        k=key
     )
     width = len(exprs)
     parts: list[np.ndarray] = []
     columns: list[list[str]] = [[] for _ in texts]
     for start in range(lo, hi + 1, span):
-        count, numbers, *joined = store.execute(sql, (*params, start, start + span)).fetchone()
+        args = (
+            {**params, "_lo": start, "_hi": start + span}
+            if isinstance(params, dict)
+            else (*params, start, start + span)
+        )
+        count, numbers, *joined = store.execute(sql, args).fetchone()
         if not count:
             continue
         parts.append(np.fromstring(numbers, dtype=np.int64, sep=",").reshape(-1, width))
@@ -254,7 +258,9 @@ def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
     return _tx_frame(np.concatenate([recent, history]))
 
 
-def _frame(store: Any, sql: str, columns: list[str], params: tuple[Any, ...] = ()) -> pd.DataFrame:
+def _frame(
+    store: Any, sql: str, columns: list[str], params: tuple[Any, ...] | dict[str, Any] = ()
+) -> pd.DataFrame:
     cur = store.conn.execute(sql, params)
     parts = []
     while True:
@@ -291,9 +297,9 @@ def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> N
     if "transactions" in wanted:
         frames.frames["transactions"] = load_transactions(store, plan)
     if "credit_reports" in wanted:
-        frames.frames["credit_reports"] = load_credit_reports(store)
+        frames.frames["credit_reports"] = load_credit_reports(store, plan)
     if "contracts" in wanted:
-        frames.frames["contracts"] = load_contracts(store)
+        frames.frames["contracts"] = load_contracts(store, plan)
     if "interactions" in wanted:
         frames.frames["interactions"] = load_interactions(store, plan)
 
@@ -310,23 +316,26 @@ def _nullable_days(column: np.ndarray) -> np.ndarray:
 
 
 def load_receivables(store: Any, plan: LoadPlan) -> pd.DataFrame:
-    """Unpaid invoices and those settled inside the growth window."""
+    """Invoices issued by the as-of date that are unpaid on it or were settled inside the
+    growth window, as known on the as-of date (`book`): `paid_amount` is what was paid by
+    then, `paid_date` is blank for a payment that came later."""
     columns = ["invoice_number", "customer_id", "issue_date", "due_date", "amount",
                "paid_amount", "paid_date"]  # fmt: skip
-    days = [day_sql("issue_date"), day_sql("due_date"), day_sql("paid_date")]
-    where = "amount > paid_amount OR paid_date > ?"
-    params = (iso_date(plan.paid_since),)
+    paid_date = "CASE WHEN paid_date <= :a THEN paid_date END"
+    days = [day_sql("issue_date"), day_sql("due_date"), day_sql(paid_date)]
+    where = f"{book.ISSUED} AND ({book.outstanding()} > 0 OR (paid_date > :ps AND paid_date <= :a))"
+    params = {"a": iso_date(plan.as_of), "ps": iso_date(plan.paid_since)}
     lo, hi = _id_range(store, "receivables")
     try:
         m, (numbers,) = _packed(
-            store, ["customer_id", *days, "amount", "paid_amount"], ["invoice_number"],
+            store, ["customer_id", *days, "amount", book.paid_by()], ["invoice_number"],
             "receivables", where, params, key="id", lo=lo, hi=hi,
         )  # fmt: skip
     except _Collision:
         plain = _frame(
             store,
-            f"SELECT invoice_number, customer_id, {', '.join(days[:2])}, amount, paid_amount, "
-            f"{days[2]} FROM receivables WHERE {where}",
+            f"SELECT invoice_number, customer_id, {', '.join(days[:2])}, amount, "
+            f"{book.paid_by()}, {days[2]} FROM receivables WHERE {where}",
             columns,
             params,
         )
@@ -348,20 +357,27 @@ def load_receivables(store: Any, plan: LoadPlan) -> pd.DataFrame:
     return frame
 
 
-def load_contracts(store: Any) -> pd.DataFrame:
-    """Every contract's number, customer, end date and status."""
+#: a contract is known from the day it was signed (or started, when no signing date is kept)
+CONTRACT_KNOWN = "coalesce(signed_date, start_date, '0000') <= ?"
+
+
+def load_contracts(store: Any, plan: LoadPlan) -> pd.DataFrame:
+    """Every contract known on the as-of date: number, customer, end date and status."""
     columns = ["contract_number", "customer_id", "end_date", "status"]
     lo, hi = _id_range(store, "contracts")
+    params = (iso_date(plan.as_of),)
     try:
         m, (numbers, statuses) = _packed(
             store, ["customer_id", day_sql("end_date")], ["contract_number", "status"],
-            "contracts", "1", (), key="id", lo=lo, hi=hi,
+            "contracts", CONTRACT_KNOWN, params, key="id", lo=lo, hi=hi,
         )  # fmt: skip
     except _Collision:
         return _frame(
             store,
-            f"SELECT contract_number, customer_id, {day_sql('end_date')}, status FROM contracts",
+            f"SELECT contract_number, customer_id, {day_sql('end_date')}, status FROM contracts "
+            f"WHERE {CONTRACT_KNOWN}",
             columns,
+            params,
         )
     return pd.DataFrame(
         {
@@ -398,14 +414,15 @@ def _decode(codes: np.ndarray, values: list[str]) -> np.ndarray:
 
 
 def load_customers(store: Any) -> pd.DataFrame:
-    """Every customer's limit, industry and region, fetched as numbers (the text columns
-    as codes of their distinct values). The external id is not loaded: only the output
-    needs it, for far fewer customers (see `engine.output_alerts`)."""
+    """Every customer's limit, industry, region and status, fetched as numbers (the text
+    columns as codes of their distinct values). The external id is not loaded: only the
+    output needs it, for far fewer customers (see `engine.output_alerts`)."""
     industries, industry_sql = _labels(store, "customers", "industry")
     regions, region_sql = _labels(store, "customers", "region")
+    statuses, status_sql = _labels(store, "customers", "status")
     lo, hi = _id_range(store, "customers")
     m = _packed_ints(
-        store, ["id", "credit_limit", industry_sql, region_sql], "customers",
+        store, ["id", "credit_limit", industry_sql, region_sql, status_sql], "customers",
         key="id", lo=lo, hi=hi,
     )  # fmt: skip
     return pd.DataFrame(
@@ -414,12 +431,14 @@ def load_customers(store: Any) -> pd.DataFrame:
             "industry": _decode(m[:, 2], industries),
             "region": _decode(m[:, 3], regions),
             "credit_limit": m[:, 1],
+            "status": _decode(m[:, 4], statuses),
         }
     )
 
 
-def load_credit_reports(store: Any) -> pd.DataFrame:
-    """All reports, fetched as numbers: the provider becomes a code in SQL."""
+def load_credit_reports(store: Any, plan: LoadPlan) -> pd.DataFrame:
+    """The reports dated on or before the as-of date, fetched as numbers: the provider
+    becomes a code in SQL."""
     providers = [
         str(r[0]) for r in store.execute("SELECT DISTINCT provider FROM credit_reports ORDER BY 1")
     ]
@@ -430,12 +449,17 @@ def load_credit_reports(store: Any) -> pd.DataFrame:
         store,
         ["customer_id", f"CASE provider {whens} ELSE -1 END", day_sql("report_date"), *flags],
         "credit_reports",
-        "1",
-        tuple(providers),
+        "report_date <= ?",
+        (*providers, iso_date(plan.as_of)),
         key="id", lo=lo, hi=hi,
     )  # fmt: skip
     # the score is REAL: fetched as floats (exact), in the same rowid order
-    score = _float_matrix(store, "SELECT score FROM credit_reports ORDER BY id", 1)[:, 0]
+    score = _float_matrix(
+        store,
+        "SELECT score FROM credit_reports WHERE report_date <= ? ORDER BY id",
+        1,
+        (iso_date(plan.as_of),),
+    )[:, 0]
     return pd.DataFrame(
         {
             "customer_id": m[:, 0],
@@ -487,7 +511,14 @@ def load_interactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
     )
 
 
-def load(store: Any, plan: LoadPlan, wanted: set[str], *, side: Any | None = None) -> Frames:
+def load(
+    store: Any,
+    plan: LoadPlan,
+    wanted: set[str],
+    *,
+    side: Any | None = None,
+    credit: book.CreditConfig | None = None,
+) -> Frames:
     """Frames for the `wanted` sources; optional sources absent from the store are recorded
     in `frames.missing` with the reason.
 
@@ -505,16 +536,21 @@ def load(store: Any, plan: LoadPlan, wanted: set[str], *, side: Any | None = Non
             frames.missing[table] = f"no rows in {table}"
             core.discard(table)
     aside = core & SIDE if side is not None else set()
+
+    def optional() -> None:
+        sources.load_optional(
+            store, frames, wanted - CORE, tiers=plan.tiers, credit=credit or book.CreditConfig()
+        )
+
     if aside:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-load") as pool:
             done = pool.submit(_load_side, side, aside, plan)
             load_core(store, frames, core - aside, plan)
+            optional()  # while the side reader still reads the transactions
             side_frames = done.result()
             frames.frames.update(side_frames.frames)
             frames.facts.update(side_frames.facts)
     else:
         load_core(store, frames, core, plan)
-    sources.load_optional(
-        store, frames, wanted - CORE, tiers=plan.tiers, score_drop=plan.score_drop
-    )
+        optional()
     return frames

@@ -1,18 +1,14 @@
 """The run lock: two overlapping monitor runs on one store cannot both run.
 
-The lock is an exclusive `flock` on `<store>.monitor.lock`, held for the whole run. The kernel
-drops it when the holder exits or is killed, so a stale lock can never block a run forever. While
-it holds the lock, a run writes its pid, its host and its start time into the file and empties
-the file when it finishes; a run that finds the file still filled but the lock free knows that
-its predecessor was killed, takes the lock over and says so in its summary.
-
-The file is never deleted: deleting a flock'ed file lets a third process lock a fresh inode
-while a second still holds the old one.
+The lock is an exclusive `flock` on `<store>.monitor.lock` (`riskcli.storage.locks`), held for
+the whole run, so a stale lock can never block a run forever. While it holds the lock, a run
+writes its pid, its host and its start time into the file and empties the file when it
+finishes; a run that finds the file still filled but the lock free knows that its predecessor
+was killed, takes the lock over and says so in its summary.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
@@ -25,6 +21,7 @@ from typing import Any
 
 from riskcli.domain.errors import InputError
 from riskcli.services.processes import pid_alive
+from riskcli.storage.locks import exclusive_lock
 
 
 class MonitorLocked(InputError):
@@ -64,19 +61,15 @@ def _describe(holder: dict[str, Any]) -> str:
 def run_lock(store_path: Path) -> Iterator[LockInfo]:
     """Hold the monitor lock of `store_path` for the duration of the block, or fail at once."""
     path = lock_path(store_path)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise InputError(f"cannot create the monitor lock {path}: {exc.strerror}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            who = f" ({_describe(holder)})" if holder else ""
-            raise MonitorLocked(
-                f"another monitor run is in progress on {store_path.name}{who}; not starting"
-            ) from None
+
+    def busy(fd: int) -> MonitorLocked:
+        holder = _read_holder(fd)
+        who = f" ({_describe(holder)})" if holder else ""
+        return MonitorLocked(
+            f"another monitor run is in progress on {store_path.name}{who}; not starting"
+        )
+
+    with exclusive_lock(path, busy=busy) as fd:
         info = LockInfo(path)
         previous = _read_holder(fd)
         if previous is not None:
@@ -94,6 +87,3 @@ def run_lock(store_path: Path) -> Iterator[LockInfo]:
             yield info
         finally:
             os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)

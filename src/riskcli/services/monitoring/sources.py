@@ -3,22 +3,27 @@
 They are read only when their tables exist and hold a run; otherwise the frame stays absent and
 `frames.missing` says why, so the rules that need it are skipped with that reason.
 
+Everything is as of the run's date: the latest tier run and score run dated on or before it.
+
 - `tiers`: the latest tier run's tier per customer (only the tiers a rule watches);
-- `scores`: the last two score runs, for the customers where a score rule can fire (a score or
-  grade change, or a recommended limit below the current one) — SQLite does that pre-filter;
+- `scores`: the latest score run (grade, PD, recommended limit of every customer) and the
+  previous run of the same model;
 - `score_dist` / `score_bins`: the champion model's latest run and the development score bands
-  kept in its validation report (`score_bands.edges` / `development_shares`).
+  kept in its validation report (`score_bands.edges` / `development_shares`);
+- `defaults`: the customers in default on the date (`book.default_state`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.frames import Frames
+from riskcli.services import book
+from riskcli.services.monitoring.frames import Frames, iso_date
 
 
 def _frame(store: Any, sql: str, params: tuple[Any, ...], columns: list[str]) -> pd.DataFrame:
@@ -38,24 +43,58 @@ def load_optional(
     wanted: set[str],
     *,
     tiers: tuple[str, ...] = ("A", "B"),
-    score_drop: float = 30.0,
+    credit: book.CreditConfig | None = None,
 ) -> None:
     tables = set(store.tables())
     if "tiers" in wanted:
         load_tiers(store, frames, tables, tiers)
     if "scores" in wanted:
-        load_scores(store, frames, tables, score_drop)
+        load_scores(store, frames, tables)
     if wanted & {"score_dist", "score_bins"}:
         load_score_distribution(store, frames, tables)
+    if "defaults" in wanted:
+        load_defaults(store, frames, credit or book.CreditConfig())
+    if "groups" in wanted:
+        load_groups(store, frames)
+
+
+def load_groups(store: Any, frames: Frames) -> None:
+    """Customer groups (group_id / parent_id, riskcli.services.limits.groups) and the groups'
+    own limits: `groups` holds customer pk -> group, `group_limits` group -> limit (cents)."""
+    from riskcli.services.limits.groups import memberships
+
+    members = memberships(store)
+    frames.frames["groups"] = pd.DataFrame(
+        {"customer_id": members["id"].astype("int64"), "group": members["group"].astype(str)}
+    )
+    frames.frames["group_limits"] = store.query_df(
+        'SELECT group_id AS "group", credit_limit FROM group_limits WHERE credit_limit > 0'
+    )
+
+
+def _as_of(frames: Frames) -> str:
+    return iso_date(frames.as_of)
+
+
+def load_defaults(store: Any, frames: Frames, credit: book.CreditConfig) -> None:
+    """Customers in default on the as-of date (`book.default_state`), with the amount more
+    than N days past due; `facts["lgd"]` keeps the loss policy for the priority."""
+    state = book.default_state(store, dt.date.fromisoformat(_as_of(frames)), credit.default)
+    keep = state.in_default
+    frames.frames["defaults"] = pd.DataFrame(
+        {"customer_id": state.ids[keep], "default_amount": state.amount[keep]}
+    )
+    frames.facts["loss"] = credit.loss
+    frames.facts["default_policy"] = credit.default
 
 
 def load_tiers(store: Any, frames: Frames, tables: set[str], tiers: tuple[str, ...]) -> None:
     if not {"tier_runs", "tier_results"} <= tables:
         _absent(frames, ("tiers",), "no tiering tables in the store (m010_tiering)")
         return
-    run_id = store.scalar("SELECT max(id) FROM tier_runs")
+    run_id = store.scalar("SELECT max(id) FROM tier_runs WHERE as_of <= ?", (_as_of(frames),))
     if run_id is None:
-        _absent(frames, ("tiers",), "no tier run yet (riskcli tier run)")
+        _absent(frames, ("tiers",), "no tier run as of the date yet (riskcli tier run)")
         return
     marks = ",".join("?" * len(tiers)) or "NULL"
     frames.frames["tiers"] = _frame(
@@ -67,41 +106,79 @@ def load_tiers(store: Any, frames: Frames, tables: set[str], tiers: tuple[str, .
     frames.facts["tier_run_id"] = int(run_id)
 
 
-def load_scores(store: Any, frames: Frames, tables: set[str], score_drop: float) -> None:
-    if not {"score_runs", "scores"} <= tables:
+#: grades kept as codes while loading (any other grade reads as blank)
+GRADES = ("A", "B", "C", "D", "E", "DF")
+_SCALE = 1_000_000
+
+
+def _run_scores(store: Any, run_id: int, seq: int) -> pd.DataFrame:
+    """One score run's rows as numbers (score and PD scaled to integers in SQL)."""
+    from riskcli.services.monitoring.load import _id_range, _packed_ints
+
+    whens = " ".join(f"WHEN '{g}' THEN {i}" for i, g in enumerate(GRADES))
+    lo, hi = _id_range(store, "customers")
+    m = _packed_ints(
+        store,
+        ["customer_id", f"CAST(round(score * {_SCALE}) AS INTEGER)",
+         f"CAST(round(pd * {_SCALE}) AS INTEGER)", f"CASE grade {whens} ELSE -1 END",
+         "recommended_limit"],
+        "scores", "run_id = ?", (run_id,), key="customer_id", lo=lo, hi=hi,
+    )  # fmt: skip
+    grades = np.array([*GRADES, ""], dtype=object)
+    return pd.DataFrame(
+        {
+            "customer_id": m[:, 0],
+            "run_seq": seq,
+            "score": m[:, 1] / _SCALE,
+            "grade": grades[np.where(m[:, 3] < 0, len(GRADES), m[:, 3])],
+            "recommended_limit": m[:, 4],
+            "pd": m[:, 2] / _SCALE,
+        }
+    )
+
+
+def load_scores(store: Any, frames: Frames, tables: set[str]) -> None:
+    """The latest score run as of the date (every customer it scored: grade, PD, recommended
+    limit) and the previous run *of the same model*: a model change is not a customer change,
+    so a new champion's first run has nothing to compare with."""
+    if not {"score_runs", "scores", "score_models"} <= tables:
         _absent(frames, ("scores",), "no scoring tables in the store (m020_scoring)")
         return
-    runs = [int(r[0]) for r in store.execute("SELECT id FROM score_runs ORDER BY id DESC LIMIT 2")]
-    if not runs:
-        _absent(frames, ("scores",), "no score run yet (riskcli score run)")
+    latest = store.conn.execute(
+        "SELECT r.id, r.model_id, m.model FROM score_runs r JOIN score_models m "
+        "ON m.id = r.model_id WHERE r.as_of <= ? ORDER BY r.id DESC LIMIT 1",
+        (_as_of(frames),),
+    ).fetchone()
+    if latest is None:
+        _absent(frames, ("scores",), "no score run as of the date yet (riskcli score run)")
         return
-    latest, previous = runs[0], (runs[1] if len(runs) > 1 else -1)
-    sql = """
-    SELECT s.customer_id, s.run_id, s.score, s.grade, s.recommended_limit FROM scores s
-    WHERE s.run_id IN (?, ?) AND s.customer_id IN (
-        SELECT l.customer_id FROM scores l
-        LEFT JOIN scores p ON p.run_id = ? AND p.customer_id = l.customer_id
-        LEFT JOIN customers c ON c.id = l.customer_id
-        WHERE l.run_id = ? AND (
-            (p.customer_id IS NOT NULL AND (p.score - l.score >= ? OR p.grade != l.grade))
-            OR l.recommended_limit < c.credit_limit))
-    """
-    frames.frames["scores"] = _frame(
-        store,
-        sql,
-        (latest, previous, previous, latest, score_drop),
-        ["customer_id", "run_seq", "score", "grade", "recommended_limit"],
+    run_id, model_id, model_json = int(latest[0]), int(latest[1]), latest[2]
+    previous = store.scalar(
+        "SELECT max(id) FROM score_runs WHERE model_id = ? AND id < ? AND as_of <= ?",
+        (model_id, run_id, _as_of(frames)),
     )
-    frames.facts["score_runs"] = runs
+    parts = [_run_scores(store, run_id, 2)]
+    if previous is not None:
+        parts.append(_run_scores(store, int(previous), 1))
+    frames.frames["scores"] = pd.concat(parts, ignore_index=True)
+    frames.facts["score_runs"] = [run_id] + ([int(previous)] if previous is not None else [])
+    try:
+        frames.facts["pdo"] = float(json.loads(model_json)["scaling"]["pdo"])
+    except (ValueError, KeyError, TypeError):
+        frames.facts["pdo"] = 20.0
 
 
 def load_score_distribution(store: Any, frames: Frames, tables: set[str]) -> None:
+    """The champion's latest run as of the date against its development population, once the
+    champion has scored the portfolio twice (its first run is its development look-alike);
+    per factor, the share of customers in each bin now (`csi`) against the development
+    counts where the model keeps them."""
     names = ("score_dist", "score_bins")
     if not {"score_models", "score_runs", "scores"} <= tables:
         _absent(frames, names, "no scoring tables in the store (m020_scoring)")
         return
     champion = store.query(
-        "SELECT id, name, version, report FROM score_models WHERE status = 'champion'"
+        "SELECT id, name, version, report, model FROM score_models WHERE status = 'champion'"
     )
     if not champion:
         _absent(frames, names, "no champion model (riskcli score promote)")
@@ -117,14 +194,23 @@ def load_score_distribution(store: Any, frames: Frames, tables: set[str]) -> Non
     if len(shares) != len(edges) + 1:
         _absent(frames, names, "the champion model's score bands are inconsistent")
         return
-    run_id = store.scalar("SELECT max(id) FROM score_runs WHERE model_id = ?", (model["id"],))
-    if run_id is None:
-        _absent(frames, names, "the champion model has no score run yet")
+    runs = [
+        int(r[0])
+        for r in store.execute(
+            "SELECT id FROM score_runs WHERE model_id = ? AND as_of <= ? ORDER BY id DESC",
+            (model["id"], _as_of(frames)),
+        )
+    ]
+    if len(runs) < 2:
+        _absent(frames, names, "the champion model has not scored the portfolio twice yet")
         return
-    rows = store.conn.execute("SELECT score FROM scores WHERE run_id = ?", (run_id,)).fetchall()
-    frames.frames["score_dist"] = pd.DataFrame(
-        {"score": np.array(rows, dtype=np.float64).reshape(-1)}
-    )
+    rows = store.conn.execute("SELECT score, bins FROM scores WHERE run_id = ?", (runs[0],))
+    scores: list[float] = []
+    blobs: list[bytes] = []
+    for score, blob in rows:
+        scores.append(score)
+        blobs.append(bytes(blob))
+    frames.frames["score_dist"] = pd.DataFrame({"score": np.array(scores, dtype=np.float64)})
     frames.frames["score_bins"] = pd.DataFrame(
         {
             "lower": [-np.inf, *edges],
@@ -133,3 +219,27 @@ def load_score_distribution(store: Any, frames: Frames, tables: set[str]) -> Non
         }
     )
     frames.facts["champion_model"] = f"{model['name']} v{model['version']}"
+    frames.facts["csi"] = factor_csi(json.loads(model["model"]), blobs)
+
+
+def factor_csi(card: dict[str, Any], blobs: list[bytes]) -> dict[str, float]:
+    """Characteristic stability index per factor: PSI of the share of customers in each of
+    its bins now against the development counts kept in the model (factors without counts,
+    e.g. of an expert card, are left out)."""
+    from riskcli.services.monitoring.rules.portfolio import psi
+
+    factors = card.get("factors") or []
+    if not blobs or not factors:
+        return {}
+    width = len(blobs[0])
+    if any(len(b) != width for b in blobs):
+        return {}
+    matrix = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(-1, width)
+    out: dict[str, float] = {}
+    for k, factor in enumerate(factors[:width]):
+        counts = np.array([float(b.get("count", 0)) for b in factor.get("bins", [])])
+        if not len(counts) or counts.sum() <= 0:
+            continue
+        now = np.bincount(matrix[:, k], minlength=len(counts))[: len(counts)]
+        out[str(factor.get("name"))] = round(psi(counts / counts.sum(), now), 4)
+    return out

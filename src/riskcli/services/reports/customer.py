@@ -16,6 +16,8 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.domain.pii import PII_COLUMNS, mask
+from riskcli.services import book
+from riskcli.services.limits.groups import customer_limit_facts
 from riskcli.services.reports import data as loaders
 from riskcli.services.reports import metrics as m
 from riskcli.services.reports.model import Chart, Report, Section
@@ -40,6 +42,7 @@ SECTION_KEYS: tuple[str, ...] = (
     "tier",
     "score",
     "reasons",
+    "default",
     "limit",
     "aging",
     "open_invoices",
@@ -68,8 +71,10 @@ def build_customer(
     as_of: dt.date | None = None,
     reveal: bool = False,
     progress: Callable[[int], None] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Report:
     day = as_of or dt.date.today()
+    policy = book.load_credit_config(config).default
     row = find_customer(store, ident)
     cid = int(row["id"])
     sections = [
@@ -77,7 +82,8 @@ def build_customer(
         *_tier(store, cid, day),
         *_score(store, cid, day),
     ]
-    items = m.open_items(loaders.receivables(store, cid), day)
+    sections.append(_default(store, cid, day, policy))
+    items = m.aged(book.open_invoices(store, day, customer_pk=cid))
     sections.append(_limit(store, row, items, day))
     table = m.aging_table(items)
     sections.append(
@@ -99,9 +105,9 @@ def build_customer(
         Section("open_invoices", "Open invoices", table=invoices.reset_index(drop=True))
     )
     sections += [
-        _credit_reports(store, cid),
+        _credit_reports(store, cid, day),
         _contracts(store, cid, day),
-        _interactions(store, cid),
+        _interactions(store, cid, day),
         _alerts(store, cid),
     ]
     if progress:
@@ -171,6 +177,39 @@ def _score(store: Store, cid: int, day: dt.date) -> list[Section]:
     ]
 
 
+def _default(store: Store, cid: int, day: dt.date, policy: book.DefaultPolicy) -> Section:
+    """The default state on the date and every default episode up to it (the book's rule)."""
+    state = book.default_state(
+        store, day, policy, where="AND customer_id = :cid", extra={"cid": cid}
+    )
+    now = bool(state.in_default.any())
+    amount = int(state.amount[state.in_default].sum()) if now else 0
+    episodes = book.default_episodes(store, cid, day, policy)
+    table = pd.DataFrame(
+        {
+            "entered": [e.entered for e in episodes],
+            "cured": [e.cured for e in episodes],
+            "amount_at_entry": [
+                e.amount_at_entry.quantize(m.cents_to_decimal(0)) for e in episodes
+            ],
+        }
+    )
+    return Section(
+        "default",
+        "Default status and episodes",
+        table=table,
+        facts={
+            "in_default": now,
+            "amount_past_due_beyond_threshold": m.cents_to_decimal(amount),
+            "episodes": len(episodes),
+        },
+        note=f"In default: more than {policy.days_past_due} days past due on a material amount "
+        f"(above {policy.materiality_amount} and {policy.materiality_share:.0%} of exposure); "
+        f"cured after {policy.cure_months} quiet months."
+        + ("" if episodes else " No default so far."),
+    )
+
+
 def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date) -> Section:
     limit_c = int(row["credit_limit"] or 0)
     exposure_c = int(items["outstanding"].sum()) if not items.empty else 0
@@ -186,17 +225,18 @@ def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date)
     if recommended is not None:
         rows.append(("recommended_limit", m.cents_to_decimal(recommended)))
         rows.append(("above_recommended", limit_c > recommended))
+    rows += customer_limit_facts(store, int(row["id"]), day)  # expiry, review, group position
     table = pd.DataFrame({"metric": [r[0] for r in rows], "value": [r[1] for r in rows]})
     facts = {k: v for k, v in rows if k in ("credit_limit", "exposure", "utilisation")}
     return Section("limit", "Credit limit and utilisation", table=table, facts=facts)
 
 
-def _credit_reports(store: Store, cid: int) -> Section:
+def _credit_reports(store: Store, cid: int, day: dt.date) -> Section:
     frame = store.query_df(
         "SELECT provider, report_date, score, rating, lawsuit, bankruptcy, tax_violation, "
         "dishonest_debtor, other_flag FROM credit_reports WHERE customer_id = ? "
-        "ORDER BY report_date DESC",
-        (cid,),
+        "AND report_date <= ? ORDER BY report_date DESC",
+        (cid, day.isoformat()),
     )
     if frame.empty:
         return Section("credit_reports", "Credit reports", note="No credit report on file.")
@@ -220,8 +260,9 @@ def _credit_reports(store: Store, cid: int) -> Section:
 def _contracts(store: Store, cid: int, day: dt.date) -> Section:
     frame = store.query_df(
         "SELECT contract_number, signed_date, start_date, end_date, value, status "
-        "FROM contracts WHERE customer_id = ? ORDER BY end_date DESC",
-        (cid,),
+        "FROM contracts WHERE customer_id = ? AND COALESCE(signed_date, start_date, '') <= ? "
+        "ORDER BY end_date DESC",
+        (cid, day.isoformat()),
     )
     if frame.empty:
         return Section("contracts", "Contracts", note="No contract on file.")
@@ -239,11 +280,11 @@ def _contracts(store: Store, cid: int, day: dt.date) -> Section:
     )
 
 
-def _interactions(store: Store, cid: int) -> Section:
+def _interactions(store: Store, cid: int, day: dt.date) -> Section:
     frame = store.query_df(
         "SELECT date, kind, satisfaction, note FROM interactions WHERE customer_id = ? "
-        "ORDER BY date DESC",
-        (cid,),
+        "AND date <= ? ORDER BY date DESC",
+        (cid, day.isoformat()),
     )
     if frame.empty:
         return Section("interactions", "Interactions and complaints", note="No interaction.")

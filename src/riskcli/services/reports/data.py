@@ -18,12 +18,10 @@ from typing import Any
 import pandas as pd
 
 from riskcli.domain.errors import InputError
+from riskcli.services import book
 from riskcli.storage.store import Store
 
 CUSTOMER_COLUMNS = "id, external_id, name, kind, industry, region, credit_limit, status"
-RECEIVABLE_COLUMNS = (
-    "invoice_number, customer_id, issue_date, due_date, amount, paid_amount, paid_date"
-)
 
 
 @dataclass
@@ -51,7 +49,7 @@ class PortfolioData:
 
     as_of: dt.date
     customers: pd.DataFrame  # id, external_id, name, industry, region, credit_limit, status
-    receivables: pd.DataFrame  # m001 columns, cents
+    receivables: pd.DataFrame  # the book's open invoices on the as-of date (book.open_invoices)
     tiers: TierSnapshot | None = None
     tiers_note: str = "no tier run in the store yet (run `riskcli tier run`)"
     scores: ScoreSnapshot | None = None
@@ -60,6 +58,8 @@ class PortfolioData:
     compare_note: str = "no earlier score run to compare with (use --compare DATE)"
     alerts: pd.DataFrame | None = None  # open alerts: customer_id, rule, severity
     alerts_note: str = "no monitoring data in the store yet (run `riskcli monitor run`)"
+    in_default: pd.Series | None = None  # bool per customer id in default on the date (book)
+    lgd: pd.Series | None = None  # loss given default per customer id ([credit.loss])
 
 
 def _has(store: Store, *tables: str) -> bool:
@@ -80,37 +80,8 @@ def _date(text: Any) -> dt.date | None:
         return None
 
 
-def parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{option}: cannot read the date {text!r}; use YYYY-MM-DD") from None
-
-
 def customers(store: Store) -> pd.DataFrame:
     return store.query_df(f"SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id")
-
-
-def receivables(
-    store: Store, customer_id: int | None = None, *, open_on: dt.date | None = None
-) -> pd.DataFrame:
-    """Receivables (cents); *open_on*: only those that may be outstanding on that date.
-
-    The SQL filter is a superset of :func:`metrics.open_items` (which decides exactly), so a
-    big book does not load its long-paid invoices.
-    """
-    sql = f"SELECT {RECEIVABLE_COLUMNS} FROM receivables WHERE 1 = 1"
-    params: list[Any] = []
-    if open_on is not None:
-        day = open_on.isoformat()
-        sql += " AND issue_date <= ? AND (paid_amount < amount OR paid_date > ?)"
-        params += [day, day]
-    if customer_id is not None:
-        sql += " AND customer_id = ? ORDER BY due_date"
-        params.append(customer_id)
-    return store.query_df(sql, params)
 
 
 # ---- scores ----------------------------------------------------------------------------------
@@ -234,9 +205,10 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
     from riskcli.services.scoring.reasons import StoredReasons  # the scorecard engine: on use
 
     stored = StoredReasons(store)
+    kind = store.scalar("SELECT kind FROM customers WHERE id = ?", (cid,))
     legacy = zip(*(frame[f"reason{i}"].tolist() for i in range(1, 5)), strict=True)
     frame["reasons"] = [
-        "; ".join(stored.texts(int(model), bins, codes, old))
+        "; ".join(stored.texts(int(model), bins, codes, old, kind))
         for model, bins, codes, old in zip(
             frame["model_id"].tolist(),
             frame["bins"].tolist(),
@@ -265,7 +237,8 @@ def score_reasons(store: Store, cid: int, run_id: int) -> list[str]:
 
     row = rows[0]
     legacy = [row[f"reason{i}"] for i in range(1, 5)]
-    return StoredReasons(store).texts(row["model_id"], row["bins"], row["reasons"], legacy)
+    kind = store.scalar("SELECT kind FROM customers WHERE id = ?", (cid,))
+    return StoredReasons(store).texts(row["model_id"], row["bins"], row["reasons"], legacy, kind)
 
 
 def _money(cents: int) -> Decimal:
@@ -286,15 +259,26 @@ def recommended_limit(store: Store, cid: int, on: dt.date) -> int | None:
 
 # ---- everything the portfolio report needs ---------------------------------------------------
 def portfolio_data(
-    store: Store, *, as_of: dt.date | None, compare: dt.date | None
+    store: Store,
+    *,
+    as_of: dt.date | None,
+    compare: dt.date | None,
+    config: dict[str, Any] | None = None,
 ) -> PortfolioData:
     day = as_of or dt.date.today()
     if compare is not None and compare >= day:
         raise InputError(
             f"--compare {compare.isoformat()} must be before the as-of date {day.isoformat()}"
         )
+    credit = book.load_credit_config(config)
     data = PortfolioData(
-        as_of=day, customers=customers(store), receivables=receivables(store, open_on=day)
+        as_of=day, customers=customers(store), receivables=book.open_invoices(store, day)
+    )
+    state = book.default_state(store, day, credit.default)
+    data.in_default = pd.Series(state.in_default, index=state.ids)
+    data.lgd = pd.Series(
+        credit.loss.lgd_of(data.customers["industry"].to_numpy()),
+        index=data.customers["id"].to_numpy(),
     )
     runs = score_runs(store)
     if runs is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskcli.services.reports.labels import label as human_label
 from riskcli.services.reports.model import Report, Section
 
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9", "#84cc16", "#64748b")
@@ -98,7 +99,9 @@ def format_cell(column: str, value: Any) -> tuple[str, bool]:
         v = float(value)
         if column.endswith("share") or column.endswith("_rate") or column == "utilisation":
             return f"{v * 100:.1f}%", True
-        if column in ("pd", "psi") or column.endswith("_pd"):
+        if column == "pd" or column.endswith("_pd"):
+            return f"{v * 100:.2f}%", True
+        if column == "psi":
             return f"{v:.4f}", True
         if v == round(v) and abs(v) < 1e15:
             return f"{v:,.0f}", True
@@ -287,6 +290,79 @@ def svg_shares(labels: list[str], series: list[tuple[str, list[float]]], title: 
     return "".join(parts)
 
 
+def _axes(parts: list[str], ticks: list[float], top: float, percent: bool = False) -> None:
+    plot_h = H - M_TOP - M_BOTTOM
+    for t in ticks:
+        y = M_TOP + plot_h - plot_h * t / top
+        parts.append(
+            f'<line x1="{M_LEFT}" y1="{y:.1f}" x2="{W - M_RIGHT}" y2="{y:.1f}" '
+            f'stroke="#e5e7eb" stroke-width="1"/>'
+            f'<text x="{M_LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#6b7280">{escape(_fmt_axis(t, percent))}</text>'
+        )
+
+
+def _category_labels(parts: list[str], labels: list[str]) -> None:
+    n = max(len(labels), 1)
+    group_w = (W - M_LEFT - M_RIGHT) / n
+    step = max(1, math.ceil(n / 12))
+    for i, label in enumerate(labels):
+        if i % step == 0:
+            cx = M_LEFT + (i + 0.5) * group_w
+            parts.append(
+                f'<text x="{cx:.1f}" y="{H - M_BOTTOM + 16}" font-size="11" '
+                f'text-anchor="middle" fill="#374151">{escape(label)}</text>'
+            )
+
+
+def svg_stacked(labels: list[str], series: list[tuple[str, list[float]]], title: str) -> str:
+    """Vertical bars, one per category, each series stacked on the one before."""
+    plot_w, plot_h = W - M_LEFT - M_RIGHT, H - M_TOP - M_BOTTOM
+    totals = [sum(max(vals[i], 0.0) for _, vals in series) for i in range(len(labels))]
+    ticks = _ticks(max([*totals, 0.0]))
+    top = ticks[-1] or 1.0
+    parts = [_svg_open("stacked", title)]
+    _axes(parts, ticks, top)
+    group_w = plot_w / max(len(labels), 1)
+    for i, label in enumerate(labels):
+        base = 0.0
+        for j, (name, vals) in enumerate(series):
+            v = max(vals[i], 0.0)
+            h = plot_h * v / top
+            y = M_TOP + plot_h - plot_h * base / top - h
+            parts.append(
+                f'<rect class="bar" x="{M_LEFT + i * group_w + group_w * 0.1:.1f}" y="{y:.1f}" '
+                f'width="{group_w * 0.8:.1f}" height="{h:.1f}" fill="{PALETTE[j % len(PALETTE)]}">'
+                f"<title>{escape(f'{label} {name}: {_fmt_axis(v)}')}</title></rect>"
+            )
+            base += v
+    _category_labels(parts, labels)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_lines(labels: list[str], series: list[tuple[str, list[float]]], title: str) -> str:
+    """One line per series over the categories (a trend)."""
+    plot_w, plot_h = W - M_LEFT - M_RIGHT, H - M_TOP - M_BOTTOM
+    ticks = _ticks(max([v for _, vals in series for v in vals] + [0.0]))
+    top = ticks[-1] or 1.0
+    parts = [_svg_open("lines", title)]
+    _axes(parts, ticks, top)
+    group_w = plot_w / max(len(labels), 1)
+    for j, (name, vals) in enumerate(series):
+        points = " ".join(
+            f"{M_LEFT + (i + 0.5) * group_w:.1f},{M_TOP + plot_h - plot_h * max(v, 0.0) / top:.1f}"
+            for i, v in enumerate(vals)
+        )
+        parts.append(
+            f'<polyline class="line" fill="none" stroke="{PALETTE[j % len(PALETTE)]}" '
+            f'stroke-width="2" points="{points}"><title>{escape(name)}</title></polyline>'
+        )
+    _category_labels(parts, labels)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def render_chart(section: Section) -> str:
     chart = section.chart
     if chart is None or section.table.empty:
@@ -305,6 +381,10 @@ def render_chart(section: Section) -> str:
         if chart.kind == "shares":
             svg = svg_shares(labels, series, title)
             legend = _legend(labels)
+        elif chart.kind in ("stacked", "lines"):
+            draw = svg_stacked if chart.kind == "stacked" else svg_lines
+            svg = draw(labels, series, title)
+            legend = _legend([name for name, _ in series])
         else:
             percent = all(c.endswith("share") for c in chart.values)
             svg = svg_bars(
@@ -331,7 +411,9 @@ def _legend(names: list[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def render_table(frame: pd.DataFrame, max_rows: int = 500) -> str:
+def render_table(
+    frame: pd.DataFrame, max_rows: int = 500, language: str = "en", currency: str = ""
+) -> str:
     if frame.empty:
         return '<p class="note">No rows.</p>'
     cols = [str(c) for c in frame.columns]
@@ -343,14 +425,16 @@ def render_table(frame: pd.DataFrame, max_rows: int = 500) -> str:
             # a metric/value table formats each value by its metric's name
             name = str(row[0]) if cols == ["metric", "value"] and col == "value" else col
             text, is_num = format_cell(name, value)
+            if cols == ["metric", "value"] and col == "metric":
+                text = human_label(str(value), language, currency)
             numeric[k] = numeric[k] or is_num
             cells.append(
                 f'<td class="num">{escape(text)}</td>' if is_num else f"<td>{escape(text)}</td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(
-        f'<th class="num">{escape(c)}</th>' if numeric[k] else f"<th>{escape(c)}</th>"
-        for k, c in enumerate(cols)
+        f'<th class="num">{escape(h)}</th>' if numeric[k] else f"<th>{escape(h)}</th>"
+        for k, h in enumerate(human_label(c, language, currency) for c in cols)
     )
     more = (
         f'<p class="note">First {max_rows} of {len(frame)} rows.</p>'
@@ -363,19 +447,18 @@ def render_table(frame: pd.DataFrame, max_rows: int = 500) -> str:
     )
 
 
-def _facts(facts: dict[str, Any]) -> str:
+def _facts(facts: dict[str, Any], language: str = "en", currency: str = "") -> str:
     if not facts:
         return ""
     items = []
     for k, v in facts.items():
         text, _ = format_cell(k, v)
-        items.append(
-            f"<div><dt>{escape(k.replace('_', ' '))}</dt><dd>{escape(text or '-')}</dd></div>"
-        )
+        name = human_label(k, language, currency)
+        items.append(f"<div><dt>{escape(name)}</dt><dd>{escape(text or '-')}</dd></div>")
     return f'<dl class="facts">{"".join(items)}</dl>'
 
 
-def render_section(section: Section) -> str:
+def render_section(section: Section, language: str = "en", currency: str = "") -> str:
     sid = f"sec-{escape(section.key)}"
     key = escape(section.key)
     if not section.available:
@@ -385,18 +468,23 @@ def render_section(section: Section) -> str:
             f'<p class="note">{escape(section.note or "No data.")}</p></section>'
         )
     note = f'<p class="note">{escape(section.note)}</p>' if section.note else ""
-    table = "" if section.table.empty and section.note else render_table(section.table)
+    table = (
+        ""
+        if section.table.empty and section.note
+        else render_table(section.table, language=language, currency=currency)
+    )
     return (
         f'<section id="{sid}" class="report-section" data-section="{key}">'
-        f"<h2>{escape(section.title)}</h2>{note}{_facts(section.facts)}"
+        f"<h2>{escape(section.title)}</h2>{note}{_facts(section.facts, language, currency)}"
         f"{render_chart(section)}{table}</section>"
     )
 
 
 def render_html(report: Report) -> str:
     """The whole report as one self-contained HTML document (a str)."""
+    lang, cur = report.language, report.currency
     params = " · ".join(
-        f"{escape(str(k).replace('_', ' '))}: {escape(format_cell(str(k), v)[0] or '-')}"
+        f"{escape(human_label(str(k), lang))}: {escape(format_cell(str(k), v)[0] or '-')}"
         for k, v in report.params.items()
     )
     toc = "".join(
@@ -404,11 +492,11 @@ def render_html(report: Report) -> str:
         f"{'' if s.available else ' <small>(no data)</small>'}</li>"
         for s in report.sections
     )
-    body = "".join(render_section(s) for s in report.sections)
+    body = "".join(render_section(s, lang, cur) for s in report.sections)
     generated = report.generated_at.isoformat(sep=" ", timespec="seconds")
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="riskcli">'

@@ -6,7 +6,6 @@ cents to ``Decimal`` with :func:`cents_to_decimal` at the very end so sums stay 
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import math
 from collections.abc import Sequence
@@ -43,27 +42,15 @@ def _share(part: pd.Series, total: float) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 
 
-def open_items(receivables: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Invoices issued on or before *as_of* with an outstanding balance at *as_of*.
-
-    A payment counts when its ``paid_date`` is on or before the as-of date; a ``paid_amount``
-    without a ``paid_date`` is counted as paid (the date is unknown, the money was received).
-    Returns the invoices with ``outstanding`` (cents), ``days_past_due`` and ``bucket``.
-    """
+def aged(items: pd.DataFrame) -> pd.DataFrame:
+    """The book's open invoices (`book.open_invoices`: what is outstanding on the as-of date and
+    how many days past due) with their aging ``bucket``."""
     cols = ["invoice_number", "customer_id", "due_date", "outstanding", "days_past_due", "bucket"]
-    if receivables.empty:
+    if items.empty:
         return pd.DataFrame(columns=cols)
-    frame = receivables.copy()
-    issue = pd.to_datetime(frame["issue_date"], errors="coerce")
-    due = pd.to_datetime(frame["due_date"], errors="coerce")
-    paid_date = pd.to_datetime(frame["paid_date"], errors="coerce")
-    stamp = pd.Timestamp(as_of)
-    issued = issue.isna() | (issue <= stamp)
-    paid_counts = paid_date.isna() | (paid_date <= stamp)
-    paid = frame["paid_amount"].fillna(0).astype("int64").where(paid_counts, 0)
-    frame["outstanding"] = frame["amount"].fillna(0).astype("int64") - paid
-    frame["days_past_due"] = (stamp - due).dt.days.fillna(0).astype("int64")
-    frame = frame[issued & (frame["outstanding"] > 0)].copy()
+    frame = items.copy()
+    frame["outstanding"] = frame["outstanding"].astype("int64")
+    frame["days_past_due"] = frame["days_past_due"].astype("int64")
     frame["bucket"] = aging_bucket(frame["days_past_due"])
     return frame[cols].reset_index(drop=True)
 
@@ -167,16 +154,21 @@ def group_exposure(
     name: str,
     missing: str,
     order: Sequence[str] | None = None,
+    el: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Customers and exposure per label (grade or tier); customers without a label -> *missing*."""
+    """Customers and exposure per label (grade or tier); customers without a label -> *missing*.
+    With *el* (cents per customer): expected loss and EL rate (EL / exposure) per label too."""
     frame = pd.DataFrame({"id": customers["id"].to_numpy()})
     frame[name] = frame["id"].map(labels).fillna(missing).astype(str)
     frame["exposure"] = frame["id"].map(exposure).fillna(0).astype("int64")
-    grouped = frame.groupby(name).agg(customers=("id", "count"), exposure=("exposure", "sum"))
+    frame["el"] = frame["id"].map(el).fillna(0.0).astype(float) if el is not None else 0.0
+    grouped = frame.groupby(name).agg(
+        customers=("id", "count"), exposure=("exposure", "sum"), el=("el", "sum")
+    )
     grouped = grouped.reindex(_order(list(grouped.index), missing, order))
     total_exp = float(grouped["exposure"].sum())
     total_cust = float(grouped["customers"].sum())
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             name: grouped.index.astype(str),
             "customers": grouped["customers"].astype("int64").to_numpy(),
@@ -185,6 +177,17 @@ def group_exposure(
             "exposure_share": _share(grouped["exposure"], total_exp).to_numpy(),
         }
     )
+    if el is not None:
+        cents = grouped["el"].round().astype("int64")
+        out["expected_loss"] = money_column(cents).to_numpy()
+        rate = np.divide(
+            grouped["el"].to_numpy(),
+            grouped["exposure"].to_numpy(dtype=float),
+            out=np.zeros(len(grouped)),
+            where=grouped["exposure"].to_numpy() > 0,
+        )
+        out["el_rate"] = np.round(rate, 6)
+    return out
 
 
 def cross_matrix(
@@ -320,19 +323,31 @@ def psi_verdict(value: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def expected_loss(
+    exposure: pd.Series, pd_by_customer: pd.Series, lgd: pd.Series | None = None
+) -> pd.Series:
+    """EL = PD x LGD x EAD (cents, float) per scored customer; LGD 1 where none is given."""
+    pds = pd_by_customer.astype(float)
+    ead = exposure.reindex(pds.index).fillna(0).astype(float)
+    loss = lgd.reindex(pds.index).fillna(1.0) if lgd is not None else 1.0
+    return pds * loss * ead
+
+
 def top_expected_loss(
     customers: pd.DataFrame,
     exposure: pd.Series,
     pd_by_customer: pd.Series,
     grades: pd.Series,
     top: int,
+    lgd: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Top *top* customers by expected loss = probability of default x exposure (cents)."""
+    """Top *top* customers by expected loss = PD x LGD x exposure (cents)."""
     frame = customers[["id", "external_id", "name"]].copy()
     frame["pd"] = frame["id"].map(pd_by_customer).astype(float)
+    frame["lgd"] = frame["id"].map(lgd).astype(float) if lgd is not None else 1.0
     frame["exposure_c"] = frame["id"].map(exposure).fillna(0).astype("int64")
     frame = frame[frame["pd"].notna()]
-    frame["el_c"] = (frame["pd"] * frame["exposure_c"]).round().astype("int64")
+    frame["el_c"] = (frame["pd"] * frame["lgd"] * frame["exposure_c"]).round().astype("int64")
     frame = frame.sort_values(["el_c", "exposure_c", "id"], ascending=[False, False, True])
     frame = frame.head(max(top, 0))
     return pd.DataFrame(
@@ -342,6 +357,7 @@ def top_expected_loss(
             "name": frame["name"].to_numpy(),
             "grade": frame["id"].map(grades).fillna(UNSCORED).astype(str).to_numpy(),
             "pd": frame["pd"].round(6).to_numpy(),
+            "lgd": frame["lgd"].round(6).to_numpy(),
             "exposure": money_column(frame["exposure_c"]).to_numpy(),
             "expected_loss": money_column(frame["el_c"]).to_numpy(),
         }

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-ChartKind = Literal["histogram", "bars", "heatmap", "shares", "hbars"]
+ChartKind = Literal["histogram", "bars", "heatmap", "shares", "hbars", "stacked", "lines"]
 
 
 @dataclass
@@ -58,6 +58,9 @@ class Report:
     generated_at: dt.datetime
     params: dict[str, Any] = field(default_factory=dict)
     sections: list[Section] = field(default_factory=list)
+    #: what a person reads is labelled in this language ("en" or "zh"), amounts in this currency
+    language: str = "en"
+    currency: str = "CNY"
 
     def section(self, key: str) -> Section:
         for s in self.sections:

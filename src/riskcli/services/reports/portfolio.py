@@ -1,9 +1,11 @@
 """The portfolio report: exposure by grade and tier, aging, concentration, expected loss,
 alerts, score stability and grade migration.
 
-Exposure is the outstanding receivables at the as-of date (invoices issued by then, less the
-payments received by then). Expected loss = probability of default x exposure. Sections that
-need tiers, scores or alerts say so and are skipped when the store has none.
+Exposure is the outstanding receivables at the as-of date as the book has it (invoices issued
+and not written off by then, less the payments received by then). Expected loss = PD x LGD x
+exposure, with PD 1 for a customer in default on the date (the book's default state) and LGD
+from `[credit.loss]`. Sections that need tiers, scores or alerts say so and are skipped when
+the store has none.
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ def build_portfolio(
     compare: dt.date | None = None,
     top: int = 10,
     progress: Progress = None,
+    config: dict[str, Any] | None = None,
 ) -> Report:
     """Read the store and build the portfolio report (see module doc)."""
-    data = loaders.portfolio_data(store, as_of=as_of, compare=compare)
+    data = loaders.portfolio_data(store, as_of=as_of, compare=compare, config=config)
     if progress:
         progress(1)
     return assemble_portfolio(data, top=top, compare_asked=compare)
@@ -73,17 +76,22 @@ def assemble_portfolio(
     data: PortfolioData, *, top: int = 10, compare_asked: dt.date | None = None
 ) -> Report:
     customers = data.customers
-    items = m.open_items(data.receivables, data.as_of)
+    items = m.aged(data.receivables)
     exposure = m.exposure_by_customer(items)
     grades = _series(data.scores, "grade")
     pds = _series(data.scores, "pd")
+    if not pds.empty and data.in_default is not None:  # in default on the date: PD 1
+        defaulted = data.in_default[data.in_default].index
+        pds = pds.astype(float)
+        pds[pds.index.isin(defaulted)] = 1.0
+    el = m.expected_loss(exposure, pds, data.lgd) if not pds.empty else None
     tiers = _series(data.tiers, "tier")
     order = m.grade_order(
         data.scores.frame if data.scores else None, data.compare.frame if data.compare else None
     )
 
-    sections: list[Section] = [_summary(data, items, exposure, pds)]
-    sections += _grade_and_tier(data, customers, exposure, grades, tiers, order)
+    sections: list[Section] = [_summary(data, items, exposure, el)]
+    sections += _grade_and_tier(data, customers, exposure, grades, tiers, order, el)
     sections.append(_aging(items))
     for by in ("industry", "region"):
         sections.append(_concentration(customers, exposure, by))
@@ -116,7 +124,7 @@ def _series(snapshot: loaders.ScoreSnapshot | loaders.TierSnapshot | None, col: 
 
 
 def _summary(
-    data: PortfolioData, items: pd.DataFrame, exposure: pd.Series, pds: pd.Series
+    data: PortfolioData, items: pd.DataFrame, exposure: pd.Series, el: pd.Series | None
 ) -> Section:
     total = int(items["outstanding"].sum()) if not items.empty else 0
     overdue = int(items.loc[items["days_past_due"] > 0, "outstanding"].sum()) if total else 0
@@ -129,15 +137,25 @@ def _summary(
         ("overdue", m.cents_to_decimal(overdue)),
         ("overdue_share", round(overdue / total, 6) if total else 0.0),
     ]
-    if data.scores is not None and not pds.empty:
-        el = (pds.astype(float) * exposure.reindex(pds.index).fillna(0)).sum()
-        rows.append(("expected_loss", m.cents_to_decimal(round(float(el)))))
-        rows.append(("expected_loss_rate", round(float(el) / total, 6) if total else 0.0))
-        rows.append(("scored_customers", len(pds)))
+    if data.in_default is not None:
+        defaulted = data.in_default[data.in_default].index
+        bad = int(exposure.reindex(defaulted).fillna(0).sum())
+        rows += [
+            ("customers_in_default", len(defaulted)),
+            ("defaulted_exposure", m.cents_to_decimal(bad)),
+            ("defaulted_share", round(bad / total, 6) if total else 0.0),
+            ("performing_exposure", m.cents_to_decimal(total - bad)),
+        ]
+    if data.scores is not None and el is not None:
+        loss = float(el.sum())
+        rows.append(("expected_loss", m.cents_to_decimal(round(loss))))
+        rows.append(("expected_loss_rate", round(loss / total, 6) if total else 0.0))
+        rows.append(("scored_customers", len(el)))
     if data.alerts is not None:
         rows.append(("open_alerts", len(data.alerts)))
     table = pd.DataFrame({"metric": [r[0] for r in rows], "value": [r[1] for r in rows]})
-    facts = {k: v for k, v in rows if k in ("customers", "exposure", "overdue", "expected_loss")}
+    keep = ("customers", "exposure", "overdue", "defaulted_exposure", "expected_loss")
+    facts = {k: v for k, v in rows if k in keep}
     return Section("summary", "Summary", table=table, facts=facts)
 
 
@@ -148,25 +166,27 @@ def _grade_and_tier(
     grades: pd.Series,
     tiers: pd.Series,
     order: list[str],
+    el: pd.Series | None = None,
 ) -> list[Section]:
     out: list[Section] = []
     if data.scores is None:
         out.append(Section.missing("exposure_by_grade", "Exposure by grade", data.scores_note))
     else:
-        table = m.group_exposure(customers, exposure, grades, "grade", m.UNSCORED, order)
+        table = m.group_exposure(customers, exposure, grades, "grade", m.UNSCORED, order, el)
         out.append(
             Section(
                 "exposure_by_grade",
                 "Exposure by grade",
                 table=table,
-                note=f"Grades from {data.scores.label}.",
+                note=f"Grades from {data.scores.label}; DF = in default. Expected loss = PD x "
+                "LGD x exposure (PD 1 in default).",
                 chart=Chart("bars", "grade", ["exposure"], "Exposure by grade"),
             )
         )
     if data.tiers is None:
         out.append(Section.missing("exposure_by_tier", "Exposure by tier", data.tiers_note))
     else:
-        table = m.group_exposure(customers, exposure, tiers, "tier", m.UNTIERED)
+        table = m.group_exposure(customers, exposure, tiers, "tier", m.UNTIERED, el=el)
         out.append(
             Section(
                 "exposure_by_tier",
@@ -241,12 +261,13 @@ def _top_el(
     title = f"Top {top} customers by expected loss"
     if data.scores is None:
         return Section.missing("top_expected_loss", title, data.scores_note)
-    table = m.top_expected_loss(customers, exposure, pds, grades, top)
+    table = m.top_expected_loss(customers, exposure, pds, grades, top, data.lgd)
     return Section(
         "top_expected_loss",
         title,
         table=table,
-        note="Expected loss = probability of default x outstanding receivables.",
+        note="Expected loss = PD x LGD x outstanding receivables ([credit.loss]; PD 1 for a "
+        "customer in default on the date).",
     )
 
 

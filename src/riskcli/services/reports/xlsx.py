@@ -21,6 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from riskcli.domain.safety import neutralise_cell
+from riskcli.services.reports.labels import label
 from riskcli.services.reports.model import Report, Section
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -30,6 +31,7 @@ HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE4F0")
 MONEY_FORMAT = "#,##0.00"
 SHARE_FORMAT = "0.0%"
+PD_FORMAT = "0.00%"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
@@ -89,6 +91,7 @@ def _write_table(ws: Any, frame: pd.DataFrame) -> None:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     share_cols = {i for i, c in enumerate(cols) if c.endswith("share") or c.endswith("_rate")}
+    pd_cols = {i for i, c in enumerate(cols) if c == "pd" or c.endswith("_pd")}
     widths = [len(c) for c in cols]
     for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
         for i, raw in enumerate(row):
@@ -96,6 +99,8 @@ def _write_table(ws: Any, frame: pd.DataFrame) -> None:
             cell = ws.cell(row=r, column=i + 1, value=value)
             if fmt is None and i in share_cols and isinstance(value, float):
                 fmt = SHARE_FORMAT
+            if fmt is None and i in pd_cols and isinstance(value, float):
+                fmt = PD_FORMAT
             if fmt:
                 cell.number_format = fmt
             widths[i] = max(widths[i], min(len(str(value)) if value is not None else 0, 60))
@@ -105,11 +110,12 @@ def _write_table(ws: Any, frame: pd.DataFrame) -> None:
 
 
 def _index_rows(report: Report, names: dict[str, str]) -> list[list[Any]]:
+    lang, cur = report.language, report.currency
     rows: list[list[Any]] = [
-        ["report", report.title],
-        ["generated_at", report.generated_at.replace(tzinfo=None)],
+        [label("report", lang), report.title],
+        [label("generated_at", lang), report.generated_at.replace(tzinfo=None)],
     ]
-    rows += [[str(k), v] for k, v in report.params.items()]
+    rows += [[label(str(k), lang), v] for k, v in report.params.items()]
     rows.append([])
     rows.append(["sheet", "section", "available", "note"])
     rows += [[names[s.key], s.title, s.available, s.note] for s in report.sections]
@@ -117,7 +123,7 @@ def _index_rows(report: Report, names: dict[str, str]) -> list[list[Any]]:
     if facts:
         rows.append([])
         rows.append(["section", "fact", "value"])
-        rows += [[names[s.key], k, v] for s, k, v in facts]
+        rows += [[names[s.key], label(k, lang, cur), v] for s, k, v in facts]
     return rows
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, invalid
 from riskcli.services.book import DefaultPolicy, LossPolicy, load_credit_config
 from riskcli.services.scoring.engine import ScorecardParams
 from riskcli.services.scoring.limits import LimitPolicy
@@ -72,6 +72,4 @@ def load_scoring_config(config: dict[str, Any] | None) -> ScoringConfig:
     try:
         return ScoringConfig.model_validate(section)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"config [scoring] {where}: {first['msg']}") from None
+        raise invalid("config [scoring]", exc) from None

@@ -952,7 +952,10 @@ def score_bins(
 
 
 def reason_text(factor: Factor, b: Bin) -> str:
-    return f"{factor.description or factor.name}: {b.label}"
+    """The reason a bin gives, in the factor's unit (see `riskcli.services.scoring.wording`)."""
+    from riskcli.services.scoring.wording import describe_bin
+
+    return describe_bin(factor.name, factor.description, b)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1027,6 +1030,12 @@ class ReasonTexts:
         self._table = np.array(
             [*texts, *(o.reason for o in card.overrides), DEFAULT_REASON, None], dtype=object
         )
+        from riskcli.services.scoring.wording import applies
+
+        #: factor codes that are never an individual's reason
+        self._company_only = {
+            j for j, f in enumerate(card.factors) if not applies(f.name, "individual")
+        }
 
     def matrix(
         self, bins: npt.NDArray[np.integer[Any]], codes: CodeArray
@@ -1054,11 +1063,18 @@ class ReasonTexts:
         out: npt.NDArray[np.object_] = self._table[index]
         return out
 
-    def stored(self, bins: bytes, reasons: bytes | None, legacy: Sequence[Any] = ()) -> list[str]:
+    def stored(
+        self,
+        bins: bytes,
+        reasons: bytes | None,
+        legacy: Sequence[Any] = (),
+        kind: str | None = None,
+    ) -> list[str]:
         """The reason texts of one stored score, most points lost first.
 
         `reasons` is the score's code blob; NULL (None) for a score stored before reason codes
-        (m060), whose texts are `legacy` (its reason1..reason4).
+        (m060), whose texts are `legacy` (its reason1..reason4). For an individual (`kind`),
+        factors that only describe companies are left out.
         """
         if not isinstance(reasons, bytes | bytearray):  # NULL, or NaN from a DataFrame
             return [t for t in legacy if isinstance(t, str) and t]
@@ -1066,6 +1082,10 @@ class ReasonTexts:
             return []
         row = np.frombuffer(bytes(bins), dtype=np.uint8)[None, :]
         codes = codes_of_bytes(np.frombuffer(bytes(reasons), dtype=np.uint8).astype(np.int16))
+        if kind == "individual" and self._company_only:
+            codes = codes[[int(c) not in self._company_only for c in codes]]
+            if not codes.size:
+                return []
         return [str(t) for t in self.matrix(row, codes[None, :])[0]]
 
     def first_stored(

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, invalid
 from riskcli.services.scoring.engine import (
     DEFAULT_GRADES,
     Bin,
@@ -110,9 +110,7 @@ def expert_scorecard(data: dict[str, Any]) -> tuple[Scorecard, ExpertSpec]:
     try:
         spec = ExpertSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"expert scorecard {where}: {first['msg']}") from None
+        raise invalid("expert scorecard", exc) from None
     card = Scorecard(
         kind="expert",
         target="expert",

@@ -40,7 +40,7 @@ EPOCH = date(1970, 1, 1)
 _CANONICAL: dict[str, tuple[list[str], list[str]]] = {
     "customers": (["customer_id", "industry", "region", "status", "registered_date"],
                   ["credit_limit"]),
-    "receivables": (["customer_id", "issue_date", "due_date", "paid_date"],
+    "receivables": (["customer_id", "issue_date", "due_date", "paid_date", "written_off_date"],
                     ["amount", "paid_amount"]),
     "transactions": (["customer_id", "kind", "date"], ["amount"]),
     "financials": (["customer_id", "period"],

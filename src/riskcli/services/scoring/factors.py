@@ -86,6 +86,7 @@ CONTEXT_COLUMNS = [
     "invoicing_12m",
     "terms",
     "peak_not_due",
+    "history_months",
     "default_amount",
 ]
 #: the columns of a factor frame
@@ -145,6 +146,7 @@ _POSITION_USERS = {
     "invoicing_12m",
     "terms",
     "peak_not_due",
+    "history_months",
 }
 _PARTS: list[tuple[str, str, list[str], set[str]]] = [
     ("receivables", book.POSITIONS_SQL, book.POSITION_COLUMNS, _POSITION_USERS),
@@ -289,6 +291,8 @@ def _assemble(
     df["invoicing_12m"] = np.nan_to_num(col["invoicing_12m"])
     df["terms"] = col["terms"]
     df["peak_not_due"] = np.nan_to_num(col["peak_not_due"])
+    # months since the first invoice: the history the limit policy sizes invoicing over
+    df["history_months"] = np.round(col["invoice_days"] / 30.4375, 1)
     df["default_amount"] = default_amount
     df["debt_ratio"] = np.round(_ratio(col["total_liabilities"], col["total_assets"]), 6)
     df["current_ratio"] = np.round(_ratio(col["current_assets"], col["current_liabilities"]), 6)

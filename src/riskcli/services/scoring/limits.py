@@ -9,7 +9,8 @@ The default policy (`method = "need"`), as a credit manager sizes a trade limit:
     cap      = min(max_limit, max_share_of_net_assets x net assets when financials give them)
     limit    = min(appetite, cap), rounded to the nearest `round_to`
 
-Monthly invoicing is the invoices of the last 12 months over the months of history (at most 12);
+Monthly invoicing is the invoices of the last 12 months over the months since the first invoice
+(`history_months`, at most 12);
 payment terms are the customer's own (median due - issue days). A customer with less than
 `min_history_months` of history gets at least a starter limit (`starter_limit` x a bureau-score
 factor, x the grade factor, capped the same way). An active, not-defaulted customer of grade A-C
@@ -125,8 +126,8 @@ def derive(
             return np.full(n, np.nan)
         return np.asarray(pd.to_numeric(frame[name], errors="coerce"), dtype=np.float64)
 
-    tenure = col("tenure_months")
-    months = np.clip(np.nan_to_num(tenure, nan=1.0), 1.0, 12.0)
+    history = col("history_months")
+    months = np.clip(np.nan_to_num(history, nan=1.0), 1.0, 12.0)
     monthly = np.nan_to_num(col("invoicing_12m")) / months
     terms = np.nan_to_num(col("terms"), nan=30.0)
     by_terms = monthly * (terms + policy.grace_days) / 30.0
@@ -134,7 +135,7 @@ def derive(
     need = np.maximum(by_terms, by_peak)
     factor = _lookup(grade, policy.grade_factors)
     appetite = need * factor
-    short = np.isnan(tenure) | (tenure < policy.min_history_months)
+    short = np.isnan(history) | (history < policy.min_history_months)
     starter = np.where(
         short, _cents(policy.starter_limit) * _bureau_factor(col("bureau_score"), policy), 0.0
     )

@@ -25,7 +25,13 @@ class StoredReasons:
         return texts
 
     def texts(
-        self, model_id: int, bins: bytes, reasons: bytes | None, legacy: Sequence[Any] = ()
+        self,
+        model_id: int,
+        bins: bytes,
+        reasons: bytes | None,
+        legacy: Sequence[Any] = (),
+        kind: str | None = None,
     ) -> list[str]:
-        """One stored score's reason texts; `legacy` is its reason1..reason4 (before m060)."""
-        return self.of_model(model_id).stored(bins, reasons, legacy)
+        """One stored score's reason texts; `legacy` is its reason1..reason4 (before m060);
+        `kind` (individual, company) leaves out the factors that do not apply to it."""
+        return self.of_model(model_id).stored(bins, reasons, legacy, kind)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -42,6 +43,8 @@ from riskcli.services.scoring.limits import over_limit, recommend_limits
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate
+from riskcli.services.scoring.wording import band as bin_band
+from riskcli.services.scoring.wording import describe_bin
 from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store
 
@@ -486,7 +489,7 @@ def needed_columns(card: Scorecard) -> frozenset[str]:
 
 
 #: what the default state, the limit policy and expected loss read beside the context
-_POLICY_COLUMNS = ("in_default", "industry", "tenure_months", "bureau_score")
+_POLICY_COLUMNS = ("in_default", "industry", "bureau_score")
 
 
 def _check_customers_still_there(store: Store, run_id: int) -> None:
@@ -625,8 +628,9 @@ def latest_run(store: Store, run_id: int | None = None) -> dict[str, Any]:
     return rows[0]
 
 
-def _money(cents: Any) -> str:
-    return f"{int(cents) / 100:.2f}"
+def _money(cents: Any) -> Decimal:
+    """Cents -> currency units, exact: tables show 1,234.56, csv/json a plain number."""
+    return Decimal(int(cents)).scaleb(-2)
 
 
 # One customer's scores, run by run through the primary key (run_id, customer_id): scores has
@@ -654,9 +658,10 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
             raise InputError(f"no customer {customer!r}")
         raise InputError(f"customer {customer!r} has no score yet: run `riskcli score run`")
     stored = StoredReasons(store)
+    kind = store.scalar("SELECT kind FROM customers WHERE external_id = ?", (customer,))
     for r in rows:
         legacy = [r.pop(f"reason{i}") for i in range(1, 5)]
-        texts = stored.texts(r.pop("model_id"), r.pop("bins"), r.pop("codes"), legacy)
+        texts = stored.texts(r.pop("model_id"), r.pop("bins"), r.pop("codes"), legacy, kind)
         r["reasons"] = "; ".join(texts)
         r["recommended_limit"] = _money(r["recommended_limit"])
         r["current_limit"] = _money(r["current_limit"])
@@ -686,11 +691,11 @@ def explain(store: Store, customer: str) -> tuple[dict[str, Any], list[dict[str,
             {
                 "factor": f.name,
                 "description": f.description,
-                "value": this.label,
+                "value": bin_band(f.name, this),
                 "points": this.points,
                 "best_points": best.points,
                 "would_raise_by": gain,
-                "to_gain": f"{f.description}: {best.label}" if gain > 0 else "",
+                "to_gain": describe_bin(f.name, f.description, best) if gain > 0 else "",
             }
         )
     out.sort(key=lambda r: -r["would_raise_by"])

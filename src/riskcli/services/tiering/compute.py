@@ -71,22 +71,6 @@ def day_to_date(day: int) -> date:
     return date.fromordinal(EPOCH.toordinal() + int(day))
 
 
-def ymd_to_days(ymd: IntArray) -> IntArray:
-    """Vectorised YYYYMMDD integers -> days since 1970-01-01 (proleptic Gregorian)."""
-    y = ymd // 10000
-    m = (ymd // 100) % 100
-    d = ymd % 100
-    # shift the year to start in March so the leap day is the last day of the year
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    out: IntArray = (era * 146097 + doe - 719468).astype(np.int64)
-    return out
-
-
 def parse_dates(values: pd.Series) -> IntArray:
     """ISO date strings (or datetimes) -> day numbers; one-line InputError on a bad date."""
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -578,10 +562,9 @@ def compute_tiers(
     negative = agg.monetary < 0
     stats["negative_value_customers"] = int(negative.sum())
     if stats["negative_value_customers"]:
-        warnings.append(
-            f"{stats['negative_value_customers']} customers have more refunds than orders in "
-            "the window; their value counts as 0"
-        )
+        many = stats["negative_value_customers"]
+        who = "1 customer has" if many == 1 else f"{many:,} customers have"
+        warnings.append(f"{who} more refunds than orders in the window; their value counts as 0")
 
     # RFM scores among active customers; the others score 1 on every axis
     r_s = np.ones(n, dtype=np.int64)

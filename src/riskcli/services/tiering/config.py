@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.errors import InputError, invalid
 
 TIERS: tuple[str, ...] = ("A", "B", "C", "D")
 
@@ -129,6 +129,4 @@ def load_tiering_config(config: dict[str, Any] | None) -> TieringConfig:
     try:
         return TieringConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "tiering"
-        raise InputError(f"config [tiering] {where}: {first['msg']}") from None
+        raise invalid("config [tiering]", exc, "tiering") from None

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from riskcli.storage.dbapi import Connection
+
 Migration = Callable[[Any], None]
 
 
@@ -24,19 +26,19 @@ def available() -> list[tuple[str, Migration]]:
     return [(n, importlib.import_module(f"{__name__}.{n}").migrate) for n in names]
 
 
-def _ensure_table(conn: Any) -> None:
+def _ensure_table(conn: Connection) -> None:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         "name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
 
 
-def applied(conn: Any) -> list[str]:
+def applied(conn: Connection) -> list[str]:
     _ensure_table(conn)
     return [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
 
 
-def apply(conn: Any, upto: str | None = None) -> list[str]:
+def apply(conn: Connection, upto: str | None = None) -> list[str]:
     """Apply every pending migration (or those up to `upto`); return the names applied."""
     done = set(applied(conn))
     ran: list[str] = []
@@ -64,6 +66,6 @@ def apply(conn: Any, upto: str | None = None) -> list[str]:
     return ran
 
 
-def current_version(conn: Any) -> str:
+def current_version(conn: Connection) -> str:
     names = applied(conn)
     return names[-1] if names else "none"

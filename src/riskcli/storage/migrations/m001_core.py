@@ -6,7 +6,7 @@ a `row_hash` of its normalised values so a re-import can tell unchanged rows fro
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 SCHEMA = """
 CREATE TABLE meta (
@@ -126,7 +126,7 @@ CREATE TABLE import_batches (
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     conn.execute(
         """
         CREATE TABLE audit_events (

@@ -11,7 +11,7 @@ run by run; deleting a customer scans the table once.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 SCHEMA = """
 CREATE TABLE tier_runs (
@@ -46,7 +46,7 @@ CREATE TABLE tier_results (
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

@@ -13,7 +13,7 @@ run kept).
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 SCHEMA = """
 CREATE TABLE score_models (
@@ -64,7 +64,7 @@ CREATE INDEX scores_customer ON scores(customer_id);
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

@@ -10,7 +10,7 @@ slow down a run's inserts.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 SCHEMA = """
 CREATE TABLE monitor_runs (
@@ -82,7 +82,7 @@ CREATE INDEX alert_events_run ON alert_events(run_id, event);
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

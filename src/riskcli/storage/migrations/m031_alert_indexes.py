@@ -7,7 +7,7 @@ changes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 STATEMENTS = (
     "DROP INDEX IF EXISTS alerts_key",
@@ -19,6 +19,6 @@ STATEMENTS = (
 )
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in STATEMENTS:
         conn.execute(statement)

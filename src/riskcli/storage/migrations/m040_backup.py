@@ -6,10 +6,10 @@ reads the newest successful `create`/`verify` per file to know which backup is v
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     conn.execute(
         """
         CREATE TABLE backup_events (

@@ -7,7 +7,7 @@ values.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 SCHEMA = """
 CREATE TABLE legal_holds (
@@ -34,7 +34,7 @@ CREATE TABLE erasures (
 """
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

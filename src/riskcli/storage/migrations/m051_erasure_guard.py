@@ -6,7 +6,7 @@ A re-import of an old customers or interactions file would otherwise put back wh
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 _ERASED = "EXISTS (SELECT 1 FROM erasures e WHERE e.customer_id = NEW.{key})"
 
@@ -39,6 +39,6 @@ STATEMENTS = (
 )
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in STATEMENTS:
         conn.execute(statement)

@@ -18,8 +18,8 @@ written since leave `reason1`..`reason4` NULL. The texts are read back through
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     conn.execute("ALTER TABLE scores ADD COLUMN reasons BLOB")

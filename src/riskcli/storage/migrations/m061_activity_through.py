@@ -10,9 +10,8 @@ The migration remembers the date of the rows already there.
 
 from __future__ import annotations
 
-from typing import Any
-
 from riskcli.storage.activity import KEY, remember
+from riskcli.storage.dbapi import Connection
 
 _STORED = f"(SELECT value FROM meta WHERE key = '{KEY}')"
 _FORGET = f"DELETE FROM meta WHERE key = '{KEY}'"
@@ -42,7 +41,7 @@ def statements() -> list[str]:
     return out
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     for statement in statements():
         conn.execute(statement)
     remember(conn)

@@ -15,8 +15,8 @@ so the ON DELETE CASCADE from customers never has to find a customer's scores.
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     conn.execute("DROP INDEX IF EXISTS scores_customer")

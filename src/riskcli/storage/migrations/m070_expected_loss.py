@@ -4,10 +4,10 @@ the book. Rows written before this migration have NULL in both (shown as unknown
 
 from __future__ import annotations
 
-from typing import Any
+from riskcli.storage.dbapi import Connection
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Connection) -> None:
     have = {row[1] for row in conn.execute("PRAGMA table_info(scores)")}
     for column in ("exposure", "expected_loss"):
         if column not in have:

@@ -21,6 +21,7 @@ from riskcli.services.monitoring.rules.contracts import (
     contract_expiring,
     contract_uncovered_business,
 )
+from riskcli.services.monitoring.rules.default import default
 from riskcli.services.monitoring.rules.exposure import exposure_limit
 from riskcli.services.monitoring.rules.payment import (
     payment_overdue,
@@ -60,12 +61,13 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("default", "payment", ("receivables", "defaults"), default),
     Rule("payment_overdue", "payment", ("receivables",), payment_overdue),
     Rule("payment_overdue_growth", "payment", ("receivables",), payment_overdue_growth),
     Rule("payment_partial", "payment", ("receivables",), payment_partial),
-    Rule("exposure_limit", "exposure", ("customers", "receivables"), exposure_limit),
+    Rule("exposure_limit", "exposure", ("customers", "receivables", "groups"), exposure_limit),
     Rule("score_change", "score", ("scores",), score_change),
-    Rule("score_limit", "score", ("customers", "scores"), score_limit),
+    Rule("score_limit", "score", ("receivables", "scores"), score_limit),
     Rule("thirdparty_adverse_flag", "third party", ("credit_reports",), thirdparty_adverse_flag),
     Rule("thirdparty_bureau_drop", "third party", ("credit_reports",), thirdparty_bureau_drop),
     Rule(
@@ -103,7 +105,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "portfolio_concentration",
         "portfolio",
-        ("customers", "receivables"),
+        ("customers", "receivables", "groups"),
         portfolio_concentration,
     ),
 )

@@ -137,7 +137,7 @@ def behaviour_churn(frames: Frames, cfg: ChurnConfig) -> pd.DataFrame:
     w = cfg.window_days
     recent = _window_sums(cust, day, amount, frames.as_of - w, frames.as_of)
     before = _window_sums(cust, day, amount, frames.as_of - 2 * w, frames.as_of - w)
-    before = before[before >= _cents(cfg.min_previous)]
+    before = before[before >= _cents(cfg.min_amount)]
     recent = recent.reindex(before.index, fill_value=0)
     fall = (1 - recent / before) * 100
     hit = fall >= cfg.drop_pct

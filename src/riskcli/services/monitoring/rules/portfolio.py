@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 
 from riskcli.services.monitoring.config import ConcentrationConfig, ScorePsiConfig
-from riskcli.services.monitoring.frames import Frames, candidates, empty_candidates, money
-from riskcli.services.monitoring.rules.exposure import exposure_by_customer
+from riskcli.services.monitoring.frames import (
+    Frames,
+    candidates,
+    empty_candidates,
+    money,
+    money_one,
+)
+from riskcli.services.monitoring.rules.exposure import exposure_by_customer, names_exposure
 
 #: proportions are floored at this before the log, so an empty bin does not make PSI infinite
 _PSI_FLOOR = 1e-4
@@ -32,8 +38,9 @@ def bin_counts(scores: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.n
 
 
 def portfolio_score_psi(frames: Frames, cfg: ScorePsiConfig) -> pd.DataFrame:
-    """PSI of the champion model's latest scores against its development distribution:
-    medium at `warn`, high at `alert`."""
+    """PSI of the champion model's latest scores against its development population: medium
+    at `warn`, high at `alert`; skipped until the model has scored the portfolio twice. The
+    evidence carries the stability index of each factor (CSI)."""
     bins = frames.get("score_bins").sort_values("lower", kind="stable")
     current = frames.get("score_dist")["score"].dropna().to_numpy()
     if len(current) == 0 or bins.empty:
@@ -60,6 +67,7 @@ def portfolio_score_psi(frames: Frames, cfg: ScorePsiConfig) -> pd.DataFrame:
             "scored_customers": len(current),
             "warn": cfg.warn,
             "alert": cfg.alert,
+            "csi": pd.Series([dict(frames.facts.get("csi") or {})], index=index, dtype=object),
         },
         index=index,
     )
@@ -108,6 +116,48 @@ def portfolio_concentration(frames: Frames, cfg: ConcentrationConfig) -> pd.Data
                 index=idx,
             )
         )
+    parts.append(_single_names(names_exposure(frames), total, cfg))
+    parts = [p for p in parts if not p.empty]
     if not parts:
         return empty_candidates()
     return pd.concat(parts, ignore_index=True)
+
+
+def _single_names(exposure: pd.Series, total: int, cfg: ConcentrationConfig) -> pd.DataFrame:
+    """The largest name over `single_name_pct` of exposure, the ten largest over `top10_pct`
+    (medium; high at twice the threshold); a customer group counts as one name."""
+    top = exposure.sort_values(ascending=False, kind="stable").head(10)
+    largest = float(top.iloc[0]) / total * 100
+    top10 = float(top.sum()) / total * 100
+    rows = []
+    if largest > cfg.single_name_pct:
+        rows.append(("largest", largest, cfg.single_name_pct, top.head(1)))
+    if top10 > cfg.top10_pct:
+        rows.append(("top10", top10, cfg.top10_pct, top))
+    if not rows:
+        return empty_candidates()
+    idx = pd.RangeIndex(len(rows))
+    pct = pd.Series([round(r[1], 1) for r in rows], index=idx)
+    limit = pd.Series([r[2] for r in rows], index=idx)
+    words = pd.Series(
+        ["the largest name" if r[0] == "largest" else "the ten largest names" for r in rows],
+        index=idx,
+    )
+    return candidates(
+        "portfolio_concentration",
+        customer_id=None,
+        subject=pd.Series(["single_name=" + r[0] for r in rows], index=idx),
+        severity=pd.Series(np.where(pct >= 2 * limit, "high", "medium"), index=idx),
+        title=pct.astype(str) + "% of exposure is with " + words,
+        action="cap new credit to the largest names and review their limits",
+        evidence={
+            "measure": pd.Series([r[0] for r in rows], index=idx),
+            "share_pct": pct,
+            "max_share_pct": limit,
+            "total_exposure": money(pd.Series([total] * len(idx), index=idx)),
+            "largest_exposures": pd.Series(
+                [[money_one(int(v)) for v in r[3]] for r in rows], index=idx, dtype=object
+            ),
+        },
+        index=idx,
+    )

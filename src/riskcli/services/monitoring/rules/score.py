@@ -1,13 +1,14 @@
-"""Score rules: grade downgrade or score drop between the last two score runs, and a
-recommended limit below the current one. Fed by the scoring capability's tables."""
+"""Score rules: a material change between two runs of the same model, and exposure beyond the
+recommended limit. Fed by the scoring capability's tables (see `sources.load_scores`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.config import ScoreChangeConfig, ScoreLimitConfig
+from riskcli.services.monitoring.config import ScoreChangeConfig, ScoreLimitConfig, _cents
 from riskcli.services.monitoring.frames import Frames, candidates, labels, money
+from riskcli.services.monitoring.rules.exposure import exposure_by_customer
 
 
 def _last_two_runs(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -20,8 +21,9 @@ def _last_two_runs(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def score_change(frames: Frames, cfg: ScoreChangeConfig) -> pd.DataFrame:
-    """Grade downgrade (medium; high for two grades or more) or a score drop of at least
-    `score_drop` points (low) since the customer's previous score run."""
+    """Since the previous run of the same model: a move into `watch_grade` or worse (medium),
+    a drop of `grade_steps` grades or more (high), or a score drop of at least `pdo_multiple`
+    x the model's points-to-double-odds (low). Smaller moves wait for the credit review."""
     latest, previous = _last_two_runs(frames.get("scores"))
     both = latest.index.intersection(previous.index)
     latest, previous = latest.loc[both], previous.loc[both]
@@ -29,11 +31,15 @@ def score_change(frames: Frames, cfg: ScoreChangeConfig) -> pd.DataFrame:
     g_now = latest["grade"].map(order).astype("float64")
     g_before = previous["grade"].map(order).astype("float64")
     steps = (g_now - g_before).fillna(0)
+    watch = order[cfg.watch_grade]
+    into = ((g_now >= watch) & (g_before < watch)).to_numpy()
     drop = previous["score"].astype("float64") - latest["score"].astype("float64")
-    hit = (steps > 0) | (drop >= cfg.score_drop)
+    min_drop = cfg.pdo_multiple * float(frames.facts.get("pdo", 20.0))
+    hit = into | (steps >= cfg.grade_steps).to_numpy() | (drop >= min_drop).to_numpy()
     latest, previous, steps, drop = latest[hit], previous[hit], steps[hit], drop[hit]
+    into = into[hit]
     idx = latest.index
-    severity = np.select([steps >= 2, steps >= 1], ["high", "medium"], default="low")
+    severity = np.select([steps >= cfg.grade_steps, into | (steps >= 1)], ["high", "medium"], "low")
     grade_text = previous["grade"].astype(str) + " -> " + latest["grade"].astype(str)
     return candidates(
         "score_change",
@@ -50,7 +56,7 @@ def score_change(frames: Frames, cfg: ScoreChangeConfig) -> pd.DataFrame:
             np.where(
                 steps > 0,
                 "review the limit and the collection plan",
-                "watch the customer; re-check at the next score run",
+                "review the customer before the next order",
             ),
             index=idx,
         ),
@@ -60,36 +66,57 @@ def score_change(frames: Frames, cfg: ScoreChangeConfig) -> pd.DataFrame:
             "score_before": previous["score"].astype("float64").round(2),
             "score_now": latest["score"].astype("float64").round(2),
             "score_drop": drop.round(2),
+            "min_score_drop": round(min_drop, 2),
         },
     )
 
 
 def score_limit(frames: Frames, cfg: ScoreLimitConfig) -> pd.DataFrame:
-    """The latest recommended limit is below the current limit (by more than `min_gap_pct`);
-    high when it is half the current limit or less."""
+    """Exposure above the latest recommended limit by `min_amount` and `min_share_pct` or
+    more (high when the
+    recommended limit is 0), or a grade in `grades` (D, E: medium) with an exposure of
+    `min_amount` or more."""
     latest, _ = _last_two_runs(frames.get("scores"))
-    rec_limit = latest["recommended_limit"]
-    customers = frames.get("customers").set_index("id")
-    current = customers["credit_limit"].reindex(rec_limit.index)
-    ok = rec_limit.notna() & current.notna() & (current > 0)
-    rec_limit, current = rec_limit[ok].astype("int64"), current[ok].astype("int64")
-    hit = rec_limit < current * (1 - cfg.min_gap_pct / 100)
-    rec_limit, current = rec_limit[hit], current[hit]
-    idx = rec_limit.index
-    severity = pd.Series(np.where(rec_limit <= current / 2, "high", "medium"), index=idx)
+    exposure = exposure_by_customer(frames).reindex(latest.index).fillna(0).astype("int64")
+    recommended = latest["recommended_limit"].astype("int64")
+    excess = exposure - recommended
+    over = (excess >= _cents(cfg.min_amount)).to_numpy().copy()
+    over &= (excess >= recommended * cfg.min_share_pct / 100).to_numpy()
+    weak = latest["grade"].isin(cfg.grades).to_numpy().copy()
+    weak &= (exposure >= _cents(cfg.min_amount)).to_numpy()
+    hit = over | weak
+    latest, exposure, recommended = latest[hit], exposure[hit], recommended[hit]
+    excess, over = excess[hit], over[hit]
+    idx = latest.index
+    severity = np.where(over & (recommended <= 0).to_numpy(), "high", "medium")
+    action = np.where(
+        over,
+        "hold new orders above the recommended limit; reduce the limit to "
+        + money(recommended).to_numpy(dtype=object),
+        "review the limit and ask for security or cash in advance",
+    )
     return candidates(
         "score_limit",
         customer_id=pd.Series(idx, index=idx),
         subject="limit",
-        severity=severity,
-        title="Recommended limit "
-        + money(rec_limit)
-        + " is below the current limit "
-        + money(current),
-        action="reduce the limit to " + money(rec_limit),
+        severity=pd.Series(severity, index=idx),
+        title=labels(
+            np.where(
+                over,
+                "Exposure " + money(exposure).to_numpy(dtype=object) + " is above the "
+                "recommended limit " + money(recommended).to_numpy(dtype=object),
+                "Grade "
+                + latest["grade"].astype(str).to_numpy(dtype=object)
+                + " with exposure "
+                + money(exposure).to_numpy(dtype=object),
+            ),
+            idx,
+        ),
+        action=labels(action, idx),
         evidence={
-            "credit_limit": money(current),
-            "recommended_limit": money(rec_limit),
-            "reduction_pct": ((1 - rec_limit / current) * 100).round(1),
+            "grade": latest["grade"],
+            "exposure": money(exposure),
+            "recommended_limit": money(recommended),
+            "above_recommended": money(excess.clip(lower=0)),
         },
     )

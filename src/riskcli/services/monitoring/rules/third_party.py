@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.config import AdverseFlagConfig, BureauDropConfig
+from riskcli.services.monitoring.config import AdverseFlagConfig, BureauDropConfig, _cents
 from riskcli.services.monitoring.frames import (
     Frames,
     candidates,
     days_to_iso,
     empty_candidates,
 )
+from riskcli.services.monitoring.rules.exposure import exposure_by_customer
 
 _FLAG_WORDS = {
     "bankruptcy": "bankruptcy",
@@ -49,13 +50,16 @@ def _last_two(reports: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def thirdparty_adverse_flag(frames: Frames, cfg: AdverseFlagConfig) -> pd.DataFrame:
-    """The latest report of any provider carries an adverse flag.
+    """The latest report of any provider carries an adverse flag; a flag in `appear_only`
+    (lawsuit, tax violation) only when it appeared since that provider's previous report, in
+    a report of the last `appear_days`, with an exposure of `min_amount` or more.
 
     Keyed per customer and flag, so the alert fires once when the flag appears and
     auto-resolves when a later report no longer carries it.
     """
     latest, previous = _last_two(frames.get("credit_reports"))
     latest = latest.reset_index(drop=True)
+    exposure = exposure_by_customer(frames) if frames.has("receivables") else pd.Series()
     parts = []
     for flag, severity in cfg.severities.items():
         if flag not in latest.columns:
@@ -68,6 +72,15 @@ def thirdparty_adverse_flag(frames: Frames, cfg: AdverseFlagConfig) -> pd.DataFr
             pd.MultiIndex.from_arrays([flagged["customer_id"], flagged["_pcode"]])
         )
         is_new = pd.Series((before.fillna(0).astype("int64") != 1).to_numpy(), index=flagged.index)
+        appeared = pd.Series((before.notna() & (before.fillna(0) != 1)).to_numpy(),
+                             index=flagged.index)  # fmt: skip
+        if flag in cfg.appear_only:
+            owed = exposure.reindex(flagged["customer_id"]).fillna(0).to_numpy()
+            keep = appeared.to_numpy() & (owed >= _cents(cfg.min_amount))
+            keep &= (flagged["report_date"] > frames.as_of - cfg.appear_days).to_numpy()
+            flagged, is_new, appeared = flagged[keep], is_new[keep], appeared[keep]
+            if flagged.empty:
+                continue
         word = _FLAG_WORDS.get(flag, flag)
         parts.append(
             candidates(
@@ -88,6 +101,7 @@ def thirdparty_adverse_flag(frames: Frames, cfg: AdverseFlagConfig) -> pd.DataFr
                     "provider": flagged["_prov"],
                     "report_date": days_to_iso(flagged["report_date"]),
                     "new_since_previous_report": is_new,
+                    "appeared_since_previous_report": appeared,
                 },
             )
         )

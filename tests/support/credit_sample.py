@@ -1,4 +1,4 @@
-"""A labelled credit table with a known ground truth, for tests, benchmarks and `make demo`.
+"""A labelled credit table with a known ground truth, for the tests and benchmarks.
 
 A latent log-odds of default is a sum of documented, mostly monotonic but non-linear effects of
 observable factors (plus noise factors with no effect, a factor correlated with another, missing
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from riskcli.storage.store import Store
 
 INDUSTRIES = {
     "construction": 0.6, "retail": 0.3, "wholesale": 0.1, "manufacturing": 0.0,
@@ -97,7 +99,7 @@ def _iso_days(days: np.ndarray) -> list[str]:
 
 
 def populate_store(
-    store: object,
+    store: Store,
     n: int,
     *,
     seed: int = 0,
@@ -110,11 +112,8 @@ def populate_store(
 
     Customers, invoices over the two years to `as_of` (issued, due 30 days later, paid late in
     proportion to the risk; a defaulter stops paying from a date on), orders, two annual
-    financial statements and one bureau report. For tests, benchmarks and the demo only.
+    financial statements and one bureau report. For the tests and benchmarks.
     """
-    from riskcli.storage.store import Store
-
-    assert isinstance(store, Store)
     rng = np.random.default_rng(seed)
     end = int(np.datetime64(as_of, "D").astype(np.int64))
     start = end - 730

@@ -108,7 +108,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str, str]] = {
         "riskcli.cli.export",
         "app",
         "group",
-        "Export the canonical tables in formats other engines read (Parquet).",
+        "Export the canonical tables (Parquet).",
     ),
     "receivables": (
         "riskcli.cli.receivables",

@@ -506,3 +506,19 @@ def test_a_file_without_the_credit_columns_keeps_them(
     assert row == [{"credit_limit": 65_000_000, "status": "suspended", "group_id": "G1",
                     "region": "华东"}]  # fmt: skip
     assert [c["field"] for c in _changes(store_env, "C1")] == ["status", "group_id"]
+
+
+def test_import_book_turns_a_changed_limit_into_a_pending_request(
+    team: dict[str, Path], store_env: Path, tmp_path: Path, cli: Cli
+) -> None:
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    (folder / "customers.csv").write_text(HEADER + "C1,甲公司,5000000\nC2,乙公司,50000\n")
+    result = as_user(cli, team, "bob", "import", "book", str(folder), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert "1 credit limit change(s) became pending request(s)" in result.stderr
+    assert _limit(store_env, "C1") == 65_000_000  # unchanged until another user approves
+    pending = json.loads(cli("limits", "list", "--pending", "-f", "json").stdout)
+    assert [(p["customer_id"], p["amount"], p["reason"]) for p in pending] == [
+        ("C1", 5000000, "import")
+    ]

@@ -26,9 +26,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from riskcli.domain.errors import StoreBusy
+
+if TYPE_CHECKING:
+    from riskcli.storage.dbapi import Connection
 
 #: how long a writer that just committed lets a waiting one go first, at most
 GIVE_WAY_S = 0.5
@@ -148,7 +151,7 @@ def _withdraw(db: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def begin_immediate(conn: Any, db: Path, wait_s: float, busy_ms: int) -> None:
+def begin_immediate(conn: Connection, db: Path, wait_s: float, busy_ms: int) -> None:
     """BEGIN IMMEDIATE, waiting in turn up to *wait_s* seconds; StoreBusy when that runs out.
 
     *busy_ms* is the connection's busy timeout for its other statements, restored after."""

@@ -18,6 +18,15 @@ app = typer.Typer(
 )
 
 
+UserOpt = Annotated[str | None, typer.Option("--user", help="Only this user's events.")]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="From: YYYY-MM-DD, ISO time, or 7d / 12h.")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="To (inclusive day): YYYY-MM-DD or ISO time.")
+]
+
+
 def anchor_for(s: Session) -> Path:
     """The anchor file: --anchor / RISKCLI_ANCHOR, `[audit] anchor`, else `<db>.anchor`."""
     return sandbox_anchor(s.store) or audit_service.anchor_path(
@@ -28,13 +37,9 @@ def anchor_for(s: Session) -> Path:
 @app.command("log")
 def log(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", help="Only this user's events.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From: YYYY-MM-DD, ISO time, or 7d / 12h.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="To (inclusive day): YYYY-MM-DD or ISO time.")
-    ] = None,
+    user: UserOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     action: Annotated[
         str | None, typer.Option("--action", help="Action, or a pattern like 'customers.*'.")
     ] = None,
@@ -119,13 +124,9 @@ def report(
 @app.command("exposure")
 def exposure(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", help="Only this user's events.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From: YYYY-MM-DD, ISO time, or 7d / 12h.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="To (inclusive day): YYYY-MM-DD or ISO time.")
-    ] = None,
+    user: UserOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
     """The notification list after a leak: every customer whose personal data a user revealed

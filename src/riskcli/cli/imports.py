@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from riskcli.cli import lazy, output
-from riskcli.cli.context import session
+from riskcli.cli.context import Session, session
 from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import InputError, UsageError
 from riskcli.services.importing.headers import parse_map_options
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
         import_plan,
     )
     from riskcli.services.limits.currency import load_rates
+    from riskcli.services.limits.importing import ImportHooks
     from riskcli.services.limits.requests import expire, expiry_due
 else:  # the readers and the validation (pyarrow, numpy): loaded when a file is imported
     resolve_source = lazy.function("riskcli.services.importing.readers", "resolve_source")
@@ -147,6 +150,44 @@ def _report_limits(counts: dict[str, int], dry_run: bool) -> None:
         output.info(f"{counts['amounts_converted']} foreign amount(s) converted (originals kept)")
 
 
+def _limit_hooks(
+    s: Session,
+    command: str,
+    *,
+    rates: Any = None,
+    mode: str = "request",
+    customers: bool = True,
+) -> ImportHooks:
+    """The credit-limit and currency controls of an import (riskcli.services.limits); with
+    customers in it, temporary limits past their date fall back first."""
+    from riskcli.services.limits.importing import ImportHooks
+
+    hooks = ImportHooks.from_config(s.config, rates=rates, mode=mode, command=command)
+    if customers and expiry_due(s.store, hooks.limits):
+        expire(s.store, hooks.limits, command="limits expire")
+    return hooks
+
+
+@contextmanager
+def _aborts_reported(s: Session) -> Iterator[None]:
+    """An import aborted for its rejects: say why on stderr, and record it, before it fails."""
+    from riskcli.services.importing.service import ImportAborted
+
+    try:
+        yield
+    except ImportAborted as exc:
+        _report(exc.result)
+        s.audit_affected(aborted=True, rejected=exc.result.rejected)
+        raise
+
+
+def _audit_import(s: Session, result: ImportResult, hooks: ImportHooks) -> None:
+    s.audit_affected(
+        dry_run=result.dry_run, batches=[f.batch_id for f in result.files], **result.totals()
+    )
+    s.audit_affected(**{k: v for k, v in hooks.counts.items() if v})
+
+
 def _run(
     ctx: typer.Context,
     kind: str,
@@ -164,8 +205,6 @@ def _run(
 ) -> None:
     if limits != "request" and kind != "customers":
         raise UsageError("--limits applies to `import customers` only")
-    from riskcli.services.importing.service import ImportAborted
-
     columns = parse_map_options(mapping or [])
     rate_table = load_rates(rates) if rates is not None else None
     if sum(1 for f in files if str(f) == "-") > 1:
@@ -180,27 +219,18 @@ def _run(
             )
         total = sum(s.size for s in sources)
         with session(ctx, "import.write") as s:
-            from riskcli.services.limits.importing import ImportHooks
-
-            hooks = ImportHooks.from_config(
-                s.config, rates=rate_table, mode=limits, command=f"import {kind}"
+            hooks = _limit_hooks(
+                s, f"import {kind}", rates=rate_table, mode=limits, customers=kind == "customers"
             )
-            if kind == "customers" and expiry_due(s.store, hooks.limits):
-                expire(s.store, hooks.limits, command="limits expire")
-            try:
-                with output.progress(total, f"import {kind}", unit="bytes") as advance:
-                    result = import_files(
-                        s.store, kind, sources, mapping=columns, max_rejects=max_rejects,
-                        dry_run=dry_run, rejects_path=rejects, progress=advance, hooks=hooks,
-                    )  # fmt: skip
-            except ImportAborted as exc:
-                _report(exc.result)
-                s.audit_affected(aborted=True, rejected=exc.result.rejected)
-                raise
-            s.audit_affected(
-                dry_run=dry_run, batches=[f.batch_id for f in result.files], **result.totals()
-            )
-            s.audit_affected(**{k: v for k, v in hooks.counts.items() if v})
+            with (
+                _aborts_reported(s),
+                output.progress(total, f"import {kind}", unit="bytes") as tick,
+            ):
+                result = import_files(
+                    s.store, kind, sources, mapping=columns, max_rejects=max_rejects,
+                    dry_run=dry_run, rejects_path=rejects, progress=tick, hooks=hooks,
+                )  # fmt: skip
+            _audit_import(s, result, hooks)
             if limits == "apply" and kind == "customers":
                 s.audit_affected(limits="apply")
     _report(result)
@@ -269,29 +299,15 @@ def book_command(
         for kind, paths in plan
     ]
     total = sum(src.size for _, sources in resolved for src in sources)
-    from riskcli.services.importing.service import ImportAborted
-
     with session(ctx, "import.write") as s:
-        from riskcli.services.limits.importing import ImportHooks
-
         # the book's customers follow the credit-limit controls as `import customers` does
-        hooks = ImportHooks.from_config(s.config, rates=None, mode="request", command="import book")
-        if expiry_due(s.store, hooks.limits):
-            expire(s.store, hooks.limits, command="limits expire")
-        try:
-            with output.progress(total, "import book") as advance:
-                result = import_plan(
-                    s.store, resolved, max_rejects=max_rejects, dry_run=dry_run,
-                    rejects_path=rejects, progress=advance, skip_empty=True, hooks=hooks,
-                )  # fmt: skip
-        except ImportAborted as exc:
-            _report(exc.result)
-            s.audit_affected(aborted=True, rejected=exc.result.rejected)
-            raise
-        s.audit_affected(
-            dry_run=dry_run, batches=[f.batch_id for f in result.files], **result.totals()
-        )
-        s.audit_affected(**{k: v for k, v in hooks.counts.items() if v})
+        hooks = _limit_hooks(s, "import book")
+        with _aborts_reported(s), output.progress(total, "import book") as tick:
+            result = import_plan(
+                s.store, resolved, max_rejects=max_rejects, dry_run=dry_run,
+                rejects_path=rejects, progress=tick, skip_empty=True, hooks=hooks,
+            )  # fmt: skip
+        _audit_import(s, result, hooks)
     _report(result)
     _report_limits(hooks.counts, dry_run)
     for name in result.empty:

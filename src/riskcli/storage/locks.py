@@ -1,4 +1,5 @@
-"""Advisory file locks: one exclusive `flock` on a lock file beside the store, held for a block.
+"""Advisory file locks: one exclusive `flock` on a lock file beside the store, held for a block;
+and whether the process a lock or marker file names is still alive.
 
 The kernel drops a flock when its holder exits or is killed, so a stale lock never blocks for
 ever. Lock files are created 0600 and never deleted: deleting a locked file lets a third process
@@ -43,3 +44,16 @@ def exclusive_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

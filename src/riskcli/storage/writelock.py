@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riskcli.domain.errors import StoreBusy
+from riskcli.storage.locks import pid_alive
 
 if TYPE_CHECKING:
     from riskcli.storage.dbapi import Connection
@@ -51,18 +52,6 @@ def holder_path(db: Path) -> Path:
 def is_busy(exc: BaseException) -> bool:
     text = str(exc)
     return "database is locked" in text or "database is busy" in text
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read_pid(path: Path) -> int | None:
@@ -117,7 +106,7 @@ def read_holder(db: Path) -> Holder | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return holder if holder.pid != os.getpid() and _alive(holder.pid) else None
+    return holder if holder.pid != os.getpid() and pid_alive(holder.pid) else None
 
 
 def busy_message(db: Path) -> str:
@@ -135,7 +124,7 @@ def _announce(db: Path) -> bool:
     pid = _read_pid(path)
     if pid == os.getpid():
         return True
-    if pid is not None and _alive(pid):
+    if pid is not None and pid_alive(pid):
         return False
     try:
         path.write_text(str(os.getpid()), encoding="ascii")
@@ -191,7 +180,7 @@ def give_way(db: Path) -> None:
     if not os.path.exists(path):
         return
     pid = _read_pid(path)
-    if pid is None or pid == os.getpid() or not _alive(pid):
+    if pid is None or pid == os.getpid() or not pid_alive(pid):
         return
     until = time.monotonic() + GIVE_WAY_S
     while time.monotonic() < until and _read_pid(path) == pid:

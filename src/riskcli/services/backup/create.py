@@ -32,9 +32,9 @@ from riskcli.services.backup.manifest import (
     seal,
 )
 from riskcli.services.backup.records import Progress, now_utc, record_event
-from riskcli.services.processes import pid_alive
 from riskcli.storage import backup_io, swap
 from riskcli.storage.keyslots import keys_path, subkey
+from riskcli.storage.locks import pid_alive
 from riskcli.storage.store import Store
 
 

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from riskcli.domain.errors import InputError
-from riskcli.services.processes import pid_alive
-from riskcli.storage.locks import exclusive_lock
+from riskcli.storage.locks import exclusive_lock, pid_alive
 
 
 class MonitorLocked(InputError):

@@ -1,10 +1,12 @@
-"""Vectorised validation of a chunk with exactly the rules of the pydantic models.
+"""Vectorised validation of a chunk with exactly the rules the pydantic models declare.
 
-Each column goes through its field's `Rule` (riskcli.domain.models.RULES). Cells in the common,
-plain shapes take a vectorised fast route (ids, plain amounts, mobile numbers, plain emails); every
-other cell goes through the very same scalar rule the model uses, once per distinct value. The
-cross-field rules are re-stated column-wise here; tests/unit/test_models.py checks with hypothesis
-that this module and the models accept, reject and normalise every row alike.
+Each column goes through its field's `Rule`, derived from the model's declaration
+(riskcli.domain.models.RULES). Cells in the common, plain shapes take a vectorised fast route (ids,
+plain amounts, mobile numbers, plain emails); every other cell goes through the very same scalar
+rule the model uses, once per distinct value. Each of the model's `ROW_RULES` is applied
+column-wise by the implementation of its type in `ROW_CHECKS`, with the fields, comparisons and
+reasons the rule object declares; tests/unit/test_models.py checks with hypothesis that this module
+and the models accept, reject and normalise every row alike.
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskcli.domain.ids import id_problem
-from riskcli.domain.models import NEGATIVE_ORDER, NEGATIVE_PAYMENT, RULES, Rule, to_storage
+from riskcli.domain.models import MODELS, RULES, Rule, to_storage
+from riskcli.domain.rules import (
+    IdMatchesKind,
+    KindFromId,
+    NotAbove,
+    NotBefore,
+    RowRule,
+    SignedAmount,
+)
 
 _ID_FAST = r"[!-~]{1,64}"
 _MONEY_FAST = r"-?\d{1,12}(?:\.\d{1,2})?"
@@ -77,8 +86,8 @@ def _money_fast(rule: Rule, cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np
     floats = pc.cast(chosen, pa.float64()).to_numpy(zero_copy_only=False)
     cents = np.rint(floats * 100).astype(np.int64)
     reasons = np.full(len(cents), None, dtype=object)
-    if rule.positive:
-        reasons[cents <= 0] = "must be greater than 0"
+    if rule.greater_than is not None:
+        reasons[cents <= int(rule.greater_than * 100)] = f"must be greater than {rule.greater_than}"
         if rule.negative_message:
             reasons[cents < 0] = rule.negative_message
     if rule.nonzero:
@@ -206,14 +215,12 @@ def check_frame(kind: str, frame: pa.Table, n: int | None = None) -> Checked:
         bad = np.flatnonzero(reasons != None)  # noqa: E711
         out.reject(bad, name, reasons[bad])
         out.values[name] = values
-    for check in CROSS[kind]:
-        check(out)
-    if kind == "customers":
-        _infer_kind(out)
+    for row_rule in MODELS[kind].ROW_RULES:
+        ROW_CHECKS[type(row_rule)](row_rule, out)
     return out
 
 
-# --- cross-field rules, column-wise (same order and reasons as models.CROSS_CHECKS) -----------
+# --- row rules, column-wise (each as its rule object declares it) -----------------------------
 
 
 def _id_test(values: np.ndarray, test: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
@@ -221,87 +228,72 @@ def _id_test(values: np.ndarray, test: Callable[[pa.Array], np.ndarray]) -> np.n
     return test(cells)
 
 
-def _customer_id_kind(c: Checked) -> None:
-    nid = c.values["national_id"]
-    kind = c.values["kind"]
+#: the vectorised form of riskcli.domain.ids.id_problem(value, kind) is None, per customer kind
+_ID_TESTS: dict[str, Callable[[pa.Array], np.ndarray]] = {
+    "individual": national_id_mask,
+    "company": uscc_mask,
+}
+
+
+def _id_matches_kind(rule: IdMatchesKind, c: Checked) -> None:
+    nid = c.values[rule.id_field]
+    kind = c.values[rule.kind_field]
     has = c.ok & (nid != None) & (kind != None)  # noqa: E711
     idx = np.flatnonzero(has)
     if not len(idx):
         return
-    is_nid = _id_test(nid[idx], national_id_mask)
-    is_uscc = _id_test(nid[idx], uscc_mask)
-    bad_ind = idx[(kind[idx] == "individual") & ~is_nid]
-    c.reject(bad_ind, "national_id", _id_reasons(nid[bad_ind], "individual"))
-    bad_co = idx[(kind[idx] == "company") & ~is_uscc]
-    c.reject(bad_co, "national_id", _id_reasons(nid[bad_co], "company"))
+    for name, _ in rule.needs:
+        mine = idx[kind[idx] == name]
+        if not len(mine):
+            continue
+        bad = mine[~_id_test(nid[mine], _ID_TESTS[name])]
+        reasons = np.array([rule.reason(str(v), name) for v in nid[bad]], dtype=object)
+        c.reject(bad, rule.id_field, reasons)
 
 
-def _id_reasons(values: np.ndarray, kind: str) -> np.ndarray:
-    """The failing check of each (rare) rejected id, as `check_customer_id_kind` words it."""
-    needs = (
-        "an individual needs a resident id"
-        if kind == "individual"
-        else ("a company needs a unified social credit code")
-    )
-    return np.array([f"{needs}: {id_problem(str(v), kind)}" for v in values], dtype=object)
+def _not_before(rule: NotBefore, c: Checked) -> None:
+    a = c.values[rule.later]
+    b = c.values[rule.earlier]
+    idx = np.flatnonzero(c.ok & (a != None) & (b != None))  # noqa: E711
+    bad = idx[rule.violated(a[idx].astype(str), b[idx].astype(str))]  # ISO dates sort as text
+    c.reject(bad, rule.later, rule.reason)
 
 
-def _not_before(later: str, earlier: str) -> Callable[[Checked], None]:
-    def check(c: Checked) -> None:
-        a = c.values[later]
-        b = c.values[earlier]
-        both = c.ok & (a != None) & (b != None)  # noqa: E711
-        idx = np.flatnonzero(both)
-        bad = idx[a[idx].astype(str) < b[idx].astype(str)]  # ISO dates sort as text
-        c.reject(bad, later, f"before {earlier}")
-
-    return check
+def _not_above(rule: NotAbove, c: Checked) -> None:
+    value = c.values[rule.field]
+    bound = c.values[rule.bound]
+    idx = np.flatnonzero(c.ok & (value != None) & (bound != None))  # noqa: E711
+    bad = idx[rule.violated(value[idx].astype(np.int64), bound[idx].astype(np.int64))]  # cents
+    c.reject(bad, rule.field, rule.reason)
 
 
-def _paid_not_above_amount(c: Checked) -> None:
-    paid = c.values["paid_amount"]
-    amount = c.values["amount"]
-    idx = np.flatnonzero(c.ok & (paid != None) & (amount != None))  # noqa: E711
-    bad = idx[paid[idx].astype(np.int64) > amount[idx].astype(np.int64)]
-    c.reject(bad, "paid_amount", "greater than amount")
-
-
-def _signed_amount(c: Checked) -> None:
-    """models.check_signed_amount, then models.signed_transaction, column-wise."""
-    amount, kind = c.values["amount"], c.values["kind"]
+def _signed_amount(rule: SignedAmount, c: Checked) -> None:
+    amount, kind = c.values[rule.amount], c.values[rule.kind]
     idx = np.flatnonzero(c.ok & (amount != None))  # noqa: E711
     cents = amount[idx].astype(np.int64)
     negative = cents < 0
-    c.reject(idx[negative & (kind[idx] == "order")], "amount", NEGATIVE_ORDER)
-    c.reject(idx[negative & (kind[idx] == "payment")], "amount", NEGATIVE_PAYMENT)
+    for name, reason in rule.negative:
+        c.reject(idx[negative & (kind[idx] == name)], rule.amount, reason)
     blank = kind[idx] == None  # noqa: E711
-    refund = negative & (blank | (kind[idx] == "refund"))
-    kind[idx[refund]] = "refund"
+    refund = negative & (blank | (kind[idx] == rule.refund))
+    kind[idx[refund]] = rule.refund
     amount[idx[refund]] = (-cents[refund]).astype(object)
-    kind[idx[blank & ~negative]] = "order"
+    kind[idx[blank & ~negative]] = rule.blank
 
 
-def _infer_kind(c: Checked) -> None:
-    kind = c.values["kind"]
-    nid = c.values["national_id"]
+def _kind_from_id(rule: KindFromId, c: Checked) -> None:
+    kind = c.values[rule.kind_field]
     blank = np.flatnonzero(kind == None)  # noqa: E711
     if len(blank):
-        is_nid = _id_test(nid[blank], national_id_mask)
-        kind[blank] = np.where(is_nid, "individual", "company")
-        c.values["kind"] = kind
+        resident = _id_test(c.values[rule.id_field][blank], national_id_mask)
+        kind[blank] = np.where(resident, rule.with_resident_id, rule.otherwise)
 
 
-CROSS: dict[str, tuple[Callable[[Checked], Any], ...]] = {
-    "customers": (_customer_id_kind,),
-    "transactions": (_signed_amount,),
-    "receivables": (
-        _not_before("due_date", "issue_date"),
-        _paid_not_above_amount,
-        _not_before("paid_date", "issue_date"),
-        _not_before("written_off_date", "issue_date"),
-    ),
-    "credit_reports": (),
-    "contracts": (_not_before("end_date", "start_date"),),
-    "interactions": (),
-    "financials": (),
+#: each row rule type's column-wise implementation
+ROW_CHECKS: dict[type[RowRule], Callable[[Any, Checked], None]] = {
+    IdMatchesKind: _id_matches_kind,
+    NotBefore: _not_before,
+    NotAbove: _not_above,
+    SignedAmount: _signed_amount,
+    KindFromId: _kind_from_id,
 }

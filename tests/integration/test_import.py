@@ -417,7 +417,7 @@ def test_bulk_customer_lookup_path(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When a chunk references much of the book, ids come from one scan; same results."""
-    import riskcli.services.importing.service as service
+    import riskcli.services.importing.customer_ids as service
 
     monkeypatch.setattr(service, "BULK_CUSTOMER_LOOKUP", 0)
     run(store, "customers", customers_csv(tmp_path))

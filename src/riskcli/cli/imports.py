@@ -20,19 +20,15 @@ from riskcli.services.importing.kinds import KINDS
 if TYPE_CHECKING:
     from riskcli.services.importing.folder import book_files
     from riskcli.services.importing.readers import resolve_source, spool_stdin
-    from riskcli.services.importing.service import (
-        ImportResult,
-        history,
-        import_files,
-        import_plan,
-    )
+    from riskcli.services.importing.results import ImportResult, history
+    from riskcli.services.importing.service import import_files, import_plan
     from riskcli.services.limits.currency import load_rates
     from riskcli.services.limits.importing import ImportHooks
     from riskcli.services.limits.requests import expire, expiry_due
 else:  # the readers and the validation (pyarrow, numpy): loaded when a file is imported
     resolve_source = lazy.function("riskcli.services.importing.readers", "resolve_source")
     spool_stdin = lazy.function("riskcli.services.importing.readers", "spool_stdin")
-    history = lazy.function("riskcli.services.importing.service", "history")
+    history = lazy.function("riskcli.services.importing.results", "history")
     import_files = lazy.function("riskcli.services.importing.service", "import_files")
     import_plan = lazy.function("riskcli.services.importing.service", "import_plan")
     book_files = lazy.function("riskcli.services.importing.folder", "book_files")
@@ -171,7 +167,7 @@ def _limit_hooks(
 @contextmanager
 def _aborts_reported(s: Session) -> Iterator[None]:
     """An import aborted for its rejects: say why on stderr, and record it, before it fails."""
-    from riskcli.services.importing.service import ImportAborted
+    from riskcli.services.importing.results import ImportAborted
 
     try:
         yield

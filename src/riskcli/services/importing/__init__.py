@@ -1,4 +1,4 @@
-"""Customer-data import: readers, encoding detection, header mapping, validation, upserts.
+"""Customer-data import: reading, mapping, validation, writing and the report of each file.
 
 Import from here; the readers and the validation (pyarrow, numpy) load when first used.
 """
@@ -14,11 +14,11 @@ _WHERE = {
     "Source": "readers",
     "resolve_source": "readers",
     "spool_stdin": "readers",
-    "FileResult": "service",
-    "ImportAborted": "service",
-    "ImportResult": "service",
-    "Problem": "service",
-    "history": "service",
+    "FileResult": "results",
+    "ImportAborted": "results",
+    "ImportResult": "results",
+    "Problem": "results",
+    "history": "results",
     "import_files": "service",
     "probable_duplicates": "service",
 }

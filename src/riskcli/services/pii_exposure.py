@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from riskcli.domain.pii import PII_COLUMNS
-from riskcli.services.audit import LogFilter, is_pii_event, log
+from riskcli.services.audit.log import LogFilter, log
+from riskcli.services.audit.report import is_pii_event
 from riskcli.storage.store import Store
 
 COLUMNS = ("customer_id", "user", "ts", "kind", "fields", "command", "seq", "note")

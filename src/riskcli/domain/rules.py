@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import annotated_types as at
 from pydantic.fields import FieldInfo
@@ -221,53 +221,47 @@ Problem = tuple[str, str]  # (column, reason)
 
 
 @dataclass(frozen=True)
-class NotBefore:
-    """A date that may not fall before another date of the row (blank dates pass)."""
-
-    later: str
-    earlier: str
-
-    @property
-    def reason(self) -> str:
-        return f"before {self.earlier}"
-
-    @staticmethod
-    def violated(later: Any, earlier: Any) -> Any:
-        return later < earlier
-
-    def problem(self, v: Values) -> Problem | None:
-        a, b = v.get(self.later), v.get(self.earlier)
-        if a is not None and b is not None and self.violated(a, b):
-            return (self.later, self.reason)
-        return None
-
-    def settle(self, v: Values) -> dict[str, Any]:
-        return {}
-
-
-@dataclass(frozen=True)
-class NotAbove:
-    """An amount that may not exceed another amount of the row (blank amounts pass)."""
+class Compared:
+    """A field compared with another field of the same row; a blank on either side passes.
+    `violated` uses an operator only, so it compares single values and numpy arrays alike."""
 
     field: str
-    bound: str
+    other: str
+    WORD: ClassVar[str] = ""
+
+    def violated(self, value: Any, other: Any) -> Any:
+        raise NotImplementedError
 
     @property
     def reason(self) -> str:
-        return f"greater than {self.bound}"
-
-    @staticmethod
-    def violated(value: Any, bound: Any) -> Any:
-        return value > bound
+        return f"{self.WORD} {self.other}"
 
     def problem(self, v: Values) -> Problem | None:
-        a, b = v.get(self.field), v.get(self.bound)
+        a, b = v.get(self.field), v.get(self.other)
         if a is not None and b is not None and self.violated(a, b):
             return (self.field, self.reason)
         return None
 
     def settle(self, v: Values) -> dict[str, Any]:
         return {}
+
+
+class NotBefore(Compared):
+    """A date that may not fall before another date of the row."""
+
+    WORD = "before"
+
+    def violated(self, value: Any, other: Any) -> Any:
+        return value < other
+
+
+class NotAbove(Compared):
+    """An amount that may not exceed another amount of the row."""
+
+    WORD = "greater than"
+
+    def violated(self, value: Any, other: Any) -> Any:
+        return value > other
 
 
 @dataclass(frozen=True)

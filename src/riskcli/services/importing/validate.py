@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from riskcli.domain.models import MODELS, RULES, Rule, to_storage
 from riskcli.domain.rules import (
+    Compared,
     IdMatchesKind,
     KindFromId,
     NotAbove,
@@ -251,20 +252,18 @@ def _id_matches_kind(rule: IdMatchesKind, c: Checked) -> None:
         c.reject(bad, rule.id_field, reasons)
 
 
-def _not_before(rule: NotBefore, c: Checked) -> None:
-    a = c.values[rule.later]
-    b = c.values[rule.earlier]
-    idx = np.flatnonzero(c.ok & (a != None) & (b != None))  # noqa: E711
-    bad = idx[rule.violated(a[idx].astype(str), b[idx].astype(str))]  # ISO dates sort as text
-    c.reject(bad, rule.later, rule.reason)
+def _compared(storage: type) -> Callable[[Compared, Checked], None]:
+    """A `Compared` rule over two columns of storage values (ISO dates compare as text, money
+    as integer cents)."""
 
+    def check(rule: Compared, c: Checked) -> None:
+        a = c.values[rule.field]
+        b = c.values[rule.other]
+        idx = np.flatnonzero(c.ok & (a != None) & (b != None))  # noqa: E711
+        bad = idx[rule.violated(a[idx].astype(storage), b[idx].astype(storage))]
+        c.reject(bad, rule.field, rule.reason)
 
-def _not_above(rule: NotAbove, c: Checked) -> None:
-    value = c.values[rule.field]
-    bound = c.values[rule.bound]
-    idx = np.flatnonzero(c.ok & (value != None) & (bound != None))  # noqa: E711
-    bad = idx[rule.violated(value[idx].astype(np.int64), bound[idx].astype(np.int64))]  # cents
-    c.reject(bad, rule.field, rule.reason)
+    return check
 
 
 def _signed_amount(rule: SignedAmount, c: Checked) -> None:
@@ -292,8 +291,8 @@ def _kind_from_id(rule: KindFromId, c: Checked) -> None:
 #: each row rule type's column-wise implementation
 ROW_CHECKS: dict[type[RowRule], Callable[[Any, Checked], None]] = {
     IdMatchesKind: _id_matches_kind,
-    NotBefore: _not_before,
-    NotAbove: _not_above,
+    NotBefore: _compared(str),
+    NotAbove: _compared(np.int64),
     SignedAmount: _signed_amount,
     KindFromId: _kind_from_id,
 }

@@ -112,11 +112,9 @@ def _check_chain(store: Store, result: VerifyResult, wanted: set[int]) -> dict[i
     return hashes
 
 
-def _check_anchor(
-    store_ident: str, anchor: AnchorFile, hashes: dict[int, str], result: VerifyResult
-) -> None:
-    mine = [e for e in anchor.entries if e.store_id == store_ident]
-    others = len(anchor.entries) - len(mine)
+def _anchor_warnings(anchor: AnchorFile, mine: int, result: VerifyResult) -> None:
+    """What the anchor holds that vouches for nothing, and is said rather than failed."""
+    others = len(anchor.entries) - mine
     if others:
         result.warnings.append(f"{others} anchor line(s) belong to another store and were skipped")
     # an unreadable line vouches for nothing (a write torn by a crash leaves one); it cannot
@@ -126,6 +124,13 @@ def _check_anchor(
         result.warnings.append(f"anchor line(s) {numbers} unreadable (an interrupted write?)")
     if anchor.torn_tail:
         result.warnings.append("the anchor's last line is incomplete (interrupted write)")
+
+
+def _check_anchor(
+    store_ident: str, anchor: AnchorFile, hashes: dict[int, str], result: VerifyResult
+) -> None:
+    mine = [e for e in anchor.entries if e.store_id == store_ident]
+    _anchor_warnings(anchor, len(mine), result)
     result.anchor_entries = len(mine)
     if not mine:
         if result.events:

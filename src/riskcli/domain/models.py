@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
+from riskcli.domain.rules import NEGATIVE_ORDER as NEGATIVE_ORDER
+from riskcli.domain.rules import NEGATIVE_PAYMENT as NEGATIVE_PAYMENT
 from riskcli.domain.rules import (
-    NEGATIVE_ORDER,
-    NEGATIVE_PAYMENT,
     Email,
     Id,
     IdMatchesKind,
@@ -46,8 +46,6 @@ from riskcli.domain.rules import (
     rule_for,
 )
 from riskcli.domain.values import to_cents
-
-__all__ = ["NEGATIVE_ORDER", "NEGATIVE_PAYMENT", "Rule"]
 
 
 class CustomerKind(StrEnum):

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskcli.domain.models import MODELS, RULES, Rule, to_storage
+from riskcli.domain.models import MODELS, RULES, to_storage
 from riskcli.domain.rules import (
     Compared,
     IdMatchesKind,
@@ -28,6 +28,7 @@ from riskcli.domain.rules import (
     NotAbove,
     NotBefore,
     RowRule,
+    Rule,
     SignedAmount,
 )
 

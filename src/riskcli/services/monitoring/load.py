@@ -25,6 +25,7 @@ import pandas as pd
 from riskcli.services import book
 from riskcli.services.monitoring.config import MonitoringConfig
 from riskcli.services.monitoring.frames import Frames, iso_date
+from riskcli.storage.store import Store
 
 __all__ = ["CORE", "SIDE", "Frames", "LoadPlan", "load"]
 
@@ -93,7 +94,7 @@ def _kind_sql(column: str, kinds: tuple[str, ...]) -> str:
 
 
 def _matrix(
-    store: Any, sql: str, width: int, dtype: type, params: tuple[Any, ...] = ()
+    store: Store, sql: str, width: int, dtype: type, params: tuple[Any, ...] = ()
 ) -> np.ndarray:
     """Fetch a numeric result in chunks into one matrix of `dtype` (NULL -> NaN for floats)."""
     cur = store.conn.execute(sql, params)
@@ -103,7 +104,7 @@ def _matrix(
     return np.concatenate(parts) if parts else np.empty((0, width), dtype=dtype)
 
 
-def _int_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
+def _int_matrix(store: Store, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
     """An all-integer, never-NULL result as one int64 matrix."""
     return _matrix(store, sql, width, np.int64, params)
 
@@ -115,7 +116,7 @@ NULL_INT = -(2**62)
 
 
 def _packed_ints(
-    store: Any,
+    store: Store,
     exprs: list[str],
     source: str,
     where: str = "1",
@@ -136,7 +137,7 @@ def _packed_ints(
 
 
 def _packed(
-    store: Any,
+    store: Store,
     exprs: list[str],
     texts: list[str],
     source: str,
@@ -189,12 +190,12 @@ class _Collision(Exception):
     """A text value holds the separator `_packed` joins with."""
 
 
-def _id_range(store: Any, table: str, column: str = "id") -> tuple[int, int]:
+def _id_range(store: Store, table: str, column: str = "id") -> tuple[int, int]:
     lo, hi = store.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
     return (0, -1) if lo is None else (int(lo), int(hi))
 
 
-def _float_matrix(store: Any, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
+def _float_matrix(store: Store, sql: str, width: int, params: tuple[Any, ...] = ()) -> np.ndarray:
     """A numeric result that may hold NULL as one float64 matrix (NULL becomes NaN)."""
     return _matrix(store, sql, width, np.float64, params)
 
@@ -218,13 +219,13 @@ def _tx_frame(m: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _temp_ids(store: Any, name: str, ids: np.ndarray) -> None:
+def _temp_ids(store: Store, name: str, ids: np.ndarray) -> None:
     store.execute(f"DROP TABLE IF EXISTS temp.{name}")
     store.execute(f"CREATE TEMP TABLE {name} (id INTEGER PRIMARY KEY)")
     store.executemany(f"INSERT INTO temp.{name} VALUES (?)", ((int(i),) for i in ids))
 
 
-def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
+def load_transactions(store: Store, plan: LoadPlan) -> pd.DataFrame:
     """Two passes: every transaction inside the longest window (one table scan), then, through
     the (customer_id, date) index, the earlier history of the customers with a recent
     transaction of an anomaly kind."""
@@ -259,7 +260,7 @@ def load_transactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
 
 
 def _frame(
-    store: Any, sql: str, columns: list[str], params: tuple[Any, ...] | dict[str, Any] = ()
+    store: Store, sql: str, columns: list[str], params: tuple[Any, ...] | dict[str, Any] = ()
 ) -> pd.DataFrame:
     cur = store.conn.execute(sql, params)
     parts = []
@@ -280,7 +281,7 @@ def _days(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _load_side(store: Any, wanted: set[str], plan: LoadPlan) -> Frames:
+def _load_side(store: Store, wanted: set[str], plan: LoadPlan) -> Frames:
     started = time.thread_time()
     frames = Frames(as_of=plan.as_of)
     load_core(store, frames, wanted, plan)
@@ -288,7 +289,7 @@ def _load_side(store: Any, wanted: set[str], plan: LoadPlan) -> Frames:
     return frames
 
 
-def load_core(store: Any, frames: Frames, wanted: set[str], plan: LoadPlan) -> None:
+def load_core(store: Store, frames: Frames, wanted: set[str], plan: LoadPlan) -> None:
     """The m001_core tables the enabled rules need, pre-filtered by `plan`."""
     if "customers" in wanted:
         frames.frames["customers"] = load_customers(store)
@@ -315,7 +316,7 @@ def _nullable_days(column: np.ndarray) -> np.ndarray:
     return out
 
 
-def load_receivables(store: Any, plan: LoadPlan) -> pd.DataFrame:
+def load_receivables(store: Store, plan: LoadPlan) -> pd.DataFrame:
     """Invoices issued by the as-of date that are unpaid on it or were settled inside the
     growth window, as known on the as-of date (`book`): `paid_amount` is what was paid by
     then, `paid_date` is blank for a payment that came later."""
@@ -361,7 +362,7 @@ def load_receivables(store: Any, plan: LoadPlan) -> pd.DataFrame:
 CONTRACT_KNOWN = "coalesce(signed_date, start_date, '0000') <= ?"
 
 
-def load_contracts(store: Any, plan: LoadPlan) -> pd.DataFrame:
+def load_contracts(store: Store, plan: LoadPlan) -> pd.DataFrame:
     """Every contract known on the as-of date: number, customer, end date and status."""
     columns = ["contract_number", "customer_id", "end_date", "status"]
     lo, hi = _id_range(store, "contracts")
@@ -389,7 +390,7 @@ def load_contracts(store: Any, plan: LoadPlan) -> pd.DataFrame:
     )
 
 
-def _labels(store: Any, table: str, column: str) -> tuple[list[str], str]:
+def _labels(store: Store, table: str, column: str) -> tuple[list[str], str]:
     """The distinct values of a text column (from its index when it has one) and SQL that
     turns the column into their position (NULL and anything else: -1)."""
     values = [
@@ -413,7 +414,7 @@ def _decode(codes: np.ndarray, values: list[str]) -> np.ndarray:
     return out
 
 
-def load_customers(store: Any) -> pd.DataFrame:
+def load_customers(store: Store) -> pd.DataFrame:
     """Every customer's limit, industry, region and status, fetched as numbers (the text
     columns as codes of their distinct values). The external id is not loaded: only the
     output needs it, for far fewer customers (see `engine.output_alerts`)."""
@@ -436,7 +437,7 @@ def load_customers(store: Any) -> pd.DataFrame:
     )
 
 
-def load_credit_reports(store: Any, plan: LoadPlan) -> pd.DataFrame:
+def load_credit_reports(store: Store, plan: LoadPlan) -> pd.DataFrame:
     """The reports dated on or before the as-of date, fetched as numbers: the provider
     becomes a code in SQL."""
     providers = [
@@ -473,7 +474,7 @@ def load_credit_reports(store: Any, plan: LoadPlan) -> pd.DataFrame:
     )
 
 
-def load_interactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
+def load_interactions(store: Store, plan: LoadPlan) -> pd.DataFrame:
     """The recent interactions in full, plus one row per customer carrying only the date of
     their latest contact (read from the (customer_id, date) index alone; id -1, no kind)."""
     as_of = iso_date(plan.as_of)
@@ -512,11 +513,11 @@ def load_interactions(store: Any, plan: LoadPlan) -> pd.DataFrame:
 
 
 def load(
-    store: Any,
+    store: Store,
     plan: LoadPlan,
     wanted: set[str],
     *,
-    side: Any | None = None,
+    side: Store | None = None,
     credit: book.CreditConfig | None = None,
 ) -> Frames:
     """Frames for the `wanted` sources; optional sources absent from the store are recorded
@@ -542,7 +543,7 @@ def load(
             store, frames, wanted - CORE, tiers=plan.tiers, credit=credit or book.CreditConfig()
         )
 
-    if aside:
+    if aside and side is not None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-load") as pool:
             done = pool.submit(_load_side, side, aside, plan)
             load_core(store, frames, core - aside, plan)

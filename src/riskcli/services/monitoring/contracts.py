@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from riskcli.domain.errors import UsageError
+from riskcli.services.monitoring.fetch import day_sql
 from riskcli.services.monitoring.frames import day_number, days_to_iso, money
-from riskcli.services.monitoring.load import day_sql
 from riskcli.services.monitoring.rules.contracts import LIVE
 from riskcli.storage.store import Store
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from riskcli.services import book
+from riskcli.services.monitoring import fetch
 from riskcli.services.monitoring.frames import Frames, iso_date
 from riskcli.storage.store import Store
 
@@ -114,11 +115,9 @@ _SCALE = 1_000_000
 
 def _run_scores(store: Store, run_id: int, seq: int) -> pd.DataFrame:
     """One score run's rows as numbers (score and PD scaled to integers in SQL)."""
-    from riskcli.services.monitoring.load import _id_range, _packed_ints
-
     whens = " ".join(f"WHEN '{g}' THEN {i}" for i, g in enumerate(GRADES))
-    lo, hi = _id_range(store, "customers")
-    m = _packed_ints(
+    lo, hi = fetch.id_range(store, "customers")
+    m = fetch.packed_ints(
         store,
         ["customer_id", f"CAST(round(score * {_SCALE}) AS INTEGER)",
          f"CAST(round(pd * {_SCALE}) AS INTEGER)", f"CASE grade {whens} ELSE -1 END",

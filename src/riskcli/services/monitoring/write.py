@@ -122,39 +122,11 @@ def write_candidates(
     user: str,
     timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
+    """Apply the run's candidates to the alerts (see the module docstring): how many alerts
+    were opened (`new`), escalated or reopened (`escalated`) and auto-resolved (`resolved`).
+    The candidates stay in temp.mon_cand for `engine.output_alerts`."""
+    _stage(store, cands, ran, timings)
     conn = store.conn
-    conn.execute("DROP TABLE IF EXISTS temp.mon_cand")
-    conn.execute("DROP TABLE IF EXISTS temp.mon_rules")
-    conn.execute("DROP TABLE IF EXISTS temp.mon_reopen")
-    conn.execute(
-        "CREATE TEMP TABLE mon_cand (key TEXT NOT NULL, rule TEXT, customer_id INTEGER, "
-        "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT, "
-        "pos INTEGER, priority INTEGER, exposure INTEGER, overdue INTEGER, grade TEXT)"
-    )
-    conn.execute("CREATE TEMP TABLE mon_rules (rule TEXT PRIMARY KEY, auto INTEGER)")
-    conn.executemany(
-        "INSERT INTO temp.mon_rules VALUES (?, ?)",
-        [(r, int(RULES_BY_ID[r].auto_resolve)) for r in ran],
-    )
-    started = time.perf_counter()
-    if not cands.empty:
-        cid = cands["customer_id"].astype(object).where(cands["customer_id"].notna(), None)
-        # plain lists: iterating an arrow-backed string column costs a Python call per value
-        rows = zip(
-            *(cands[c].tolist() for c in ("key", "rule")), cid.tolist(),
-            *(cands[c].tolist() for c in ("subject", "severity")),
-            cands["rank"].astype(int).tolist(),
-            *(cands[c].tolist() for c in ("title", "evidence", "action")),
-            range(len(cands)), cands["priority"].astype(int).tolist(),
-            *(list(cands[c]) for c in ("exposure", "overdue", "grade")), strict=True,
-        )  # fmt: skip
-        conn.executemany(
-            "INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
-    # one sort after the bulk insert is cheaper than keeping the index up to date row by row
-    conn.execute("CREATE UNIQUE INDEX temp.mon_cand_key ON mon_cand(key)")
-    if timings is not None:
-        timings["write:candidates"] = time.perf_counter() - started
     p = {"run": run_id, "now": now, "user": user}
     before = int(store.scalar("SELECT coalesce(max(id), 0) FROM alerts"))
     steps: list[tuple[str, str, dict[str, Any]]] = [
@@ -188,3 +160,43 @@ def write_candidates(
         "escalated": int(counts.get("escalated", 0)) + int(counts.get("reopened", 0)),
         "resolved": int(counts.get("auto_resolved", 0)),
     }
+
+
+def _stage(
+    store: Store, cands: pd.DataFrame, ran: list[str], timings: dict[str, float] | None
+) -> None:
+    """The run's candidates in temp.mon_cand (`pos`: their row in `cands`) and the rules that
+    ran in temp.mon_rules."""
+    conn = store.conn
+    conn.execute("DROP TABLE IF EXISTS temp.mon_cand")
+    conn.execute("DROP TABLE IF EXISTS temp.mon_rules")
+    conn.execute("DROP TABLE IF EXISTS temp.mon_reopen")
+    conn.execute(
+        "CREATE TEMP TABLE mon_cand (key TEXT NOT NULL, rule TEXT, customer_id INTEGER, "
+        "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT, "
+        "pos INTEGER, priority INTEGER, exposure INTEGER, overdue INTEGER, grade TEXT)"
+    )
+    conn.execute("CREATE TEMP TABLE mon_rules (rule TEXT PRIMARY KEY, auto INTEGER)")
+    conn.executemany(
+        "INSERT INTO temp.mon_rules VALUES (?, ?)",
+        [(r, int(RULES_BY_ID[r].auto_resolve)) for r in ran],
+    )
+    started = time.perf_counter()
+    if not cands.empty:
+        cid = cands["customer_id"].astype(object).where(cands["customer_id"].notna(), None)
+        # plain lists: iterating an arrow-backed string column costs a Python call per value
+        rows = zip(
+            *(cands[c].tolist() for c in ("key", "rule")), cid.tolist(),
+            *(cands[c].tolist() for c in ("subject", "severity")),
+            cands["rank"].astype(int).tolist(),
+            *(cands[c].tolist() for c in ("title", "evidence", "action")),
+            range(len(cands)), cands["priority"].astype(int).tolist(),
+            *(list(cands[c]) for c in ("exposure", "overdue", "grade")), strict=True,
+        )  # fmt: skip
+        conn.executemany(
+            "INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+    # one sort after the bulk insert is cheaper than keeping the index up to date row by row
+    conn.execute("CREATE UNIQUE INDEX temp.mon_cand_key ON mon_cand(key)")
+    if timings is not None:
+        timings["write:candidates"] = time.perf_counter() - started

@@ -456,7 +456,28 @@ def build_provisions(
         "individual": plan.cfg.individual,
         "previous_month_end": dates[-2],
     }
-    sections = [
+    return Report(
+        kind="provisions",
+        title=f"Provision for expected credit losses as of {day.isoformat()}",
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        params=params,
+        sections=_provision_sections(store, plan, params, snap, cust, now, before),
+    )
+
+
+def _provision_sections(
+    store: Store,
+    plan: _ProvisionPlan,
+    params: dict[str, Any],
+    snap: book.BookAtDates,
+    cust: pd.DataFrame,
+    now: Any,
+    before: Any,
+) -> list[Section]:
+    """The sections of `PROVISIONS_SECTIONS`, from the provisions at the date (`now`) and at
+    the previous month-end (`before`)."""
+    buckets = plan.buckets
+    return [
         _inputs(params, plan.cfg, plan.credit, buckets, plan.held),
         _rates(now, buckets, plan.overlay),
         _matrix(now, buckets),
@@ -470,13 +491,6 @@ def build_provisions(
             "the lookback: the roll-rate method's input.",
         ),
     ]
-    return Report(
-        kind="provisions",
-        title=f"Provision for expected credit losses as of {day.isoformat()}",
-        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        params=params,
-        sections=sections,
-    )
 
 
 def _inputs(

@@ -31,20 +31,8 @@ from typing import Annotated, Any, ClassVar
 import annotated_types as at
 from pydantic.fields import FieldInfo
 
+from riskcli.domain import values
 from riskcli.domain.ids import id_problem, is_valid_national_id
-from riskcli.domain.values import (
-    parse_date,
-    parse_email,
-    parse_enum,
-    parse_flag,
-    parse_id,
-    parse_int,
-    parse_money,
-    parse_national_id,
-    parse_period,
-    parse_phone,
-    parse_text,
-)
 
 # --- field declarations ------------------------------------------------------------------------
 
@@ -78,18 +66,18 @@ Period = Annotated[str, Cell("period")]
 Synonyms = Mapping[str, Mapping[str, str]]
 
 _STRING_PARSERS: dict[str, Callable[[object], Any]] = {
-    "id": parse_id,
-    "phone": parse_phone,
-    "email": parse_email,
-    "national_id": parse_national_id,
-    "period": parse_period,
+    "id": values.parse_id,
+    "phone": values.parse_phone,
+    "email": values.parse_email,
+    "national_id": values.parse_national_id,
+    "period": values.parse_period,
 }
 _TYPE_KINDS: dict[type, str] = {Decimal: "money", date: "date", bool: "flag", int: "int"}
 _TYPE_PARSERS: dict[str, Callable[[object], Any]] = {
-    "money": parse_money,
-    "date": parse_date,
-    "flag": parse_flag,
-    "int": parse_int,
+    "money": values.parse_money,
+    "date": values.parse_date,
+    "flag": values.parse_flag,
+    "int": values.parse_int,
 }
 #: what parse_text allows when a text field declares no max_length
 DEFAULT_TEXT_LEN = 200
@@ -167,12 +155,12 @@ def _parser(base: Any, cell: Cell | None, max_len: int | None, synonyms: Synonym
     if isinstance(base, type) and issubclass(base, StrEnum):
         allowed = tuple(m.value for m in base)
         words = synonyms.get(_snake(base.__name__), {})
-        return Rule("enum", partial(parse_enum, synonyms=words, allowed=allowed))
+        return Rule("enum", partial(values.parse_enum, synonyms=words, allowed=allowed))
     if base is str:
         if cell is not None:
             return Rule(cell.kind, _STRING_PARSERS[cell.kind])
         limit = DEFAULT_TEXT_LEN if max_len is None else max_len
-        return Rule("text", partial(parse_text, max_len=limit), max_len=limit)
+        return Rule("text", partial(values.parse_text, max_len=limit), max_len=limit)
     if base in _TYPE_KINDS:
         kind = _TYPE_KINDS[base]
         return Rule(kind, _TYPE_PARSERS[kind])

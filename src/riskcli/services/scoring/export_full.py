@@ -4,7 +4,7 @@
 book's own (`riskcli.services.book`, rendered for the dialect by `sql_dialect`), so the query
 and `score run` cannot drift apart; what follows it mirrors, step for step, the numpy of
 `factors._assemble` (the factors), `engine.score_bins` (points, score, PD, grade, overrides,
-reasons), `service._score_part` (the default state: grade DF, PD 1, its reason first) and
+reasons), `scored_part.score_part` (the default state: grade DF, PD 1, its reason first) and
 `limits.derive` / `over_limit` (the recommended limit), with EL = PD x LGD x EAD.
 
 Input: the canonical tables as `riskcli import` names their columns (customers.customer_id is

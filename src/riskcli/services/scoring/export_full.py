@@ -3,7 +3,7 @@
 `riskcli score export MODEL --format sql --full --dialect D` writes it. The factor SQL is the
 book's own (`riskcli.services.book`, rendered for the dialect by `sql_dialect`), so the query
 and `score run` cannot drift apart; what follows it mirrors, step for step, the numpy of
-`factors._assemble` (the factors), `engine.score_bins` (points, score, PD, grade, overrides,
+`factor_columns.assemble` (the factors), `engine.score_bins` (points, score, PD, grade, overrides,
 reasons), `scored_part.score_part` (the default state: grade DF, PD 1, its reason first) and
 `limits.derive` / `over_limit` (the recommended limit), with EL = PD x LGD x EAD.
 
@@ -233,7 +233,7 @@ def _parts(d: Dialect, policy: book.DefaultPolicy) -> list[str]:
 
 
 def _factors(s: _Sql) -> str:
-    """`factors._assemble` in SQL: one row per customer, the factors and the context."""
+    """`factor_columns.assemble` in SQL: one row per customer, the factors and the context."""
     d = s.d
     has = "p.invoice_days IS NOT NULL"
     clean = f"({has} AND p.worst_dpd_12m IS NULL)"

@@ -17,6 +17,7 @@ from riskcli.domain.errors import InputError
 from riskcli.services.scoring import factors as store_factors
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.engine import Scorecard, check_reason_codes
+from riskcli.services.scoring.factor_columns import CONTEXT_COLUMNS, FRAME_COLUMNS
 from riskcli.services.scoring.registry import ModelRecord, get_model
 from riskcli.services.scoring.score_rows import (
     Totals,
@@ -88,7 +89,7 @@ def _scored_parts(
 ) -> Iterator[ScoredPart]:
     """The scored parts in customer order, the first one already read and scored, so a book
     with nothing to score fails before anything is written."""
-    missing = [f.name for f in model.card.factors if f.name not in store_factors.FRAME_COLUMNS]
+    missing = [f.name for f in model.card.factors if f.name not in FRAME_COLUMNS]
     # unseen categories as an error count all customers at once: score them in one go
     whole = bool(missing) or any(
         f.type == "categorical" and f.unseen_category == "error" for f in model.card.factors
@@ -179,9 +180,7 @@ def needed_columns(card: Scorecard) -> frozenset[str]:
     """The factor-frame columns a `score run` with this model reads: its factors, its overrides'
     flags and the context the limit policy uses."""
     overrides = [o.factor for o in card.overrides]
-    return frozenset(
-        [*card.factor_names, *overrides, *store_factors.CONTEXT_COLUMNS, *_POLICY_COLUMNS]
-    )
+    return frozenset([*card.factor_names, *overrides, *CONTEXT_COLUMNS, *_POLICY_COLUMNS])
 
 
 def category_warnings(store: Store, card: Scorecard) -> list[str]:

@@ -19,6 +19,7 @@ from riskcli.services.scoring.applying import (
 )
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.export_sql import Quote, export_sql
+from riskcli.services.scoring.factor_columns import STORE_FACTORS
 from riskcli.services.scoring.registry import get_model
 from riskcli.services.scoring.results import (
     distribution,
@@ -87,10 +88,8 @@ def export_full(
         raise InputError("give --as-of DATE or --as-of-param, not both")
     if not as_of_param and as_of is None:
         as_of = latest_activity(store) or date.today()
-    missing = [f.name for f in model.card.factors if f.name not in store_factors.STORE_FACTORS]
-    missing += [
-        o.factor for o in model.card.overrides if o.factor not in store_factors.STORE_FACTORS
-    ]
+    missing = [f.name for f in model.card.factors if f.name not in STORE_FACTORS]
+    missing += [o.factor for o in model.card.overrides if o.factor not in STORE_FACTORS]
     if missing:
         raise InputError(
             f"{model.label} uses factors the store does not provide ({', '.join(missing)}): "

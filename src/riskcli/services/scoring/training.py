@@ -19,6 +19,11 @@ from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import pick_factors, read_table
 from riskcli.services.scoring.engine import parse_target, points_table
 from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
+from riskcli.services.scoring.factor_columns import (
+    DEFAULT_EXCLUDE,
+    FACTOR_DESCRIPTIONS,
+    STORE_FACTORS,
+)
 from riskcli.services.scoring.registry import ModelRecord, save_model
 from riskcli.services.scoring.validation import clean, develop
 from riskcli.storage.activity import latest_activity
@@ -128,7 +133,7 @@ def train_from_store(
         target=cfg.target,
         policy=cfg.default_policy,
     )
-    candidates = [c for c in store_factors.STORE_FACTORS if c not in store_factors.DEFAULT_EXCLUDE]
+    candidates = [c for c in STORE_FACTORS if c not in DEFAULT_EXCLUDE]
     dev = develop(
         frame[candidates],
         y,
@@ -143,7 +148,7 @@ def train_from_store(
         folds=cfg.folds,
         with_challenger=cfg.challenger,
         seed=cfg.seed,
-        descriptions=store_factors.FACTOR_DESCRIPTIONS,
+        descriptions=FACTOR_DESCRIPTIONS,
         progress=progress,
     )
     card = dev.scorecard.model_copy(update={"overrides": _default_overrides()})
@@ -182,12 +187,12 @@ def setup_expert(
     else:
         data, source = default_expert(), "default expert scorecard"
     card, spec = expert_scorecard(data)
-    unknown = [f.name for f in card.factors if f.name not in store_factors.STORE_FACTORS]
-    unknown += [o.factor for o in card.overrides if o.factor not in store_factors.STORE_FACTORS]
+    unknown = [f.name for f in card.factors if f.name not in STORE_FACTORS]
+    unknown += [o.factor for o in card.overrides if o.factor not in STORE_FACTORS]
     if unknown:
         raise InputError(
             f"the expert scorecard names unknown factor(s): {', '.join(unknown)} "
-            f"(known: {', '.join(store_factors.STORE_FACTORS)})"
+            f"(known: {', '.join(STORE_FACTORS)})"
         )
     text = json.dumps(card.to_json_dict(), sort_keys=True)
     return save_model(

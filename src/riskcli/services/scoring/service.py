@@ -1,7 +1,7 @@
 """What each `riskcli score` command calls, one function per command. Never prints.
 
-The work lives in the modules named below; every writing function works inside one
-transaction: an error leaves nothing stored.
+The work lives in the modules imported here (their parts are listed in docs/internals.md);
+every writing function works inside one transaction: an error leaves nothing stored.
 """
 
 from __future__ import annotations

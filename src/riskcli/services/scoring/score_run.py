@@ -60,12 +60,12 @@ def run(
     if as_of is None:
         as_of = latest_activity(store) or date.today()
     say = progress or (lambda _m: None)
-    # any commit by another connection from here on changes this number (see _keep)
+    # any commit by another connection from here on changes this number (see _write_run)
     version = int(store.scalar("PRAGMA data_version"))
     with ExitStack() as stack:
         parts = _scored_parts(store, stack, model, cfg, as_of, customer, say)
         params = json.dumps({"customer": customer, "limits": cfg.limits.model_dump(mode="json")})
-        run_id, totals = _keep(store, model, as_of, params, parts, version, say)
+        run_id, totals = _write_run(store, model, as_of, params, parts, version, say)
     return {
         "run": run_id,
         "model": model.label,
@@ -147,7 +147,7 @@ def _not_all_empty(parts: Iterator[ScoredPart]) -> Iterator[ScoredPart]:
     return chain([first], parts)
 
 
-def _keep(
+def _write_run(
     store: Store,
     model: ModelRecord,
     as_of: date,

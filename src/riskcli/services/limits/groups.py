@@ -93,8 +93,8 @@ def members_by_group(store: Store) -> dict[str, list[str]]:
     }
 
 
-#: up to this many customers are read one by one (~40 ms each at 20k customers; one read of the
-#: whole book took 0.9 s), more and the whole book is read once
+#: up to this many customers are read one by one (each read is small, but the reads add up to
+#: one read of the whole book at about this count), more and the whole book is read once
 ONE_BY_ONE = 20
 
 

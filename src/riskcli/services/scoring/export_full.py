@@ -3,8 +3,8 @@
 `riskcli score export MODEL --format sql --full --dialect D` writes it. The factor SQL is the
 book's own (`riskcli.services.book`, rendered for the dialect by `sql_dialect`), so the query
 and `score run` cannot drift apart; what follows it mirrors, step for step, the numpy of
-`factors._assemble` (the factors), `engine.score_bins` (points, score, PD, grade, overrides,
-reasons), `service._score_part` (the default state: grade DF, PD 1, its reason first) and
+`factor_columns.assemble` (the factors), `engine.score_bins` (points, score, PD, grade, overrides,
+reasons), `scored_part.score_part` (the default state: grade DF, PD 1, its reason first) and
 `limits.derive` / `over_limit` (the recommended limit), with EL = PD x LGD x EAD.
 
 Input: the canonical tables as `riskcli import` names their columns (customers.customer_id is
@@ -233,7 +233,7 @@ def _parts(d: Dialect, policy: book.DefaultPolicy) -> list[str]:
 
 
 def _factors(s: _Sql) -> str:
-    """`factors._assemble` in SQL: one row per customer, the factors and the context."""
+    """`factor_columns.assemble` in SQL: one row per customer, the factors and the context."""
     d = s.d
     has = "p.invoice_days IS NOT NULL"
     clean = f"({has} AND p.worst_dpd_12m IS NULL)"
@@ -312,9 +312,25 @@ def _by_bin(f: Factor, values: list[str]) -> str:
 
 def _scoring(s: _Sql, card: Scorecard, limits: LimitPolicy, loss: book.LossPolicy) -> list[str]:
     """Points, score, PD, grade, reasons, limit, over-limit flag and EL, as parts after `fac`."""
-    d = s.d
+    k = len(card.factors)
+    r = min(card.reasons, k, STORED_REASONS)
+    score = _score_sum(s, card)
+    steps = _limit_steps(s, limits)
+    steps[0] += [(f"reason{n + 1}", x) for n, x in enumerate(_final_reasons(r))]
+    steps[0] += [("lgd", _lgd(s, loss))]
+    return [
+        _points(s, card),
+        _ranked(s.d, k, score),
+        _scored(s, card, score, r),
+        _graded(s, card, r),
+        *_layers(s.d, "gr", steps, "lm"),
+    ]
+
+
+def _points(s: _Sql, card: Scorecard) -> str:
+    """`pts`: per factor j its points (pj), the rank of the points its bin loses (kj) and the
+    bin's reason text (tj)."""
     factors = card.factors
-    k = len(factors)
     # the points a bin loses against the factor's best bin, ranked (integers compare exactly on
     # every engine); -1 where none is lost (no reason)
     losses = sorted({f.best_points() - b.points for f in factors for b in f.bins})
@@ -326,33 +342,39 @@ def _scoring(s: _Sql, card: Scorecard, limits: LimitPolicy, loss: book.LossPolic
         keys = [str(rank[best - b.points]) if best - b.points > 1e-9 else "-1" for b in f.bins]
         items.append(f"{_by_bin(f, keys)} AS k{j}")
         items.append(f"{_by_bin(f, [text_literal(reason_text(f, b)) for b in f.bins])} AS t{j}")
-    pts = f"pts AS{d.materialized} (SELECT fac.*,\n  " + ",\n  ".join(items) + "\nFROM fac)"
+    return f"pts AS{s.d.materialized} (SELECT fac.*,\n  " + ",\n  ".join(items) + "\nFROM fac)"
 
-    score = " + ".join(f"p{j}" for j in range(k)) or "0"
+
+def _score_sum(s: _Sql, card: Scorecard) -> str:
+    score = " + ".join(f"p{j}" for j in range(len(card.factors))) or "0"
     if card.scaling.points_decimals:
         score = s.rnd(score, card.scaling.points_decimals)
+    return score
+
+
+def _position(j: int, k: int) -> str:
+    """Factor j's place among the k factors by points lost (ties to the earlier factor)."""
+    terms = [
+        f"CASE WHEN k{i} > k{j}{f' OR k{i} = k{j}' if i < j else ''} THEN 1 ELSE 0 END"
+        for i in range(k)
+        if i != j
+    ]
+    return " + ".join(terms) or "0"
+
+
+def _ranked(d: Dialect, k: int, score: str) -> str:
+    """`rk`: the score and each factor's place by points lost (rj)."""
+    items = [f"({score}) AS score", *(f"({_position(j, k)}) AS r{j}" for j in range(k))]
+    return f"rk AS{d.materialized} (SELECT pts.*,\n  " + ",\n  ".join(items) + "\nFROM pts)"
+
+
+def _scored(s: _Sql, card: Scorecard, score: str, r: int) -> str:
+    """`sc`: the model's PD, the first override that applies (ov) and the r reasons by points
+    lost (bn)."""
+    k = len(card.factors)
     sc = card.scaling
     z = s.clip(f"(({score}) - {s.fl(sc.offset)}) / {s.fl(sc.factor)}", -700, 700)
     raw_pd = f"{s.fl(1.0)} / ({s.fl(1.0)} + exp({z}))"
-    grades = " ".join(
-        f"WHEN pd_raw < {s.fl(g.max_pd)} THEN {text_literal(g.grade)}" for g in card.grades[:-1]
-    )
-    model_grade = f"CASE {grades} ELSE {text_literal(card.grades[-1].grade)} END"
-
-    def position(j: int) -> str:
-        terms = [
-            f"CASE WHEN k{i} > k{j}{f' OR k{i} = k{j}' if i < j else ''} THEN 1 ELSE 0 END"
-            for i in range(k)
-            if i != j
-        ]
-        return " + ".join(terms) or "0"
-
-    r = min(card.reasons, k, STORED_REASONS)
-    ranked = (
-        f"rk AS{d.materialized} (SELECT pts.*,\n  "
-        + ",\n  ".join([f"({score}) AS score", *(f"({position(j)}) AS r{j}" for j in range(k))])
-        + "\nFROM pts)"
-    )
     ov_index = " ".join(
         f"WHEN {o.factor} = {num(o.equals)} THEN {i}" for i, o in enumerate(card.overrides)
     )
@@ -361,12 +383,17 @@ def _scoring(s: _Sql, card: Scorecard, limits: LimitPolicy, loss: book.LossPolic
         "CASE " + " ".join(f"WHEN r{j} = {n} AND k{j} >= 0 THEN t{j}" for j in range(k)) + " END"
         for n in range(r)
     ]
-    scored_items = [
-        f"({raw_pd}) AS pd_raw",
-        f"{ov} AS ov",
-        *(f"{b} AS b{n}" for n, b in enumerate(base)),
-    ]
-    scored = f"sc AS{d.materialized} (SELECT rk.*,\n  " + ",\n  ".join(scored_items) + "\nFROM rk)"
+    items = [f"({raw_pd}) AS pd_raw", f"{ov} AS ov", *(f"{b} AS b{n}" for n, b in enumerate(base))]
+    return f"sc AS{s.d.materialized} (SELECT rk.*,\n  " + ",\n  ".join(items) + "\nFROM rk)"
+
+
+def _graded(s: _Sql, card: Scorecard, r: int) -> str:
+    """`gr`: the grade (DF in default, else an override's, else the model's), the PD (1 in
+    default) and the reasons with an override's first (wn)."""
+    grades = " ".join(
+        f"WHEN pd_raw < {s.fl(g.max_pd)} THEN {text_literal(g.grade)}" for g in card.grades[:-1]
+    )
+    model_grade = f"CASE {grades} ELSE {text_literal(card.grades[-1].grade)} END"
     ov_grade = " ".join(
         f"WHEN ov = {i} THEN {text_literal(o.grade)}" for i, o in enumerate(card.overrides)
     )
@@ -384,26 +411,31 @@ def _scoring(s: _Sql, card: Scorecard, limits: LimitPolicy, loss: book.LossPolic
         + (f"{ov_grade} " if card.overrides else "")
         + f"ELSE {model_grade} END"
     )
-    graded_items = [
+    items = [
         f"{grade} AS grade",
         f"CASE WHEN in_default = 1 THEN {s.fl(1.0)} ELSE {s.rnd('pd_raw', 6)} END AS pd",
         *(f"{w} AS w{n}" for n, w in enumerate(with_ov)),
     ]
-    graded = f"gr AS{d.materialized} (SELECT sc.*,\n  " + ",\n  ".join(graded_items) + "\nFROM sc)"
-    reasons = [
+    return f"gr AS{s.d.materialized} (SELECT sc.*,\n  " + ",\n  ".join(items) + "\nFROM sc)"
+
+
+def _final_reasons(r: int) -> list[str]:
+    """The r stored reasons: the default's first for a customer in default."""
+    return [
         "CASE WHEN in_default = 1 THEN "
         + (text_literal(DEFAULT_REASON) if n == 0 else f"w{n - 1}")
         + f" ELSE w{n} END"
         for n in range(r)
     ]
+
+
+def _lgd(s: _Sql, loss: book.LossPolicy) -> str:
+    """The loss given default: by the customer's industry group where configured."""
     lgd = " ".join(
         f"WHEN lgd_industry = {text_literal(name)} THEN {s.fl(v)}"
         for name, v in loss.by_industry.items()
     )
-    lgd_sql = f"CASE {lgd} ELSE {s.fl(loss.lgd)} END" if lgd else s.fl(loss.lgd)
-    steps = _limit_steps(s, limits)
-    steps[0] += [(f"reason{n + 1}", r) for n, r in enumerate(reasons)] + [("lgd", lgd_sql)]
-    return [pts, ranked, scored, graded, *_layers(d, "gr", steps, "lm")]
+    return f"CASE {lgd} ELSE {s.fl(loss.lgd)} END" if lgd else s.fl(loss.lgd)
 
 
 def _layers(d: Dialect, base: str, steps: list[list[tuple[str, str]]], last: str) -> list[str]:

@@ -1,30 +1,8 @@
-"""Factors from the store as of a date, and the outcome from receivables.
+"""The factor frame read from the store as of a date (by one process, or by two on a large
+store), and the outcome that follows it, for training.
 
-Every factor reads the book as of the date through `riskcli.services.book` (the one definition
-of what was known on a day), documented in docs/credit.md:
-
-| factor | definition |
-|---|---|
-| debt_ratio | total liabilities / total assets, latest financial period ended by the as-of date |
-| current_ratio | current assets / current liabilities, same period |
-| revenue_trend | revenue of that period / revenue of the period before - 1 |
-| years_in_business | years from registered_date to the as-of date |
-| worst_dpd_12m | worst days past due over the invoices due in the 12 months to the as-of date |
-|   | and every invoice still open and past due, whatever its age (a paid invoice |
-|   | counts until its paid date, an open one until the as-of date) |
-| avg_dpd_12m | average days past due of the same invoices |
-| late_invoices_12m | count of those invoices 30 or more days late |
-| oldest_open_dpd | days past due of the oldest open invoice (0 when none is overdue) |
-| overdue_share | outstanding past due / outstanding (0 with nothing outstanding) |
-| utilisation | receivables outstanding at the as-of date / current credit limit |
-| tenure_months | months since the first transaction or invoice |
-| order_trend | orders in the last 6 months / orders in the 6 months before - 1 (capped at 3) |
-| industry, region | as recorded on the customer |
-| bureau_score | latest third-party score reported by the as-of date |
-| adverse_flags | lawsuit + tax violation + other flag on that latest report |
-| bankruptcy, dishonest_debtor | 0/1 on that latest report (overrides to the worst grade) |
-
-The payment factors are missing only for a customer with no invoice at all.
+The factors and their definitions are in `factor_columns`; every query is the book's
+(`riskcli.services.book`, the one definition of what was known on a day).
 
 Outcome ("bad"): by default the customer enters default (book.default_state) within the
 horizon after the as-of date; `dpd90` is the older target: an invoice reaches 90 days past due
@@ -50,59 +28,12 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError, RiskError
 from riskcli.services import book
+from riskcli.services.scoring.factor_columns import FRAME_COLUMNS, assemble
+from riskcli.services.scoring.query_arrays import numeric_rows, rows_and_texts
 from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store, open_with_key
 
-FACTOR_DESCRIPTIONS: dict[str, str] = {
-    "debt_ratio": "debt ratio (liabilities / assets)",
-    "current_ratio": "current ratio (current assets / current liabilities)",
-    "revenue_trend": "revenue change on the previous period",
-    "years_in_business": "years in business",
-    "worst_dpd_12m": "worst days past due in the last 12 months",
-    "avg_dpd_12m": "average days past due in the last 12 months",
-    "late_invoices_12m": "invoices 30+ days late in the last 12 months",
-    "oldest_open_dpd": "days past due of the oldest open invoice",
-    "overdue_share": "share of the outstanding amount that is past due",
-    "utilisation": "credit limit utilisation",
-    "tenure_months": "months as a customer",
-    "order_trend": "order volume change, last 6 months on the 6 before",
-    "industry": "industry",
-    "region": "region",
-    "bureau_score": "third-party bureau score",
-    "adverse_flags": "adverse third-party flags (lawsuit, tax, other)",
-    "bankruptcy": "bankruptcy on a third-party report",
-    "dishonest_debtor": "on the dishonest-debtor list",
-}
-STORE_FACTORS = list(FACTOR_DESCRIPTIONS)
-#: recorded for every customer beside the factors: what the credit limit policy needs
-CONTEXT_COLUMNS = [
-    "customer_id",
-    "credit_limit",
-    "status",
-    "orders_12m",
-    "net_assets",
-    "exposure",
-    "overdue",
-    "invoicing_12m",
-    "terms",
-    "peak_not_due",
-    "history_months",
-    "default_amount",
-]
-#: the columns of a factor frame
-FRAME_COLUMNS = [*CONTEXT_COLUMNS, *STORE_FACTORS, "in_default"]
-DEFAULT_EXCLUDE = ("bankruptcy", "dishonest_debtor")  # override flags, not points
-
 Progress = Callable[[str], None]
-
-
-def parse_date(text: str | date | None, what: str = "--as-of") -> date:
-    if isinstance(text, date):
-        return text
-    try:
-        return date.fromisoformat(str(text))
-    except ValueError:
-        raise InputError(f"{what} must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 def parse_horizon(text: str) -> int:
@@ -123,8 +54,6 @@ def parse_horizon(text: str) -> int:
 def _iso(d: date) -> str:
     return d.isoformat()
 
-
-_MISSING = -9.87654321e300  # stands for NULL on the way from SQL to numpy
 
 _CUST_SQL = """
 SELECT id, credit_limit, :ja - julianday(registered_date) {texts} FROM customers
@@ -162,40 +91,6 @@ _PARTS: list[tuple[str, str, list[str], set[str]]] = [
 ]  # fmt: skip
 
 
-def _wrapped(sql: str, k: int, texts: int = 0) -> str:
-    """Wrap a query so each of its first k columns arrives as a number, NULL as the sentinel;
-    the `texts` columns after them pass as they are."""
-    names = [f"c{i}" for i in range(k + texts)]
-    cols = [f"COALESCE({c}, {_MISSING!r})" for c in names[:k]] + names[k:]
-    return f"WITH q({', '.join(names)}) AS ({sql}) SELECT {', '.join(cols)} FROM q"
-
-
-def _rows(
-    store: Store, sql: str, params: dict[str, Any], k: int, texts: int = 0
-) -> tuple[np.ndarray, list[list[Any]]]:
-    """A result's first k columns as a float matrix (NULL as NaN, no Python object kept per
-    cell), and its `texts` columns after them as lists."""
-    cur = store.execute(_wrapped(sql, k, texts), params)
-    chunks: list[np.ndarray] = [np.empty((0, k))]
-    strings: list[list[Any]] = [[] for _ in range(texts)]
-    while rows := cur.fetchmany(200_000):
-        numbers = (r[:k] for r in rows) if texts else rows
-        flat = np.fromiter(
-            itertools.chain.from_iterable(numbers), dtype=np.float64, count=len(rows) * k
-        )
-        chunks.append(flat.reshape(len(rows), k))
-        for j, column in enumerate(strings):
-            column.extend([r[k + j] for r in rows])
-    out = np.concatenate(chunks)
-    out[out == _MISSING] = np.nan
-    return out, strings
-
-
-def _numeric_rows(store: Store, sql: str, params: dict[str, Any], k: int) -> np.ndarray:
-    """A numeric result as a float matrix, NULL as NaN."""
-    return _rows(store, sql, params, k)[0]
-
-
 def _customers(
     store: Store, params: dict[str, Any], where: str, texts: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -204,14 +99,9 @@ def _customers(
     sql = _CUST_SQL.format(
         texts="".join(f", {c}" for c in texts), filter=where.replace("customer_id", "id")
     )
-    matrix, strings = _rows(store, sql, params, 3, len(texts))
+    matrix, strings = rows_and_texts(store, sql, params, 3, len(texts))
     text = {c: np.array(strings[j], dtype=object) for j, c in enumerate(texts)}
     return matrix[:, 0], matrix[:, 1], matrix[:, 2], text
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
 def _frame(
@@ -243,7 +133,7 @@ def _frame(
         if label != said:
             say(label)
             said = label
-        part = _numeric_rows(store, sql.format(filter=where), params, len(names) + 1)
+        part = numeric_rows(store, sql.format(filter=where), params, len(names) + 1)
         pos = np.searchsorted(ids, part[:, 0])
         ok = pos < len(ids)
         ok[ok] = ids[pos[ok]] == part[ok, 0]
@@ -265,65 +155,11 @@ def _frame(
         col["terms"] = book.median_terms(store, params, ids, col["terms_min"], col["terms_max"])
     else:
         col["terms"] = col["terms_min"]
-    return _assemble(ids, col, text, in_default, default_amount)
+    return assemble(ids, col, text, in_default, default_amount)
 
 
 def _as_of(params: dict[str, Any]) -> date:
     return date.fromisoformat(params["a"])
-
-
-def _assemble(
-    ids: np.ndarray,
-    col: dict[str, np.ndarray],
-    text: dict[str, np.ndarray],
-    in_default: np.ndarray,
-    default_amount: np.ndarray,
-) -> pd.DataFrame:
-    """The frame's columns from the query columns (numpy, no per-customer Python)."""
-    df = pd.DataFrame({"customer_id": ids.astype(np.int64)})
-    df["credit_limit"] = col["credit_limit"]
-    df["orders_12m"] = np.nan_to_num(col["orders_recent"]) + np.nan_to_num(col["orders_prior"])
-    df["net_assets"] = col["total_assets"] - col["total_liabilities"]
-    has_invoices = ~np.isnan(col["invoice_days"])
-    exposure = np.nan_to_num(col["exposure"])
-    df["exposure"] = exposure
-    df["overdue"] = np.nan_to_num(col["overdue"])
-    df["invoicing_12m"] = np.nan_to_num(col["invoicing_12m"])
-    df["terms"] = col["terms"]
-    df["peak_not_due"] = np.nan_to_num(col["peak_not_due"])
-    # months since the first invoice: the history the limit policy sizes invoicing over
-    df["history_months"] = np.round(col["invoice_days"] / 30.4375, 1)
-    df["default_amount"] = default_amount
-    df["debt_ratio"] = np.round(_ratio(col["total_liabilities"], col["total_assets"]), 6)
-    df["current_ratio"] = np.round(_ratio(col["current_assets"], col["current_liabilities"]), 6)
-    df["revenue_trend"] = np.round(
-        np.clip(_ratio(col["revenue"], col["prev_revenue"]) - 1, -1, 5), 6
-    )
-    df["years_in_business"] = np.round(col["age_days"] / 365.25, 2)
-    # a customer with invoices but none in the window has a clean 12 months (0, not missing)
-    clean = has_invoices & np.isnan(col["worst_dpd_12m"])
-    df["worst_dpd_12m"] = np.where(clean, 0, col["worst_dpd_12m"])
-    df["avg_dpd_12m"] = np.round(np.where(clean, 0, col["avg_dpd_12m"]), 2)
-    df["late_invoices_12m"] = np.where(clean, 0, col["late_invoices_12m"])
-    df["oldest_open_dpd"] = np.where(has_invoices, np.nan_to_num(col["oldest_open_dpd"]), np.nan)
-    share = np.nan_to_num(_ratio(np.nan_to_num(col["overdue"]), exposure))
-    df["overdue_share"] = np.where(has_invoices, np.round(share, 4), np.nan)
-    df["utilisation"] = np.round(_ratio(exposure, col["credit_limit"]), 4)
-    first = np.fmax(col["invoice_days"], col["txn_days"])
-    df["tenure_months"] = np.round(first / 30.4375, 1)
-    recent = np.nan_to_num(col["orders_recent"])
-    prior = np.nan_to_num(col["orders_prior"])
-    trend = np.where(prior > 0, _ratio(recent, prior) - 1, np.where(recent > 0, 3.0, np.nan))
-    df["order_trend"] = np.round(np.clip(trend, -1, 3), 4)
-    for c in ("industry", "region", "status"):
-        values = text[c] if c in text else np.full(len(ids), None, dtype=object)
-        df[c] = pd.Series(values, dtype=object)  # objects, None where missing (not str dtype)
-    df["bureau_score"] = col["bureau_score"]
-    df["adverse_flags"] = col["adverse_flags"]
-    df["bankruptcy"] = col["bankruptcy"]
-    df["dishonest_debtor"] = col["dishonest_debtor"]
-    df["in_default"] = in_default.astype(int)
-    return df[FRAME_COLUMNS]
 
 
 def build_factors(
@@ -365,8 +201,8 @@ def build_factors(
 PARALLEL_MIN_CUSTOMERS = 50_000
 #: share of the customers (by id range) read here; the second process reads the rest meanwhile,
 #: in CHUNKS parts sent one by one. This process also writes every row, so it reads the smaller
-#: share. 0.45 since reasons are stored as codes (a cheaper write): at 1,000,000 customers on an
-#: idle 2-core machine, 13.0 s median against 13.6 s at 0.40 (3 runs each, alternating).
+#: share; reasons stored as codes made the write cheaper, so that share grew from 0.40 to 0.45
+#: (tuned with benchmarks/bench_scoring.py, alternating the two values on an idle machine).
 LOCAL_SHARE = 0.45
 CHUNKS = 6
 
@@ -514,7 +350,7 @@ def factor_parts(
 def _send(sender: Any, message: tuple[str, Any]) -> None:
     """To the parent, through its pipe (nothing is stored pickled). Protocol 5, not the pipe's
     default 4: it writes the many small bytearrays of a scored part (bins, reason codes)
-    directly, where 4 reduces each one in Python (4x the CPU: 3.1 s for 400,000 customers)."""
+    directly, where 4 reduces each one in Python (several times the CPU)."""
     sender.send_bytes(pickle.dumps(message, protocol=5))
 
 

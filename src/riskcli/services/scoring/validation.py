@@ -17,7 +17,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring.engine import (
     Factor,
+    FitResult,
     FloatArray,
     Scorecard,
     ScorecardParams,
@@ -328,7 +329,7 @@ def challenger(
     )
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-    # one OpenMP thread: on small shared machines more threads spin and run 20x slower
+    # one OpenMP thread: on small shared machines more threads spin and run many times slower
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
         model.fit(prep(dev, cats), y_dev)
@@ -362,56 +363,12 @@ def develop(
     if not 0 < holdout < 1:
         raise InputError("holdout must be between 0 and 1")
     say = progress or (lambda _m: None)
-    val_mask, method, cutoff = _split(y, dates, holdout, seed, params.min_bads)
-    dev_x, val_x = data[~val_mask], data[val_mask]
-    dev_y, val_y = y[~val_mask], y[val_mask]
-    if int(dev_y.sum()) < params.min_bads:
-        # a holdout would starve the fit; develop and validate on everything, and say so
-        dev_x, dev_y, val_x, val_y = data, y, data, y
-        method = "in-sample (too few bads for a holdout)"
+    sample = _samples(data, y, dates, holdout, seed, params.min_bads)
     say("fitting the scorecard")
-    fit = fit_scorecard(dev_x, dev_y, params, target=target, descriptions=descriptions)
-    card = fit.scorecard
-    dev_scored = score_frame(card, dev_x)
-    dev_score = np.asarray(dev_scored.score, dtype=np.float64)
-    edges = score_bands(dev_score)
-    shares = band_shares(dev_score, edges)
-    say("validating")
-    val_report = evaluate(card, val_x, val_y, dev_edges=edges, dev_shares=list(shares))
-    report: dict[str, Any] = {
-        "method": method,
-        "out_of_time_cutoff": cutoff,
-        "development": metrics(dev_y, dev_score, np.asarray(dev_scored.pd, dtype=np.float64)),
-        "validation": val_report["metrics"],
-        "psi": val_report["psi"],
-        "calibration": val_report["calibration"],
-        "by_grade": val_report["by_grade"],
-        "monotonicity": val_report["monotonicity"],
-        "all_bins_monotonic": all(m["training"] is not False for m in val_report["monotonicity"]),
-        "score_bands": {"edges": edges, "development_shares": [round(float(v), 6) for v in shares]},
-        "factors": [
-            {
-                "factor": f.name,
-                "type": f.type,
-                "iv": round(f.iv, 5),
-                "monotonic": f.monotonic,
-                "status": fit.selection.get(f.name, ""),
-            }
-            for f in fit.all_factors
-        ]
-        + [
-            {"factor": k, "type": None, "iv": None, "monotonic": None, "status": v}
-            for k, v in fit.selection.items()
-            if k not in {f.name for f in fit.all_factors}
-        ],
-        "points": points_table(card),
-        "high_iv_warnings": [
-            f"{f.name}: IV {f.iv:.2f} > 0.5 is very strong; make sure it is known before the "
-            "outcome (no leakage)"
-            for f in card.factors
-            if f.iv > 0.5
-        ],
-    }
+    fit = fit_scorecard(
+        sample.dev_x, sample.dev_y, params, target=target, descriptions=descriptions
+    )
+    report = _report(fit, sample, say)
     if folds >= 2:
         say(f"{folds}-fold cross-validation")
         try:
@@ -420,8 +377,87 @@ def develop(
             report["kfold"] = {"skipped": str(exc)}
     if with_challenger:
         say("gradient-boosted challenger")
-        report["challenger"] = challenger(dev_x, dev_y, val_x, val_y, seed)
-    return Developed(scorecard=card, report=_clean(report))
+        report["challenger"] = challenger(
+            sample.dev_x, sample.dev_y, sample.val_x, sample.val_y, seed
+        )
+    return Developed(scorecard=fit.scorecard, report=_clean(report))
+
+
+class _Samples(NamedTuple):
+    """The development and validation samples, how they were split and the out-of-time cutoff."""
+
+    dev_x: pd.DataFrame
+    dev_y: Y
+    val_x: pd.DataFrame
+    val_y: Y
+    method: str
+    cutoff: str | None
+
+
+def _samples(
+    data: pd.DataFrame, y: Y, dates: pd.Series | None, holdout: float, seed: int, min_bads: int
+) -> _Samples:
+    val_mask, method, cutoff = _split(y, dates, holdout, seed, min_bads)
+    dev_y = y[~val_mask]
+    if int(dev_y.sum()) < min_bads:
+        # a holdout would starve the fit; develop and validate on everything, and say so
+        return _Samples(data, y, data, y, "in-sample (too few bads for a holdout)", cutoff)
+    return _Samples(data[~val_mask], dev_y, data[val_mask], y[val_mask], method, cutoff)
+
+
+def _report(fit: FitResult, sample: _Samples, say: Progress) -> dict[str, Any]:
+    """The development report: both samples' metrics, calibration, stability, the factors."""
+    card = fit.scorecard
+    dev_scored = score_frame(card, sample.dev_x)
+    dev_score = np.asarray(dev_scored.score, dtype=np.float64)
+    edges = score_bands(dev_score)
+    shares = band_shares(dev_score, edges)
+    say("validating")
+    val_report = evaluate(
+        card, sample.val_x, sample.val_y, dev_edges=edges, dev_shares=list(shares)
+    )
+    dev_pd = np.asarray(dev_scored.pd, dtype=np.float64)
+    return {
+        "method": sample.method,
+        "out_of_time_cutoff": sample.cutoff,
+        "development": metrics(sample.dev_y, dev_score, dev_pd),
+        "validation": val_report["metrics"],
+        "psi": val_report["psi"],
+        "calibration": val_report["calibration"],
+        "by_grade": val_report["by_grade"],
+        "monotonicity": val_report["monotonicity"],
+        "all_bins_monotonic": all(m["training"] is not False for m in val_report["monotonicity"]),
+        "score_bands": {"edges": edges, "development_shares": [round(float(v), 6) for v in shares]},
+        "factors": _factor_rows(fit),
+        "points": points_table(card),
+        "high_iv_warnings": [
+            f"{f.name}: IV {f.iv:.2f} > 0.5 is very strong; make sure it is known before the "
+            "outcome (no leakage)"
+            for f in card.factors
+            if f.iv > 0.5
+        ],
+    }
+
+
+def _factor_rows(fit: FitResult) -> list[dict[str, Any]]:
+    """Every candidate factor: its type, IV, monotonicity and why it was kept or dropped."""
+    binned = [
+        {
+            "factor": f.name,
+            "type": f.type,
+            "iv": round(f.iv, 5),
+            "monotonic": f.monotonic,
+            "status": fit.selection.get(f.name, ""),
+        }
+        for f in fit.all_factors
+    ]
+    names = {f.name for f in fit.all_factors}
+    unbinned = [
+        {"factor": k, "type": None, "iv": None, "monotonic": None, "status": v}
+        for k, v in fit.selection.items()
+        if k not in names
+    ]
+    return binned + unbinned
 
 
 def _clean(value: Any) -> Any:

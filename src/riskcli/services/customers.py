@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from riskcli.domain.errors import InputError
-from riskcli.domain.values import from_cents
+from riskcli.domain.money import from_cents
 from riskcli.services import book
 from riskcli.storage.activity import latest_activity
 from riskcli.storage.store import Store

@@ -27,7 +27,6 @@ def test_no_untyped_store_or_connection_in_signatures() -> None:
 #: modules that still convert cents with a helper of their own, to switch to riskcli.domain.money
 #: (remove each when it is done; the list only shrinks)
 MONEY_PENDING = (
-    "services/customers.py",
     "services/monitoring/alerts.py",
     "services/scoring/limits.py",
     "services/scoring/service.py",
@@ -55,7 +54,6 @@ def test_money_is_converted_in_one_place() -> None:
 
 #: modules that still resolve a customer's external id with SQL of their own
 CUSTOMER_LOOKUP_PENDING = (
-    "services/customers.py",
     "services/monitoring/alerts.py",
     "services/scoring/factors.py",
     "services/scoring/service.py",
@@ -77,11 +75,7 @@ def test_external_ids_are_resolved_by_the_customer_queries() -> None:
 
 
 #: modules that still build a WHERE clause by hand, to switch to storage/sqlwhere.py
-WHERE_PENDING = (
-    "services/customers.py",
-    "services/monitoring/alerts.py",
-    "services/monitoring/contracts.py",
-)
+WHERE_PENDING = ("services/monitoring/alerts.py",)
 
 
 def test_filters_are_built_with_where() -> None:

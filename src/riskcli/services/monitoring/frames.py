@@ -18,10 +18,6 @@ import pandas as pd
 EPOCH = dt.date(1970, 1, 1)
 
 # the severities live in `severity` (no numpy there, for the CLI's help); re-exported here
-from riskcli.services.money_columns import text_column  # noqa: E402
-
-#: money as exact text for alert titles and evidence (riskcli.services.money_columns)
-money = text_column
 from riskcli.services.monitoring.severity import SEVERITIES as SEVERITIES  # noqa: E402
 from riskcli.services.monitoring.severity import SEVERITY_RANK as SEVERITY_RANK  # noqa: E402
 

@@ -34,7 +34,7 @@ IDENTITY_FIELDS = (
 
 _HEADER_SQL = (
     f"SELECT id, {', '.join(IDENTITY_FIELDS)}, credit_limit, limit_expires, limit_fallback, "
-    "limit_review, group_id, parent_id FROM customers WHERE "
+    "limit_review, group_id, parent_id, created_at, updated_at FROM customers WHERE "
 )
 
 
@@ -76,7 +76,8 @@ def external_ids(store: Store, *, with_name: bool = False) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Header:
-    """A customer's identity, limit and group, as stored (money in Decimal)."""
+    """A customer's identity, limit and group, as stored (money in Decimal), fields in the
+    order `customers show` prints them."""
 
     pk: int
     external_id: str
@@ -88,14 +89,16 @@ class Header:
     email: str | None
     national_id: str | None
     registered_date: str | None
+    credit_limit: Decimal
     account_owner: str | None
     status: str
-    credit_limit: Decimal
     limit_expires: str | None  # a temporary limit ends after this day
     limit_fallback: Decimal | None  # the limit it falls back to
     limit_review: str | None
     group_id: str | None
     parent_id: str | None
+    created_at: str
+    updated_at: str
 
     def identity(self) -> dict[str, str | None]:
         """The identity fields by name, in IDENTITY_FIELDS order."""

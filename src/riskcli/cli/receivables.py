@@ -15,13 +15,14 @@ from riskcli.cli.options import AsOfOpt, dated_option, resolve_as_of
 from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import InputError
 from riskcli.services import book
+from riskcli.services.queries import customers
 
 if TYPE_CHECKING:
+    from riskcli.services.money_columns import decimal_column
     from riskcli.services.receivables import ledger
-    from riskcli.services.reports.metrics import money_column
 else:  # pandas: loaded when a receivables command runs, not for its --help
     ledger = lazy.module("riskcli.services.receivables.ledger")
-    money_column = lazy.function("riskcli.services.reports.metrics", "money_column")
+    decimal_column = lazy.function("riskcli.services.money_columns", "decimal_column")
 
 app = typer.Typer(
     name="receivables",
@@ -97,12 +98,12 @@ def list_command(
             money: tuple[str, ...] = ("amount", "written_off", "recovered", "net_loss")
         else:
             frame = book.open_invoices(s.store, day)
-            ids = s.store.query_df("SELECT id AS customer_id, external_id FROM customers")
+            ids = customers.external_ids(s.store)
             frame = frame.merge(ids, on="customer_id", how="left")
             frame["customer_id"] = frame.pop("external_id")
             frame = frame.drop(columns=["receivable_id"])
             money = ("amount", "paid", "outstanding")
         for col in money:
-            frame[col] = money_column(frame[col]).to_numpy()
+            frame[col] = decimal_column(frame[col]).to_numpy()
         s.audit_affected(count=len(frame))
     output.render(frame, fmt, empty_message="no invoices")

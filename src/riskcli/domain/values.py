@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 from riskcli.domain.currency import BOOK_DEFAULT, foreign_message, split_currency
 from riskcli.domain.ids import id_problem
+from riskcli.domain.money import from_cents as from_cents  # kept importable from here
+from riskcli.domain.money import to_cents as to_cents
 
 # Full-width ASCII (U+FF01..U+FF5E) to half-width; ideographic space to space; yen/yuan signs.
 _HALFWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
@@ -170,15 +172,6 @@ def _parse_money_text(text: str) -> Decimal:
     except InvalidOperation:
         raise ValueError("not an amount") from None
     return -value if negative else value
-
-
-def to_cents(value: Decimal) -> int:
-    """Exact integer minor units (x100) of a parsed amount."""
-    return int(value * 100)
-
-
-def from_cents(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 # --- small numbers, flags, enums ------------------------------------------------------------

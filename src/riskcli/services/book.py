@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskcli.domain.errors import InputError, invalid
+from riskcli.domain.money import from_cents
 from riskcli.services.sql_dialect import STORE, Dialect
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: a one-customer lookup needs neither
@@ -544,7 +545,7 @@ def default_episodes(
     last = as_of
     for k, t in enumerate(events):
         if entered is not None and t >= cure_day(last, policy):
-            episodes.append(Episode(entered, cure_day(last, policy), Decimal(entry) / 100))
+            episodes.append(Episode(entered, cure_day(last, policy), from_cents(entry)))
             entered = None
         exposure = late = 0
         for i, d, a, pa, p, w in inv:
@@ -558,7 +559,7 @@ def default_episodes(
             last = events[k + 1] - timedelta(days=1) if k + 1 < len(events) else as_of
     if entered is not None:
         cured = cure_day(last, policy)
-        episodes.append(Episode(entered, cured if cured <= as_of else None, Decimal(entry) / 100))
+        episodes.append(Episode(entered, cured if cured <= as_of else None, from_cents(entry)))
     return episodes
 
 

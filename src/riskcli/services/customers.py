@@ -5,14 +5,17 @@ Returns plain data (lists of dicts with Decimal money and ISO dates); the CLI re
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from riskcli.domain.errors import InputError
-from riskcli.domain.values import from_cents
+from riskcli.domain.money import money_fields
 from riskcli.services import book
+from riskcli.services.queries import customers
 from riskcli.storage.activity import latest_activity
+from riskcli.storage.sqlwhere import Where
 from riskcli.storage.store import Store
 
 #: receivable aging buckets: (label, lowest days past due, highest or None)
@@ -29,16 +32,6 @@ _LIST_COLUMNS = (
     "c.national_id, c.registered_date, c.credit_limit, c.account_owner, c.status"
 )
 
-#: the limit's state and the customer's group (riskcli.services.limits)
-_LIMIT_COLUMNS = "c.limit_expires, c.limit_fallback, c.limit_review, c.group_id, c.parent_id"
-
-
-def _money(row: dict[str, Any], *names: str) -> dict[str, Any]:
-    for name in names:
-        if row.get(name) is not None:
-            row[name] = from_cents(int(row[name]))
-    return row
-
 
 def list_customers(
     store: Store,
@@ -51,17 +44,15 @@ def list_customers(
 ) -> list[dict[str, Any]]:
     """Customers matching every given filter (exact industry/region/status; search in id, name,
     email and phone), ordered by external id."""
-    where, params = _filters(industry, region, status, search)
-    sql = f"SELECT {_LIST_COLUMNS} FROM customers c"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY c.external_id"
+    where = _filters(industry, region, status, search)
+    sql = f"SELECT {_LIST_COLUMNS} FROM customers c" + where.sql + " ORDER BY c.external_id"
+    params = where.params
     if limit is not None:
         if limit < 1:
             raise InputError("--limit must be at least 1")
         sql += " LIMIT ?"
         params.append(limit)
-    return [_money(r, "credit_limit") for r in store.query(sql, params)]
+    return [money_fields(r, "credit_limit") for r in store.query(sql, params)]
 
 
 def count_customers(
@@ -73,40 +64,30 @@ def count_customers(
     search: str | None = None,
 ) -> int:
     """How many customers `list_customers` would list without a limit."""
-    where, params = _filters(industry, region, status, search)
-    sql = "SELECT count(*) FROM customers c" + (" WHERE " + " AND ".join(where) if where else "")
-    return int(store.scalar(sql, params))
+    where = _filters(industry, region, status, search)
+    return int(store.scalar("SELECT count(*) FROM customers c" + where.sql, where.params))
 
 
 def _filters(
     industry: str | None, region: str | None, status: str | None, search: str | None
-) -> tuple[list[str], list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
+) -> Where:
+    where = Where()
     for column, value in (("industry", industry), ("region", region), ("status", status)):
-        if value:
-            where.append(f"c.{column} = ?")
-            params.append(value)
+        where.add_if(value, f"c.{column} = ?", value)
     if search:
         like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(
+        where.add(
             "(c.external_id LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' "
-            "OR c.email LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\')"
+            "OR c.email LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\')",
+            *[like] * 4,
         )
-        params += [like] * 4
-    return where, params
+    return where
 
 
 def _customer_row(store: Store, customer_id: str) -> dict[str, Any]:
-    rows = store.query(
-        f"SELECT c.id AS _id, {_LIST_COLUMNS}, {_LIMIT_COLUMNS}, c.created_at, c.updated_at "
-        "FROM customers c "
-        "WHERE c.external_id = ?",
-        (customer_id,),
-    )
-    if not rows:
-        raise InputError(f"no customer with id {customer_id!r}")
-    return _money(rows[0], "credit_limit", "limit_fallback")
+    """The customer's header as `customers show` prints it (external id as `customer_id`)."""
+    head = asdict(customers.header(store, customer_id))
+    return {"_id": head.pop("pk"), "customer_id": head.pop("external_id"), **head}
 
 
 def aging(store: Store, customer_pk: int | None, as_of: date) -> list[dict[str, Any]]:
@@ -126,7 +107,7 @@ def aging(store: Store, customer_pk: int | None, as_of: date) -> list[dict[str, 
         f"WHERE {where}{book.ISSUED} AND {book.outstanding()} > 0) " + " UNION ALL ".join(cases)
     )
     params = book.params(as_of) | {"cid": customer_pk}
-    return [_money(r, "outstanding") for r in store.query(sql, params)]
+    return [money_fields(r, "outstanding") for r in store.query(sql, params)]
 
 
 def show_customer(
@@ -184,7 +165,7 @@ def _episode_row(episode: book.Episode) -> dict[str, Any]:
 def _recent_transactions(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
     """The latest `n` transactions dated by the as-of date, newest first."""
     return [
-        _money(r, "amount")
+        money_fields(r, "amount")
         for r in store.query(
             "SELECT external_id AS txn_id, kind, date, amount FROM transactions "
             "WHERE customer_id = :cid AND date <= :a ORDER BY date DESC, id DESC LIMIT :n",
@@ -196,7 +177,7 @@ def _recent_transactions(store: Store, p: dict[str, Any]) -> list[dict[str, Any]
 def _open_receivables(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
     """Invoices issued and still open on the as-of date, by due date."""
     return [
-        _money(r, "amount", "paid_amount", "outstanding")
+        money_fields(r, "amount", "paid_amount", "outstanding")
         for r in store.query(
             "SELECT invoice_number, issue_date, due_date, amount, "
             f"{book.paid_by()} AS paid_amount, {book.outstanding()} AS outstanding, "
@@ -222,7 +203,7 @@ def _credit_reports(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
 def _contracts(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
     """Contracts signed (or started) by the as-of date, latest start first."""
     return [
-        _money(r, "value")
+        money_fields(r, "value")
         for r in store.query(
             "SELECT contract_number, signed_date, start_date, end_date, value, status "
             "FROM contracts WHERE customer_id = :cid "

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskcli.config import read_toml
 from riskcli.domain.errors import InputError
+from riskcli.storage.sqlwhere import Where
 from riskcli.storage.store import Store
 
 #: the scenarios `doctor` watches (the tutorial is training, not a drill)
@@ -260,15 +261,11 @@ FROM drills d LEFT JOIN drill_steps s ON s.drill_id = d.id
 def list_drills(
     store: Store, *, since: datetime | None = None, scenario: str | None = None
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where = Where()
     if since is not None:
-        where.append("d.started_at >= ?")
-        params.append(_iso(since))
-    if scenario:
-        where.append("d.scenario = ?")
-        params.append(scenario)
-    sql = _LIST_SQL + (" WHERE " + " AND ".join(where) if where else "")
-    rows = store.query(sql + " GROUP BY d.id ORDER BY d.id", params)
+        where.add("d.started_at >= ?", _iso(since))
+    where.add_if(scenario, "d.scenario = ?", scenario)
+    rows = store.query(_LIST_SQL + where.sql + " GROUP BY d.id ORDER BY d.id", where.params)
     for row in rows:
         row["status"] = "finished" if row["finished_at"] else "open"
         row["finished_at"] = row["finished_at"] or ""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from riskcli.domain.errors import InputError
 from riskcli.domain.models import MODELS
+from riskcli.domain.money import from_cents
 from riskcli.domain.pii import PII_COLUMNS, PiiKind, mask
 
 if TYPE_CHECKING:
@@ -74,7 +75,6 @@ def _select(store: Store, table: str) -> tuple[str, list[str]]:
 
 def _arrow(table: str, rows: list[tuple[Any, ...]], cols: list[str], reveal: bool) -> pa.Table:
     import datetime as dt
-    from decimal import Decimal
 
     import pyarrow as pa
 
@@ -84,7 +84,7 @@ def _arrow(table: str, rows: list[tuple[Any, ...]], cols: list[str], reveal: boo
         values = [r[j] for r in rows]
         if name in MONEY:
             typ: pa.DataType = pa.decimal128(18, 2)
-            values = [None if v is None else Decimal(int(v)).scaleb(-2) for v in values]
+            values = [None if v is None else from_cents(v) for v in values]
         elif name in DATES:
             typ = pa.date32()
             values = [None if not v else dt.date.fromisoformat(str(v)) for v in values]

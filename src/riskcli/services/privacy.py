@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from riskcli.domain.errors import InputError, UsageError
+from riskcli.services.queries import customers
 from riskcli.storage.store import Store
 
 #: columns that hold personal data wherever they appear in a table tied to a customer
@@ -42,13 +43,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def customer_row(store: Store, external_id: str) -> dict[str, Any]:
-    rows = store.query(
-        "SELECT id, external_id FROM customers WHERE external_id = ?", (external_id,)
-    )
-    if not rows:
+def customer_pk(store: Store, external_id: str) -> int:
+    found = customers.pk(store, external_id)
+    if found is None:
         raise InputError(f"no customer {external_id}")
-    return rows[0]
+    return found
 
 
 def erased_ids(store: Store) -> set[str]:
@@ -132,8 +131,7 @@ def erase(
     reason = reason.strip()
     if not reason:
         raise UsageError("an erasure needs --reason TEXT (it is kept in the erasure record)")
-    customer = customer_row(store, external_id)
-    pk = int(customer["id"])
+    pk = customer_pk(store, external_id)
     if store.scalar("SELECT 1 FROM erasures WHERE customer_id = ?", (pk,)):
         raise InputError(f"customer {external_id} was already erased")
     blockers: list[str] = []
@@ -179,7 +177,7 @@ def hold(store: Store, external_id: str, *, reason: str, user: str) -> dict[str,
     reason = reason.strip()
     if not reason:
         raise UsageError("a legal hold needs --reason TEXT")
-    pk = int(customer_row(store, external_id)["id"])
+    pk = customer_pk(store, external_id)
     with store.transaction():
         existing = open_hold(store, pk)
         if existing:
@@ -198,7 +196,7 @@ def unhold(store: Store, external_id: str, *, reason: str, user: str) -> dict[st
     reason = reason.strip()
     if not reason:
         raise UsageError("lifting a legal hold needs --reason TEXT")
-    pk = int(customer_row(store, external_id)["id"])
+    pk = customer_pk(store, external_id)
     with store.transaction():
         existing = open_hold(store, pk)
         if not existing:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from riskcli.domain.errors import UsageError
+from riskcli.storage.sqlwhere import Where
 from riskcli.storage.store import Store
 
 _RELATIVE = re.compile(r"(\d+)([dhw])")
@@ -125,27 +126,18 @@ def _mentions(data: Any, customer: str) -> bool:
 
 
 def select_events(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if flt.user:
-        where.append("user = ?")
-        params.append(flt.user)
+    where = Where().add_if(flt.user, "user = ?", flt.user)
     if flt.since:
-        where.append("ts >= ?")
-        params.append(_iso(flt.since))
+        where.add("ts >= ?", _iso(flt.since))
     if flt.until:
-        where.append("ts < ?")
-        params.append(_iso(flt.until))
-    if flt.outcome:
-        where.append("outcome = ?")
-        params.append(flt.outcome)
+        where.add("ts < ?", _iso(flt.until))
+    where.add_if(flt.outcome, "outcome = ?", flt.outcome)
     if flt.action:
-        where.append("action GLOB ?" if any(c in flt.action for c in "*?[") else "action = ?")
-        params.append(flt.action)
-    sql = f"SELECT {', '.join(LOG_COLUMNS)} FROM audit_events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    cur = store.conn.execute(sql + " ORDER BY seq", params)
+        where.add(
+            "action GLOB ?" if any(c in flt.action for c in "*?[") else "action = ?", flt.action
+        )
+    sql = f"SELECT {', '.join(LOG_COLUMNS)} FROM audit_events" + where.sql
+    cur = store.conn.execute(sql + " ORDER BY seq", where.params)
     names = [d[0] for d in cur.description or ()]
     while True:
         batch = cur.fetchmany(2000)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from riskcli.domain.values import from_cents
+from riskcli.domain.money import from_cents
 from riskcli.storage.audit import append_events
 from riskcli.storage.store import Store
 

@@ -16,7 +16,7 @@ import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 from riskcli.domain.currency import SYMBOLS, foreign_message, split_currency
 from riskcli.domain.errors import InputError
 from riskcli.domain.models import KEYS, RULES
-from riskcli.domain.values import halfwidth, parse_date, parse_money, to_cents
+from riskcli.domain.money import round_cent, to_cents
+from riskcli.domain.values import halfwidth, parse_date, parse_money
 from riskcli.storage.store import Store
 
 #: the column whose value says which currency a row's money cells are in
@@ -198,7 +199,7 @@ def _one(
     if amount is None:
         return cell
     rate, rate_day = rates.rate(code, _row_date(kind, frame, pos))
-    converted = (amount * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    converted = round_cent(amount * rate)
     out.originals.append((pos, name, code, to_cents(amount), str(rate), rate_day.isoformat()))
     return str(converted)
 

@@ -20,8 +20,9 @@ from typing import Any
 import pandas as pd
 
 from riskcli.domain.errors import InputError
-from riskcli.domain.values import from_cents
+from riskcli.domain.money import from_cents, money_fields
 from riskcli.services import book
+from riskcli.services.queries import customers
 from riskcli.storage.store import Store
 
 #: grades from best to worst (the scoring defaults, then default)
@@ -193,8 +194,7 @@ def groups_table(
     rows: list[dict[str, Any]] = []
     for rec in frame.to_dict("records"):
         row = {str(k): v for k, v in rec.items()}
-        for name in ("exposure", "overdue", "member_limits", "group_limit"):
-            row[name] = from_cents(int(row[name]))
+        money_fields(row, "exposure", "overdue", "member_limits", "group_limit")
         limit = row["group_limit"] or row["member_limits"]
         row["utilisation_pct"] = round(float(row["exposure"] / limit * 100), 1) if limit else None
         if pd.isna(row.get("limit_expires")):
@@ -239,15 +239,11 @@ def group_members(
 def customer_limit_facts(store: Store, customer_pk: int, as_of: date) -> list[tuple[str, Any]]:
     """For a customer's report: the limit's state (temporary until, falls back to, next
     review, a pending request) and, in a group, the group's position."""
-    row = store.query(
-        "SELECT external_id, limit_expires, limit_fallback, limit_review FROM customers "
-        "WHERE id = ?",
-        (customer_pk,),
-    )[0]
-    facts: list[tuple[str, Any]] = [("next_review", row["limit_review"])]
-    if row["limit_expires"] is not None:
-        facts.append(("temporary_until", row["limit_expires"]))
-        facts.append(("falls_back_to", from_cents(int(row["limit_fallback"] or 0))))
+    head = customers.header_by_pk(store, customer_pk)
+    facts: list[tuple[str, Any]] = [("next_review", head.limit_review)]
+    if head.limit_expires is not None:
+        facts.append(("temporary_until", head.limit_expires))
+        facts.append(("falls_back_to", head.limit_fallback or from_cents(0)))
     pending = store.query(
         "SELECT id, amount FROM limit_requests WHERE customer_id = ? AND status = 'pending'",
         (customer_pk,),

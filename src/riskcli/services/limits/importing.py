@@ -45,6 +45,7 @@ from riskcli.services.limits.currency import (
     currency_column,
     keep_originals,
 )
+from riskcli.services.queries import customers
 from riskcli.storage.store import Store
 
 LIMIT_MODES = ("request", "apply")
@@ -198,7 +199,7 @@ class ImportHooks:
         written = c.ok  # a row the pipeline rejected after the plan (a repeated key) drops out
         requests = [p for p in plan.requests if written[p[0]]]
         applied = [p for p in plan.applied if written[p[0]]]
-        ids = _ids(job.store, [k for _, k, _, _ in requests + applied])
+        ids = customers.pks(job.store, [k for _, k, _, _ in requests + applied])
         changes = [ch for pos, ch in plan.changes if written[pos]]
         for _, key, amount, current in requests:
             self._request(job.store, ids[key], key, amount, current)
@@ -264,12 +265,3 @@ def _stored(store: Store, keys: np.ndarray) -> dict[str, dict[str, Any]]:
         (json.dumps([str(k) for k in keys.tolist()], ensure_ascii=False),),
     )
     return {str(r["external_id"]): r for r in rows}
-
-
-def _ids(store: Store, keys: list[str]) -> dict[str, int]:
-    rows = store.query(
-        "SELECT external_id, id FROM customers WHERE external_id IN "
-        "(SELECT value FROM json_each(?))",
-        (json.dumps(keys, ensure_ascii=False),),
-    )
-    return {str(r["external_id"]): int(r["id"]) for r in rows}

@@ -17,10 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from riskcli.domain.errors import AccessError, InputError
-from riskcli.domain.values import from_cents, to_cents
+from riskcli.domain.money import from_cents, money_fields, to_cents
 from riskcli.services.limits import groups as groups_service
 from riskcli.services.limits.changes import Change, record_changes
 from riskcli.services.limits.config import ApprovalConfig, LimitsConfig
+from riskcli.services.queries import customers
+from riskcli.storage.sqlwhere import Where
 from riskcli.storage.store import Store
 
 STATUSES = ("pending", "approved", "rejected", "expired")
@@ -53,18 +55,11 @@ class Target:
 
 
 def customer_target(store: Store, external_id: str) -> Target:
-    rows = store.query(
-        "SELECT id, credit_limit, limit_expires, limit_fallback FROM customers "
-        "WHERE external_id = ?",
-        (external_id,),
-    )
-    if not rows:
-        raise InputError(f"no customer with id {external_id!r}")
-    r = rows[0]
+    h = customers.header(store, external_id)
+    fallback = None if h.limit_fallback is None else to_cents(h.limit_fallback)
     return Target(
-        int(r["id"]), external_id, None, int(r["credit_limit"]),
-        r["limit_expires"] is not None, r["limit_fallback"],
-    )  # fmt: skip
+        h.pk, external_id, None, to_cents(h.credit_limit), h.limit_expires is not None, fallback
+    )
 
 
 def group_target(store: Store, group: str) -> Target:
@@ -406,18 +401,14 @@ _SHOW = (
 )
 
 
-def _money(row: dict[str, Any]) -> dict[str, Any]:
-    for name in ("current_limit", "amount", "recommended_limit", "credit_limit", "fallback"):
-        if row.get(name) is not None:
-            row[name] = from_cents(int(row[name]))
-    return row
+_MONEY = ("current_limit", "amount", "recommended_limit", "credit_limit", "fallback")
 
 
 def show(store: Store, req_id: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = store.query(_SHOW + " WHERE r.id = ?", (req_id,))
     if not rows:
         raise InputError(f"no limit request {req_id}")
-    return _money(rows[0])
+    return money_fields(rows[0], *_MONEY)
 
 
 def list_requests(
@@ -428,17 +419,14 @@ def list_requests(
     group: str | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
-    if pending:
-        where.append("r.status = 'pending'")
-    if customer:
-        where.append("c.external_id = ?")
-        params.append(customer)
-    if group:
-        where.append("r.group_id = ?")
-        params.append(group)
-    sql = _SHOW + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id LIMIT ?"
-    return [_money(r) for r in store.query(sql, (*params, limit))]
+    where = (
+        Where()
+        .add_if(pending, "r.status = 'pending'")
+        .add_if(customer, "c.external_id = ?", customer)
+        .add_if(group, "r.group_id = ?", group)
+    )
+    sql = _SHOW + where.sql + " ORDER BY r.id LIMIT ?"
+    return [money_fields(r, *_MONEY) for r in store.query(sql, (*where.params, limit))]
 
 
 def expiring(store: Store, days: int, *, today: date | None = None) -> list[dict[str, Any]]:
@@ -461,4 +449,4 @@ def expiring(store: Store, days: int, *, today: date | None = None) -> list[dict
         "ORDER BY 5, 1, 2",
         (until, until, since),
     )
-    return [_money(r) for r in rows]
+    return [money_fields(r, *_MONEY) for r in rows]

@@ -24,10 +24,6 @@ class RuleConfig(BaseModel):
     enabled: bool = True
 
 
-def _cents(value: Decimal) -> int:
-    return int((value * 100).to_integral_value())
-
-
 class MoneyRuleConfig(RuleConfig):
     """A rule about money: amounts below `min_amount` (CNY) never raise an alert."""
 
@@ -303,6 +299,5 @@ __all__ = [
     "MoneyRuleConfig",
     "MonitoringConfig",
     "RuleConfig",
-    "_cents",
     "load_monitoring_config",
 ]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 import pandas as pd
 
 from riskcli.domain.errors import UsageError
+from riskcli.services.money_columns import text_column
 from riskcli.services.monitoring.fetch import day_sql
-from riskcli.services.monitoring.frames import day_number, days_to_iso, money
+from riskcli.services.monitoring.frames import day_number, days_to_iso
 from riskcli.services.monitoring.rules.contracts import LIVE
+from riskcli.storage.sqlwhere import Where
 from riskcli.storage.store import Store
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
@@ -42,29 +43,27 @@ def list_contracts(
     """
     as_of = as_of or dt.date.today()
     today = day_number(as_of)
-    where: list[str] = []
-    params: list[Any] = []
+    where = Where()
     if expiring_days is not None:
         marks = ",".join("?" * len(LIVE))
-        where.append(f"c.status IN ({marks}) AND c.end_date >= ? AND c.end_date <= ?")
-        params += [*LIVE, as_of.isoformat(), (as_of + dt.timedelta(days=expiring_days)).isoformat()]
-    if customer:
-        where.append("cu.external_id = ?")
-        params.append(customer)
-    if status:
-        where.append("c.status = ?")
-        params.append(status)
+        until = (as_of + dt.timedelta(days=expiring_days)).isoformat()
+        where.add(
+            f"c.status IN ({marks}) AND c.end_date >= ? AND c.end_date <= ?",
+            *LIVE, as_of.isoformat(), until,
+        )  # fmt: skip
+    where.add_if(customer, "cu.external_id = ?", customer)
+    where.add_if(status, "c.status = ?", status)
     sql = (
         f"SELECT c.contract_number, cu.external_id AS customer, cu.name, c.customer_id, "
         f"c.start_date, {day_sql('c.end_date')} AS end_day, c.value, c.status, "
         "(SELECT max(o.end_date) FROM contracts o WHERE o.customer_id = c.customer_id "
         "AND o.id != c.id AND o.status IN ('draft', 'active', 'amended')) AS later_end "
         "FROM contracts c JOIN customers cu ON cu.id = c.customer_id"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        + where.sql
         + " ORDER BY c.end_date IS NULL, c.end_date, c.contract_number"
         + (f" LIMIT {int(limit)}" if limit else "")
     )
-    frame = store.query_df(sql, tuple(params))
+    frame = store.query_df(sql, tuple(where.params))
     columns = ["contract_number", "customer", "name", "start_date", "end_date", "days_left",
                "value", "status", "renewal_on_file", "open_alerts", "top_alert"]  # fmt: skip
     if frame.empty:
@@ -72,7 +71,7 @@ def list_contracts(
     end_day = frame["end_day"].astype("Float64")
     frame["end_date"] = days_to_iso(frame["end_day"])
     frame["days_left"] = (end_day - today).astype("Int64")
-    frame["value"] = money(frame["value"])
+    frame["value"] = text_column(frame["value"])
     frame["renewal_on_file"] = frame["later_end"].notna() & (
         frame["later_end"].fillna("") > frame["end_date"].fillna("")
     )

@@ -22,6 +22,7 @@ import pandas as pd
 from riskcli.domain.errors import UsageError
 from riskcli.failpoints import failpoint
 from riskcli.services import book
+from riskcli.services.money_columns import text_column
 from riskcli.services.monitoring import load as loader
 from riskcli.services.monitoring import priority
 from riskcli.services.monitoring.config import MonitoringConfig
@@ -31,7 +32,6 @@ from riskcli.services.monitoring.frames import (
     day_number,
     empty_candidates,
 )
-from riskcli.services.monitoring.frames import money as money_text
 from riskcli.services.monitoring.lock import LockInfo, run_lock
 from riskcli.services.monitoring.rules import RULES, RULES_BY_ID, Rule
 from riskcli.services.monitoring.write import write_candidates
@@ -226,7 +226,7 @@ def output_alerts(store: Store, run_id: int, cands: pd.DataFrame) -> pd.DataFram
     frame["customer"] = frame["customer_id"].map(known).astype("str")
     frame = frame.sort_values(["priority", "rank", "id"], ascending=[False, False, True],
                               kind="stable")  # fmt: skip
-    frame["priority"] = money_text(frame["priority"])
+    frame["priority"] = text_column(frame["priority"])
     out: pd.DataFrame = frame[OUTPUT_COLUMNS].reset_index(drop=True)
     return out
 

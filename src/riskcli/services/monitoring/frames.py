@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
@@ -141,25 +140,10 @@ def make_frames(as_of: dt.date | str, **frames: pd.DataFrame | None) -> Frames:
     return Frames(as_of=day_number(as_of), frames=built)
 
 
-def money(cents: pd.Series) -> pd.Series:
-    """Integer cents to exact decimal strings: 123456 -> '1234.56', -5 -> '-0.05'."""
-    values = cents.fillna(0).astype("int64")
-    sign = np.where(values < 0, "-", "")
-    absolute = values.abs()
-    whole = (absolute // 100).astype(str)
-    frac = (absolute % 100).astype(str).str.zfill(2)
-    return labels(sign, cents.index) + whole + "." + frac
-
-
 def labels(values: Any, index: pd.Index) -> pd.Series:
     """A Series of strings (e.g. from `np.where`) on `index`, ready for `+` concatenation."""
     out: pd.Series = pd.Series(values, index=index, dtype=object).astype(str)
     return out
-
-
-def money_one(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 def empty_candidates() -> pd.DataFrame:

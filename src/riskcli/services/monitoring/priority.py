@@ -17,8 +17,9 @@ import json
 import numpy as np
 import pandas as pd
 
+from riskcli.domain.money import to_cents
 from riskcli.services import book
-from riskcli.services.monitoring.config import ExposureGatedConfig, MonitoringConfig, _cents
+from riskcli.services.monitoring.config import ExposureGatedConfig, MonitoringConfig
 from riskcli.services.monitoring.frames import Frames
 from riskcli.services.monitoring.rules.exposure import exposure_by_customer
 from riskcli.services.monitoring.rules.payment import overdue_by_customer, stage_of
@@ -135,7 +136,7 @@ def suppress(cands: pd.DataFrame, frames: Frames, config: MonitoringConfig) -> p
         for rule_id in cands["rule"].unique():
             cfg = config.rule(str(rule_id))
             if isinstance(cfg, ExposureGatedConfig):
-                floor = _cents(cfg.min_amount)
+                floor = to_cents(cfg.min_amount)
                 keep &= ~((cands["rule"] == rule_id).to_numpy() & (owed < floor))
     if frames.has("customers"):
         customers = frames.get("customers")

@@ -22,6 +22,7 @@ import pandas as pd
 from riskcli.domain.errors import InputError
 from riskcli.services import book
 from riskcli.services.monitoring.config import ReviewsConfig
+from riskcli.services.queries import customers
 from riskcli.storage.store import Store
 
 CUSTOMERS_SQL = """
@@ -103,10 +104,10 @@ def record_review(
     if not note.strip():
         raise InputError("--note must say what the review found")
     with store.transaction():
-        pk = store.scalar("SELECT id FROM customers WHERE external_id = ?", (customer,))
+        pk = customers.pk(store, customer)
         if pk is None:
             raise InputError(f"no customer {customer!r}")
-        grade = latest_grades(store, today, int(pk)).get(int(pk))
+        grade = latest_grades(store, today, pk).get(pk)
         cur = store.execute(
             "INSERT INTO customer_reviews (customer_id, reviewed_on, user, grade, note) "
             "VALUES (?, ?, ?, ?, ?)",

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pandas as pd
 
 from riskcli.domain.errors import InputError
+from riskcli.domain.money import exact_cents, from_cents
 from riskcli.services.book import outstanding
 from riskcli.storage.store import Store
 
@@ -46,15 +47,11 @@ def _invoice(store: Store, invoice: str, day: date) -> dict[str, object]:
     return row
 
 
-def _money(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
-
-
-def _cents(amount: Decimal, what: str) -> int:
-    cents = amount * 100
-    if cents != cents.to_integral_value() or cents <= 0:
+def _positive_cents(amount: Decimal, what: str) -> int:
+    cents = exact_cents(amount)
+    if cents is None or cents <= 0:
         raise InputError(f"{what} must be a positive amount with at most 2 decimals")
-    return int(cents)
+    return cents
 
 
 def write_off(store: Store, invoice: str, reason: str, day: date) -> Entry:
@@ -76,12 +73,12 @@ def write_off(store: Store, invoice: str, reason: str, day: date) -> Entry:
             "UPDATE receivables SET written_off_date = ?, write_off_reason = ? WHERE id = ?",
             (day.isoformat(), reason.strip(), row["id"]),
         )
-    return Entry(invoice, day, _money(amount))
+    return Entry(invoice, day, from_cents(amount))
 
 
 def recover(store: Store, invoice: str, amount: Decimal, day: date, user: str) -> Entry:
     """Record money recovered on a written-off invoice."""
-    cents = _cents(amount, "--amount")
+    cents = _positive_cents(amount, "--amount")
     with store.transaction():
         row = _invoice(store, invoice, day)
         if row["written_off_date"] is None:
@@ -101,7 +98,7 @@ def recover(store: Store, invoice: str, amount: Decimal, day: date, user: str) -
         if before + cents > written:
             raise InputError(
                 f"a recovery of {amount} is more than what is left to recover on {invoice} "
-                f"({_money(written - before)} of {_money(written)} written off)"
+                f"({from_cents(written - before)} of {from_cents(written)} written off)"
             )
         store.execute(
             "INSERT INTO recoveries (receivable_id, date, amount, created_by, created_at) "
@@ -114,7 +111,7 @@ def recover(store: Store, invoice: str, amount: Decimal, day: date, user: str) -
                 datetime.now(UTC).isoformat(timespec="seconds"),
             ),
         )
-    return Entry(invoice, day, _money(cents))
+    return Entry(invoice, day, from_cents(cents))
 
 
 _WRITTEN_OFF_SQL = f"""

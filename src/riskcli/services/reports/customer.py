@@ -14,29 +14,18 @@ from typing import Any
 
 import pandas as pd
 
-from riskcli.domain.errors import InputError
+from riskcli.domain.money import from_cents, to_cents
 from riskcli.domain.pii import PII_COLUMNS, mask
 from riskcli.services import book
 from riskcli.services.limits.groups import customer_limit_facts
+from riskcli.services.money_columns import decimal_column
+from riskcli.services.queries import customers
 from riskcli.services.reports import data as loaders
 from riskcli.services.reports import metrics as m
 from riskcli.services.reports.model import Chart, Report, Section
 from riskcli.services.reports.portfolio import AGING_COLORS
 from riskcli.storage.store import Store
 
-IDENTITY_FIELDS = (
-    "external_id",
-    "name",
-    "kind",
-    "industry",
-    "region",
-    "phone",
-    "email",
-    "national_id",
-    "registered_date",
-    "account_owner",
-    "status",
-)
 SECTION_KEYS: tuple[str, ...] = (
     "identity",
     "tier",
@@ -53,17 +42,6 @@ SECTION_KEYS: tuple[str, ...] = (
 )
 
 
-def find_customer(store: Store, ident: str) -> dict[str, Any]:
-    rows = store.query(
-        f"SELECT id, {', '.join(IDENTITY_FIELDS)}, credit_limit FROM customers "
-        "WHERE external_id = ?",
-        (ident,),
-    )
-    if not rows:
-        raise InputError(f"no customer with id {ident!r}")
-    return rows[0]
-
-
 def build_customer(
     store: Store,
     ident: str,
@@ -75,23 +53,23 @@ def build_customer(
 ) -> Report:
     day = as_of or dt.date.today()
     policy = book.load_credit_config(config).default
-    row = find_customer(store, ident)
-    cid = int(row["id"])
+    head = customers.header(store, ident)
+    cid = head.pk
     sections = [
-        _identity(row, reveal),
+        _identity(head, reveal),
         *_tier(store, cid, day),
         *_score(store, cid, day),
     ]
     sections.append(_default(store, cid, day, policy))
     items = m.aged(book.open_invoices(store, day, customer_pk=cid))
-    sections.append(_limit(store, row, items, day))
+    sections.append(_limit(store, head, items, day))
     table = m.aging_table(items)
     sections.append(
         Section(
             "aging",
             "Receivables aging",
             table=table,
-            facts={"outstanding": sum(table["amount"], m.cents_to_decimal(0))},
+            facts={"outstanding": sum(table["amount"], from_cents(0))},
             chart=Chart(
                 "bars", "bucket", ["amount"], "Outstanding by days past due", colors=AGING_COLORS
             ),
@@ -100,7 +78,7 @@ def build_customer(
     invoices = items.drop(columns=["customer_id"]).sort_values(
         ["days_past_due", "invoice_number"], ascending=[False, True]
     )
-    invoices["outstanding"] = m.money_column(invoices["outstanding"]).to_numpy()
+    invoices["outstanding"] = decimal_column(invoices["outstanding"]).to_numpy()
     sections.append(
         Section("open_invoices", "Open invoices", table=invoices.reset_index(drop=True))
     )
@@ -114,22 +92,20 @@ def build_customer(
         progress(1)
     return Report(
         kind="customer",
-        title=f"Customer risk profile: {row['external_id']}"
-        + (f" {row['name']}" if row["name"] else ""),
+        title=f"Customer risk profile: {head.external_id}" + (f" {head.name}" if head.name else ""),
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        params={"customer": row["external_id"], "as_of": day, "revealed": reveal},
+        params={"customer": head.external_id, "as_of": day, "revealed": reveal},
         sections=sections,
     )
 
 
-def _identity(row: dict[str, Any], reveal: bool) -> Section:
-    values = []
-    for field in IDENTITY_FIELDS:
-        value = row[field]
-        if field in PII_COLUMNS and not reveal:
-            value = mask(value, PII_COLUMNS[field])
-        values.append(value)
-    table = pd.DataFrame({"field": list(IDENTITY_FIELDS), "value": values})
+def _identity(head: customers.Header, reveal: bool) -> Section:
+    values: list[object] = []
+    for field, value in head.identity().items():
+        values.append(
+            mask(value, PII_COLUMNS[field]) if field in PII_COLUMNS and not reveal else value
+        )
+    table = pd.DataFrame({"field": list(customers.IDENTITY_FIELDS), "value": values})
     table["field"] = table["field"].replace({"external_id": "customer_id"})
     note = "" if reveal else "Phone, email and national id are masked; --reveal shows them."
     return Section("identity", "Identity", table=table, note=note)
@@ -189,9 +165,7 @@ def _default(store: Store, cid: int, day: dt.date, policy: book.DefaultPolicy) -
         {
             "entered": [e.entered for e in episodes],
             "cured": [e.cured for e in episodes],
-            "amount_at_entry": [
-                e.amount_at_entry.quantize(m.cents_to_decimal(0)) for e in episodes
-            ],
+            "amount_at_entry": [e.amount_at_entry.quantize(from_cents(0)) for e in episodes],
         }
     )
     return Section(
@@ -200,7 +174,7 @@ def _default(store: Store, cid: int, day: dt.date, policy: book.DefaultPolicy) -
         table=table,
         facts={
             "in_default": now,
-            "amount_past_due_beyond_threshold": m.cents_to_decimal(amount),
+            "amount_past_due_beyond_threshold": from_cents(amount),
             "episodes": len(episodes),
         },
         note=f"In default: more than {policy.days_past_due} days past due on a material amount "
@@ -210,22 +184,22 @@ def _default(store: Store, cid: int, day: dt.date, policy: book.DefaultPolicy) -
     )
 
 
-def _limit(store: Store, row: dict[str, Any], items: pd.DataFrame, day: dt.date) -> Section:
-    limit_c = int(row["credit_limit"] or 0)
+def _limit(store: Store, head: customers.Header, items: pd.DataFrame, day: dt.date) -> Section:
+    limit_c = to_cents(head.credit_limit)
     exposure_c = int(items["outstanding"].sum()) if not items.empty else 0
     overdue_c = int(items.loc[items["days_past_due"] > 0, "outstanding"].sum()) if exposure_c else 0
     rows: list[tuple[str, Any]] = [
-        ("credit_limit", m.cents_to_decimal(limit_c)),
-        ("exposure", m.cents_to_decimal(exposure_c)),
-        ("overdue", m.cents_to_decimal(overdue_c)),
+        ("credit_limit", from_cents(limit_c)),
+        ("exposure", from_cents(exposure_c)),
+        ("overdue", from_cents(overdue_c)),
         ("utilisation", round(exposure_c / limit_c, 6) if limit_c else None),
-        ("headroom", m.cents_to_decimal(limit_c - exposure_c)),
+        ("headroom", from_cents(limit_c - exposure_c)),
     ]
-    recommended = loaders.recommended_limit(store, int(row["id"]), day)
+    recommended = loaders.recommended_limit(store, head.pk, day)
     if recommended is not None:
-        rows.append(("recommended_limit", m.cents_to_decimal(recommended)))
+        rows.append(("recommended_limit", from_cents(recommended)))
         rows.append(("above_recommended", limit_c > recommended))
-    rows += customer_limit_facts(store, int(row["id"]), day)  # expiry, review, group position
+    rows += customer_limit_facts(store, head.pk, day)  # expiry, review, group position
     table = pd.DataFrame({"metric": [r[0] for r in rows], "value": [r[1] for r in rows]})
     facts = {k: v for k, v in rows if k in ("credit_limit", "exposure", "utilisation")}
     return Section("limit", "Credit limit and utilisation", table=table, facts=facts)
@@ -266,7 +240,7 @@ def _contracts(store: Store, cid: int, day: dt.date) -> Section:
     )
     if frame.empty:
         return Section("contracts", "Contracts", note="No contract on file.")
-    frame["value"] = m.money_column(frame["value"]).to_numpy()
+    frame["value"] = decimal_column(frame["value"]).to_numpy()
     active = frame[frame["status"].isin(["active", "amended"])]
     ends = pd.to_datetime(active["end_date"], errors="coerce")
     soon = int(

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.services import book
+from riskcli.services.money_columns import decimal_column
 from riskcli.storage.store import Store
 
 CUSTOMER_COLUMNS = "id, external_id, name, kind, industry, region, credit_limit, status"
@@ -218,7 +218,7 @@ def score_history(store: Store, cid: int, on: dt.date) -> pd.DataFrame | None:
         )
     ]
     for col in ("recommended_limit", "current_limit"):
-        frame[col] = frame[col].fillna(0).astype("int64").map(_money).to_numpy()
+        frame[col] = decimal_column(frame[col]).to_numpy()
     cols = ["run_id", "as_of", "score", "pd", "grade", "reasons", "recommended_limit"]
     return frame[cols]
 
@@ -239,10 +239,6 @@ def score_reasons(store: Store, cid: int, run_id: int) -> list[str]:
     legacy = [row[f"reason{i}"] for i in range(1, 5)]
     kind = store.scalar("SELECT kind FROM customers WHERE id = ?", (cid,))
     return StoredReasons(store).texts(row["model_id"], row["bins"], row["reasons"], legacy, kind)
-
-
-def _money(cents: int) -> Decimal:
-    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
 
 
 def recommended_limit(store: Store, cid: int, on: dt.date) -> int | None:

@@ -1,7 +1,7 @@
 """Pure calculations behind the report sections (DataFrames in, DataFrames out, no store).
 
 Money enters and leaves in integer cents (the storage unit); tables meant for people convert
-cents to ``Decimal`` with :func:`cents_to_decimal` at the very end so sums stay exact.
+cents to ``Decimal`` (``riskcli.services.money_columns``) at the very end so sums stay exact.
 """
 
 from __future__ import annotations
@@ -9,26 +9,18 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from riskcli.services.money_columns import decimal_column
 
 AGING_BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "90+")
 UNSCORED = "(unscored)"
 UNTIERED = "(untiered)"
 UNKNOWN = "(unknown)"
 PSI_EPSILON = 1e-4
-
-
-def cents_to_decimal(cents: Any) -> Decimal:
-    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
-
-
-def money_column(series: pd.Series) -> pd.Series:
-    """Integer cents -> Decimal currency units (object column, exact)."""
-    return series.fillna(0).astype("int64").map(cents_to_decimal)
 
 
 def _share(part: pd.Series, total: float) -> pd.Series:
@@ -76,7 +68,7 @@ def aging_table(items: pd.DataFrame) -> pd.DataFrame:
         {
             "bucket": list(AGING_BUCKETS),
             "invoices": count.to_numpy(),
-            "amount": money_column(cents).to_numpy(),
+            "amount": decimal_column(cents).to_numpy(),
             "amount_share": _share(cents, float(cents.sum())).to_numpy(),
             "invoice_share": _share(count, float(count.sum())).to_numpy(),
         }
@@ -119,7 +111,7 @@ def concentration(
             by: grouped.index.astype(str),
             "customers": grouped["customers"].astype("int64").to_numpy(),
             "customer_share": cust_share.to_numpy(),
-            "exposure": money_column(grouped["exposure"]).to_numpy(),
+            "exposure": decimal_column(grouped["exposure"]).to_numpy(),
             "exposure_share": exp_share.to_numpy(),
         }
     )
@@ -173,13 +165,13 @@ def group_exposure(
             name: grouped.index.astype(str),
             "customers": grouped["customers"].astype("int64").to_numpy(),
             "customer_share": _share(grouped["customers"], total_cust).to_numpy(),
-            "exposure": money_column(grouped["exposure"]).to_numpy(),
+            "exposure": decimal_column(grouped["exposure"]).to_numpy(),
             "exposure_share": _share(grouped["exposure"], total_exp).to_numpy(),
         }
     )
     if el is not None:
         cents = grouped["el"].round().astype("int64")
-        out["expected_loss"] = money_column(cents).to_numpy()
+        out["expected_loss"] = decimal_column(cents).to_numpy()
         rate = np.divide(
             grouped["el"].to_numpy(),
             grouped["exposure"].to_numpy(dtype=float),
@@ -358,8 +350,8 @@ def top_expected_loss(
             "grade": frame["id"].map(grades).fillna(UNSCORED).astype(str).to_numpy(),
             "pd": frame["pd"].round(6).to_numpy(),
             "lgd": frame["lgd"].round(6).to_numpy(),
-            "exposure": money_column(frame["exposure_c"]).to_numpy(),
-            "expected_loss": money_column(frame["el_c"]).to_numpy(),
+            "exposure": decimal_column(frame["exposure_c"]).to_numpy(),
+            "expected_loss": decimal_column(frame["el_c"]).to_numpy(),
         }
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskcli.domain.money import from_cents
 from riskcli.services.reports import data as loaders
 from riskcli.services.reports import metrics as m
 from riskcli.services.reports.data import PortfolioData
@@ -133,8 +134,8 @@ def _summary(
         ("active_customers", int((data.customers["status"] == "active").sum())),
         ("customers_with_exposure", int((exposure > 0).sum())),
         ("open_invoices", len(items)),
-        ("exposure", m.cents_to_decimal(total)),
-        ("overdue", m.cents_to_decimal(overdue)),
+        ("exposure", from_cents(total)),
+        ("overdue", from_cents(overdue)),
         ("overdue_share", round(overdue / total, 6) if total else 0.0),
     ]
     if data.in_default is not None:
@@ -142,13 +143,13 @@ def _summary(
         bad = int(exposure.reindex(defaulted).fillna(0).sum())
         rows += [
             ("customers_in_default", len(defaulted)),
-            ("defaulted_exposure", m.cents_to_decimal(bad)),
+            ("defaulted_exposure", from_cents(bad)),
             ("defaulted_share", round(bad / total, 6) if total else 0.0),
-            ("performing_exposure", m.cents_to_decimal(total - bad)),
+            ("performing_exposure", from_cents(total - bad)),
         ]
     if data.scores is not None and el is not None:
         loss = float(el.sum())
-        rows.append(("expected_loss", m.cents_to_decimal(round(loss))))
+        rows.append(("expected_loss", from_cents(round(loss))))
         rows.append(("expected_loss_rate", round(loss / total, 6) if total else 0.0))
         rows.append(("scored_customers", len(el)))
     if data.alerts is not None:
@@ -230,7 +231,7 @@ def _aging(items: pd.DataFrame) -> Section:
         table=table,
         facts={
             "open_invoices": int(table["invoices"].sum()),
-            "outstanding": sum(table["amount"], m.cents_to_decimal(0)),
+            "outstanding": sum(table["amount"], from_cents(0)),
         },
         chart=Chart(
             "bars", "bucket", ["amount"], "Outstanding by days past due", colors=AGING_COLORS

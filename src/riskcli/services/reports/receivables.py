@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import InputError
+from riskcli.domain.money import from_cents
 from riskcli.services import book
+from riskcli.services.money_columns import decimal_column, decimal_list
 from riskcli.services.receivables import ledger
 from riskcli.services.receivables.analytics import (
     COLLECTED,
@@ -38,7 +40,6 @@ from riskcli.services.receivables.settings import (
     load_receivables,
 )
 from riskcli.services.reports import data as loaders
-from riskcli.services.reports import metrics as m
 from riskcli.services.reports.model import Chart, Report, Section
 from riskcli.storage.store import Store
 
@@ -137,10 +138,6 @@ def groupings(store: Store, as_of: dt.date) -> tuple[list[Grouping], dict[str, s
     return out, missing
 
 
-def _money(values: np.ndarray) -> list[Any]:
-    return [m.cents_to_decimal(round(float(v))) for v in values]
-
-
 def _days(values: np.ndarray) -> list[float | None]:
     return [None if np.isnan(v) else round(float(v), 1) for v in values]
 
@@ -196,11 +193,11 @@ def build_receivables(
 def _rows(s: Series, g: int) -> dict[str, list[Any]]:
     return {
         "month_end": list(s.dates),
-        "receivables": _money(s.receivables[g]),
-        "current": _money(s.current[g]),
-        "overdue": _money(s.receivables[g] - s.current[g]),
-        "sales": _money(s.sales[g]),
-        "written_off": _money(s.written_off[g]),
+        "receivables": decimal_list(s.receivables[g]),
+        "current": decimal_list(s.current[g]),
+        "overdue": decimal_list(s.receivables[g] - s.current[g]),
+        "sales": decimal_list(s.sales[g]),
+        "written_off": decimal_list(s.written_off[g]),
         "dso": _days(s.dso[g]),
         "dso_simple": _days(s.dso_simple[g]),
         "bpdso": _days(s.bpdso[g]),
@@ -230,8 +227,8 @@ def _summary(s: Series, g: int) -> Section:
 def _aging(s: Series, g: int, buckets: Buckets) -> Section:
     table = pd.DataFrame({"month_end": list(s.dates)})
     for b, label in enumerate(buckets.labels):
-        table[label] = _money(s.buckets[g, :, b])
-    table["total"] = _money(s.receivables[g])
+        table[label] = decimal_list(s.buckets[g, :, b])
+    table["total"] = decimal_list(s.receivables[g])
     return Section(
         "aging",
         "Aging by bucket per month-end",
@@ -244,7 +241,7 @@ def _aging(s: Series, g: int, buckets: Buckets) -> Section:
 def _matrix_table(flows: np.ndarray, buckets: Buckets) -> pd.DataFrame:
     rates = shares(flows)
     table = pd.DataFrame({"from_bucket": buckets.labels})
-    table["balance"] = _money(flows.sum(axis=1))
+    table["balance"] = decimal_list(flows.sum(axis=1))
     for j, label in enumerate([*buckets.labels, COLLECTED, WRITTEN_OFF]):
         table[label] = np.round(rates[:, j], 6)
     return table
@@ -294,7 +291,7 @@ def _by_group(g: Grouping, s: Series, buckets: Buckets, key: str, title: str) ->
             continue
         frame = pd.DataFrame({g.name: label, **_rows(s, i)})
         for b, bucket in enumerate(buckets.labels):
-            frame[bucket] = _money(s.buckets[i, :, b])
+            frame[bucket] = decimal_list(s.buckets[i, :, b])
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return Section(key, title, table=table, note=f"One row per {g.name} and month-end.")
@@ -322,7 +319,7 @@ def _limitation(store: Store, snap: book.BookAtDates, day: dt.date, months: int)
     frame = frame.merge(rows, on="id").sort_values(["due_date", "invoice_number"])
     due = pd.to_datetime(frame["due_date"])
     frame["months_since_due"] = [months_between(d.date(), day) for d in due]
-    frame["outstanding"] = m.money_column(frame["outstanding"]).to_numpy()
+    frame["outstanding"] = decimal_column(frame["outstanding"]).to_numpy()
     table = frame[cols].reset_index(drop=True)
     return Section(
         "limitation",
@@ -330,7 +327,7 @@ def _limitation(store: Store, snap: book.BookAtDates, day: dt.date, months: int)
         table=table,
         facts={
             "invoices": len(table),
-            "outstanding": sum(table["outstanding"], m.cents_to_decimal(0)),
+            "outstanding": sum(table["outstanding"], from_cents(0)),
         },
         note="PRC Civil Code art. 188: three years from the due date; a recorded demand for "
         "payment interrupts it (art. 195). Check the dunning record before relying on it.",
@@ -538,9 +535,9 @@ def _matrix(p: Any, buckets: Buckets) -> Section:
     rows = pd.DataFrame(
         {
             "bucket": buckets.labels,
-            "balance": _money(balance),
+            "balance": decimal_list(balance),
             "loss_rate": np.round(p.rate, 6),
-            "provision": _money(provision),
+            "provision": decimal_list(provision),
         }
     )
     ind_bal = float(p.balance[p.individual].sum())
@@ -548,7 +545,7 @@ def _matrix(p: Any, buckets: Buckets) -> Section:
     extra = pd.DataFrame(
         {
             "bucket": ["collective total", "individually assessed (in default)", "total"],
-            "balance": _money(np.array([balance.sum(), ind_bal, balance.sum() + ind_bal])),
+            "balance": decimal_list(np.array([balance.sum(), ind_bal, balance.sum() + ind_bal])),
             "loss_rate": [
                 round(provision.sum() / balance.sum(), 6) if balance.sum() else 0.0,
                 round(ind_prov / ind_bal, 6) if ind_bal else 0.0,
@@ -556,7 +553,9 @@ def _matrix(p: Any, buckets: Buckets) -> Section:
                 if balance.sum() + ind_bal
                 else 0.0,
             ],
-            "provision": _money(np.array([provision.sum(), ind_prov, provision.sum() + ind_prov])),
+            "provision": decimal_list(
+                np.array([provision.sum(), ind_prov, provision.sum() + ind_prov])
+            ),
         }
     )
     table = pd.concat([rows, extra], ignore_index=True)
@@ -592,8 +591,8 @@ def _customers(p: Any, snap: book.BookAtDates, cust: pd.DataFrame) -> Section:
             "customer_id": per["external_id"].to_numpy(),
             "name": per["name"].to_numpy(),
             "basis": np.where(per["individual"].to_numpy(), "individual", "collective"),
-            "exposure": m.money_column(per["exposure"]).to_numpy(),
-            "provision": m.money_column(per["provision"].round()).to_numpy(),
+            "exposure": decimal_column(per["exposure"]).to_numpy(),
+            "provision": decimal_column(per["provision"].round()).to_numpy(),
         }
     )
     return Section(
@@ -623,7 +622,7 @@ def _movement(store: Store, snap: book.BookAtDates, now: Any, before: Any) -> Se
         {
             "line": [r[0] for r in rows],
             "date": [r[1] for r in rows],
-            "amount": _money(np.array([r[2] for r in rows])),
+            "amount": decimal_list(np.array([r[2] for r in rows])),
         }
     )
     return Section(
@@ -639,5 +638,5 @@ def _movement(store: Store, snap: book.BookAtDates, now: Any, before: Any) -> Se
 def _flow_amounts(flows: np.ndarray, buckets: Buckets) -> pd.DataFrame:
     table = pd.DataFrame({"from_bucket": buckets.labels})
     for j, label in enumerate([*buckets.labels, COLLECTED, WRITTEN_OFF]):
-        table[label] = _money(flows[:, j])
+        table[label] = decimal_list(flows[:, j])
     return table

@@ -29,7 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskcli.config import read_toml
 from riskcli.domain.errors import InputError
+from riskcli.domain.money import from_cents
 from riskcli.services.book import ISSUED, LossPolicy, load_credit_config, outstanding, params
+from riskcli.services.money_columns import decimal_column
 from riskcli.services.reports import data as loaders
 from riskcli.services.reports import metrics as m
 from riskcli.services.reports.model import Report, Section
@@ -265,10 +267,6 @@ def build_stress(
     )
 
 
-def _money(cents: Any) -> Any:
-    return m.cents_to_decimal(int(cents))
-
-
 def _summary(f: pd.DataFrame) -> Section:
     exposure = int(f["exposure"].sum())
 
@@ -276,7 +274,7 @@ def _summary(f: pd.DataFrame) -> Section:
         el = int(f[f"{prefix}_el"].sum())
         breach = f[f"{prefix}_breach"]
         return {
-            "expected_loss": _money(el),
+            "expected_loss": from_cents(el),
             "expected_loss_rate": round(el / exposure, 6) if exposure else 0.0,
             "mean_pd": round(float(f[f"{prefix}_pd"].mean()), 6) if len(f) else 0.0,
             "exposure_weighted_pd": (
@@ -287,15 +285,15 @@ def _summary(f: pd.DataFrame) -> Section:
             "customers_grade_e": int((f[f"{prefix}_grade"] == "E").sum()),
             "customers_in_default": int((f[f"{prefix}_grade"] == DEFAULTED).sum()),
             "limit_breaches": int(breach.sum()),
-            "exposure_in_breach": _money(f.loc[breach, "exposure"].sum()),
+            "exposure_in_breach": from_cents(f.loc[breach, "exposure"].sum()),
             "hhi_industry_el": _hhi(f, "industry", f"{prefix}_el"),
         }
 
     base, stressed = case("base"), case("stressed")
     rows = [
         {"metric": "scored_customers", "base": len(f), "stressed": len(f), "change": 0},
-        {"metric": "exposure", "base": _money(exposure), "stressed": _money(exposure),
-         "change": _money(0)},
+        {"metric": "exposure", "base": from_cents(exposure), "stressed": from_cents(exposure),
+         "change": from_cents(0)},
     ]  # fmt: skip
     for key in base:
         b, s = base[key], stressed[key]
@@ -331,9 +329,9 @@ def _grade_table(f: pd.DataFrame) -> Section:
             {
                 "grade": g,
                 "base_customers": int(b.sum()),
-                "base_exposure": _money(f.loc[b, "exposure"].sum()),
+                "base_exposure": from_cents(f.loc[b, "exposure"].sum()),
                 "stressed_customers": int(s.sum()),
-                "stressed_exposure": _money(f.loc[s, "exposure"].sum()),
+                "stressed_exposure": from_cents(f.loc[s, "exposure"].sum()),
             }
         )
     return Section("grades", "Customers and exposure by grade", pd.DataFrame(rows))
@@ -352,9 +350,9 @@ def _concentration(f: pd.DataFrame, by: str) -> Section:
         {
             by: g.index.astype(str),
             "customers": g["customers"].astype("int64").to_numpy(),
-            "exposure": m.money_column(g["exposure"]).to_numpy(),
-            "base_el": m.money_column(g["base_el"]).to_numpy(),
-            "stressed_el": m.money_column(g["stressed_el"]).to_numpy(),
+            "exposure": decimal_column(g["exposure"]).to_numpy(),
+            "base_el": decimal_column(g["base_el"]).to_numpy(),
+            "stressed_el": decimal_column(g["stressed_el"]).to_numpy(),
             "base_el_share": (g["base_el"] / base_total).round(6).fillna(0).to_numpy()
             if base_total
             else 0.0,
@@ -377,13 +375,13 @@ def _customer_rows(f: pd.DataFrame) -> pd.DataFrame:
             "name": f["name"].to_numpy(),
             "industry": f["industry"].to_numpy(),
             "region": f["region"].to_numpy(),
-            "exposure": m.money_column(f["exposure"]).to_numpy(),
+            "exposure": decimal_column(f["exposure"]).to_numpy(),
             "base_pd": f["base_pd"].round(6).to_numpy(),
             "stressed_pd": f["stressed_pd"].round(6).to_numpy(),
             "base_grade": f["base_grade"].to_numpy(),
             "stressed_grade": f["stressed_grade"].to_numpy(),
-            "base_el": m.money_column(f["base_el"]).to_numpy(),
-            "stressed_el": m.money_column(f["stressed_el"]).to_numpy(),
+            "base_el": decimal_column(f["base_el"]).to_numpy(),
+            "stressed_el": decimal_column(f["stressed_el"]).to_numpy(),
         }
     )
 

@@ -7,10 +7,11 @@ themselves are computed in `service` and `compute`.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 from riskcli.domain.errors import InputError
+from riskcli.domain.money import money_fields
+from riskcli.services.queries import customers
 from riskcli.services.tiering.config import TieringConfig, load_tiering_config
 from riskcli.storage.store import Store
 
@@ -43,7 +44,7 @@ def resolve_customer(store: Store, ref: str | int) -> int:
     if isinstance(ref, int):
         found = store.scalar("SELECT id FROM customers WHERE id = ?", (ref,))
     else:
-        found = store.scalar("SELECT id FROM customers WHERE external_id = ?", (ref,))
+        found = customers.pk(store, ref)
         if found is None and ref.isdigit():
             found = store.scalar("SELECT id FROM customers WHERE id = ?", (int(ref),))
     if found is None:
@@ -64,8 +65,7 @@ def customer_history(store: Store, ref: str | int) -> list[dict[str, Any]]:
         get_run(store)  # says "no tier runs yet" when that is the reason
         raise InputError(f"customer {ref} is in no tier run yet (it was added after the last run)")
     for row in rows:
-        if row.get("monetary") is not None:
-            row["monetary"] = Decimal(int(row["monetary"])).scaleb(-2)
+        money_fields(row, "monetary")
     return rows
 
 

@@ -19,6 +19,8 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.services import book
+from riskcli.services.money_columns import units_column
+from riskcli.services.queries import customers
 from riskcli.services.tiering import lookup
 from riskcli.services.tiering.compute import TierResult, compute_tiers
 from riskcli.services.tiering.config import TieringConfig, load_tiering_config, parse_window
@@ -31,6 +33,7 @@ from riskcli.services.tiering.lookup import (
     service_policy,
 )
 from riskcli.services.tiering.transactions import IntArray, Transactions
+from riskcli.storage.sqlwhere import Where
 from riskcli.storage.store import Store
 
 Progress = Callable[[int], None] | None
@@ -279,11 +282,11 @@ def _previous_run(store: Store, run_id: int) -> int | None:
     return None if value is None else int(value)
 
 
-def _money(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
+def _units(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
     """Cents -> currency units (two decimals) for display; the store keeps exact cents."""
     for col in cols:
         if col in frame.columns:
-            frame[col] = (pd.to_numeric(frame[col], errors="coerce") / 100).round(2)
+            frame[col] = units_column(frame[col])
     return frame
 
 
@@ -298,16 +301,13 @@ def results(
 ) -> pd.DataFrame:
     """Per-customer results of a run (latest by default), filtered, best tier first."""
     run_id = int(get_run(store, run)["id"])
-    where = ["r.run_id = ?"]
-    params: list[Any] = [run_id]
+    where = Where().add("r.run_id = ?", run_id)
     for name, value in (("tier", tier), ("segment", segment), ("stage", stage)):
-        if value is not None:
-            where.append(f"lower(r.{name}) = lower(?)")
-            params.append(value)
-    sql = _RESULT_SELECT + "WHERE " + " AND ".join(where) + " ORDER BY r.tier, r.monetary DESC"
+        where.add_if(value is not None, f"lower(r.{name}) = lower(?)", value)
+    sql = _RESULT_SELECT.rstrip() + where.sql + " ORDER BY r.tier, r.monetary DESC"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return _money(store.query_df(sql, params), "monetary")
+    return _units(store.query_df(sql, where.params), "monetary")
 
 
 def customer_history(store: Store, ref: str | int) -> pd.DataFrame:
@@ -379,7 +379,7 @@ def summary(store: Store, run: int | None = None) -> pd.DataFrame:
             "overdue_avg",
         ]
     ]
-    return _money(out, "value", "overdue_total", "overdue_avg")
+    return _units(out, "value", "overdue_total", "overdue_avg")
 
 
 def _order_groups(g: pd.DataFrame, group: str) -> pd.DataFrame:
@@ -438,7 +438,7 @@ def changes(
         ["entered", "left", "up"],
         default="down",
     )
-    names = store.query_df("SELECT id AS customer_id, external_id, name FROM customers")
+    names = customers.external_ids(store, with_name=True)
     moved = moved.merge(names, on="customer_id", how="left")
     moved = moved[
         [

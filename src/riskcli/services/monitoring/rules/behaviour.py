@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.config import AnomalyConfig, ChurnConfig, _cents
+from riskcli.domain.money import to_cents
+from riskcli.services.money_columns import text_column
+from riskcli.services.monitoring.config import AnomalyConfig, ChurnConfig
 from riskcli.services.monitoring.frames import (
     Frames,
     candidates,
     days_to_iso,
     empty_candidates,
-    money,
     watched_tiers,
 )
 
@@ -106,11 +107,11 @@ def _anomaly_candidates(r: pd.DataFrame, threshold: float) -> pd.DataFrame:
         title="Unusual "
         + r["k"]
         + " of "
-        + money(amount)
+        + text_column(amount)
         + " on "
         + days_to_iso(r["date"]).astype(str)
         + " (typical "
-        + money(typical)
+        + text_column(typical)
         + ", z="
         + z.round(1).astype(str)
         + ")",
@@ -126,8 +127,8 @@ def _anomaly_candidates(r: pd.DataFrame, threshold: float) -> pd.DataFrame:
             "transaction_id": r["id"],
             "kind": r["k"],
             "date": days_to_iso(r["date"]),
-            "amount": money(amount),
-            "typical_amount": money(typical),
+            "amount": text_column(amount),
+            "typical_amount": text_column(typical),
             "robust_z": z.round(2),
             "history_count": r["n"],
         },
@@ -155,7 +156,7 @@ def behaviour_churn(frames: Frames, cfg: ChurnConfig) -> pd.DataFrame:
     w = cfg.window_days
     recent = _window_sums(cust, day, amount, frames.as_of - w, frames.as_of)
     before = _window_sums(cust, day, amount, frames.as_of - 2 * w, frames.as_of - w)
-    before = before[before >= _cents(cfg.min_amount)]
+    before = before[before >= to_cents(cfg.min_amount)]
     recent = recent.reindex(before.index, fill_value=0)
     fall = (1 - recent / before) * 100
     hit = fall >= cfg.drop_pct
@@ -172,17 +173,17 @@ def behaviour_churn(frames: Frames, cfg: ChurnConfig) -> pd.DataFrame:
         + " customer's orders fell "
         + fall.round(0).astype("int64").astype(str)
         + "% ("
-        + money(before)
+        + text_column(before)
         + " -> "
-        + money(recent)
+        + text_column(recent)
         + " per "
         + str(w)
         + " days)",
         action="schedule a visit by the account owner (churn risk)",
         evidence={
             "tier": tier,
-            "orders_previous_window": money(before),
-            "orders_last_window": money(recent),
+            "orders_previous_window": text_column(before),
+            "orders_last_window": text_column(recent),
             "fall_pct": fall.round(1),
             "window_days": w,
         },

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskcli.services.money_columns import text_column
 from riskcli.services.monitoring.config import ContractExpiringConfig, UncoveredBusinessConfig
 from riskcli.services.monitoring.frames import (
     Frames,
     candidates,
     days_to_iso,
     empty_candidates,
-    money,
 )
 
 #: statuses of a contract that covers business
@@ -107,7 +107,7 @@ def contract_uncovered_business(frames: Frames, cfg: UncoveredBusinessConfig) ->
         severity=pd.Series(severity, index=idx),
         title=p["orders"].astype(str)
         + " orders ("
-        + money(p["amount"])
+        + text_column(p["amount"])
         + ") since contract "
         + number
         + " lapsed ("
@@ -119,7 +119,7 @@ def contract_uncovered_business(frames: Frames, cfg: UncoveredBusinessConfig) ->
             "contract_status": last["status"].astype(str),
             "contract_end_date": days_to_iso(last["end_date"]),
             "orders_in_window": p["orders"],
-            "order_amount": money(p["amount"]),
+            "order_amount": text_column(p["amount"]),
             "last_order": days_to_iso(p["last_order"]),
         },
     )

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from riskcli.services import book
+from riskcli.services.money_columns import text_column
 from riskcli.services.monitoring.config import DefaultCaseConfig
 from riskcli.services.monitoring.frames import (
     EPOCH,
@@ -17,7 +18,6 @@ from riskcli.services.monitoring.frames import (
     days_to_iso,
     empty_candidates,
     labels,
-    money,
 )
 from riskcli.services.monitoring.rules.exposure import exposure_by_customer
 from riskcli.services.monitoring.rules.payment import (
@@ -56,12 +56,12 @@ def default(frames: Frames, cfg: DefaultCaseConfig) -> pd.DataFrame:
     ends_on = _shift(oldest_due, 12 * LIMITATION_YEARS)
     warn = (warn_on <= frames.as_of).fillna(False).to_numpy()
     policy = frames.facts.get("default_policy") or book.DefaultPolicy()
-    late = money(state["default_amount"].round().astype("int64"))
+    late = text_column(state["default_amount"].round().astype("int64"))
     title = (
         "In default: "
         + late
         + f" more than {policy.days_past_due} days past due, exposure "
-        + money(exposure.round().astype("int64"))
+        + text_column(exposure.round().astype("int64"))
     )
     ends_text = days_to_iso(ends_on).astype(str)
     title = title + labels(
@@ -87,8 +87,8 @@ def default(frames: Frames, cfg: DefaultCaseConfig) -> pd.DataFrame:
         evidence={
             "amount_past_due": late,
             "days_past_due_threshold": policy.days_past_due,
-            "exposure": money(exposure.round().astype("int64")),
-            "overdue": money(per["overdue"].fillna(0).astype("int64")),
+            "exposure": text_column(exposure.round().astype("int64")),
+            "overdue": text_column(per["overdue"].fillna(0).astype("int64")),
             "oldest_days_past_due": per["oldest_dpd"].astype("Int64"),
             "oldest_due_date": days_to_iso(oldest_due),
             "limitation_ends": days_to_iso(ends_on),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.config import ExposureLimitConfig, _cents
-from riskcli.services.monitoring.frames import Frames, candidates, money
+from riskcli.domain.money import to_cents
+from riskcli.services.money_columns import text_column
+from riskcli.services.monitoring.config import ExposureLimitConfig
+from riskcli.services.monitoring.frames import Frames, candidates
 from riskcli.services.monitoring.rules.payment import outstanding
 
 
@@ -53,7 +55,7 @@ def _group_breaches(frames: Frames, cfg: ExposureLimitConfig) -> pd.DataFrame:
         return pd.DataFrame()
     limits = frames.get("group_limits").set_index("group")["credit_limit"].astype("int64")
     owed = group_exposure(frames).reindex(limits.index).fillna(0).astype("int64")
-    floor = _cents(cfg.min_amount)
+    floor = to_cents(cfg.min_amount)
     hit = owed - limits >= floor
     owed, limits = owed[hit], limits[hit]
     if owed.empty:
@@ -68,16 +70,16 @@ def _group_breaches(frames: Frames, cfg: ExposureLimitConfig) -> pd.DataFrame:
         customer_id=None,
         subject="group=" + name,
         severity=pd.Series(np.where(util >= cfg.critical_pct, "critical", "high"), index=idx),
-        title="Group limit breached: group " + name + " owes " + money(owed_s)
-        + " against a group limit of " + money(limit_s) + " (" + util.astype(str) + "%)",
+        title="Group limit breached: group " + name + " owes " + text_column(owed_s)
+        + " against a group limit of " + text_column(limit_s) + " (" + util.astype(str) + "%)",
         action="hold new orders to the group's members until the excess is collected, or "
         "raise the group limit",
         evidence={
             "group": name,
-            "outstanding": money(owed_s),
-            "group_limit": money(limit_s),
+            "outstanding": text_column(owed_s),
+            "group_limit": text_column(limit_s),
             "utilisation_pct": util,
-            "over_limit": money(owed_s - limit_s),
+            "over_limit": text_column(owed_s - limit_s),
         },
         index=idx,
     )  # fmt: skip
@@ -102,7 +104,7 @@ def _customer_breaches(frames: Frames, cfg: ExposureLimitConfig) -> pd.DataFrame
     ok = limit.notna() & (limit > 0)
     exposure, limit = exposure[ok], limit[ok].astype("int64")
     util = exposure / limit * 100
-    floor = _cents(cfg.min_amount)
+    floor = to_cents(cfg.min_amount)
     breach = exposure - limit >= floor
     hit = (util >= cfg.utilisation_pct) & (exposure >= floor) & (breach | (util <= 100))
     exposure, limit, util, breach = exposure[hit], limit[hit], util[hit], breach[hit]
@@ -113,7 +115,7 @@ def _customer_breaches(frames: Frames, cfg: ExposureLimitConfig) -> pd.DataFrame
     action = pd.Series(
         np.where(
             breach,
-            "hold new orders until " + money(over) + " is collected, or raise the limit",
+            "hold new orders until " + text_column(over) + " is collected, or raise the limit",
             "review the limit before accepting new orders",
         ),
         index=exposure.index,
@@ -128,17 +130,17 @@ def _customer_breaches(frames: Frames, cfg: ExposureLimitConfig) -> pd.DataFrame
             np.where(breach, "Credit limit breached: ", "Credit limit nearly used: "),
             index=exposure.index,
         )
-        + money(exposure)
+        + text_column(exposure)
         + " outstanding against a limit of "
-        + money(limit)
+        + text_column(limit)
         + " ("
         + util_text.astype(str)
         + "%)",
         action=action,
         evidence={
-            "outstanding": money(exposure),
-            "credit_limit": money(limit),
+            "outstanding": text_column(exposure),
+            "credit_limit": text_column(limit),
             "utilisation_pct": util_text,
-            "over_limit": money(over),
+            "over_limit": text_column(over),
         },
     )

@@ -7,14 +7,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskcli.domain.money import to_cents
 from riskcli.services import book
+from riskcli.services.money_columns import text_column
 from riskcli.services.monitoring.config import (
     OverdueGrowthConfig,
     PartialPaymentsConfig,
     PaymentOverdueConfig,
-    _cents,
 )
-from riskcli.services.monitoring.frames import Frames, candidates, days_to_iso, money
+from riskcli.services.monitoring.frames import Frames, candidates, days_to_iso
 
 _BUCKET_SEVERITY = np.array(["low", "medium", "high", "critical"], dtype=object)
 
@@ -81,7 +82,7 @@ def invoice_lists(inv: pd.DataFrame, ids: pd.Index) -> pd.Series:
             "invoice": sub["invoice_number"].to_numpy(),
             "due_date": days_to_iso(pd.Series(sub["due_date"].to_numpy())).to_numpy(),
             "days_past_due": sub["days_past_due"].to_numpy(),
-            "outstanding": money(pd.Series(sub["outstanding"].to_numpy())).to_numpy(),
+            "outstanding": text_column(pd.Series(sub["outstanding"].to_numpy())).to_numpy(),
         }
     )
     records = rows.to_dict("records")
@@ -102,10 +103,12 @@ def payment_overdue(frames: Frames, cfg: PaymentOverdueConfig) -> pd.DataFrame:
     invoices, the total and the oldest days past due; the stage of the oldest one (1-4 at the
     thresholds) sets the severity and escalates the case."""
     per = overdue_by_customer(frames)
-    per = per[(per["oldest_dpd"] >= cfg.thresholds[0]) & (per["overdue"] >= _cents(cfg.min_amount))]
+    per = per[
+        (per["oldest_dpd"] >= cfg.thresholds[0]) & (per["overdue"] >= to_cents(cfg.min_amount))
+    ]
     idx = per.index
     stage = pd.Series(stage_of(per["oldest_dpd"].to_numpy(), cfg.thresholds), index=idx)
-    total = money(per["overdue"])
+    total = text_column(per["overdue"])
     days = per["oldest_dpd"].astype("int64")
     return candidates(
         "payment_overdue",
@@ -154,7 +157,7 @@ def payment_overdue_growth(frames: Frames, cfg: OverdueGrowthConfig) -> pd.DataF
         per["then"] > 0, increase / per["then"].where(per["then"] > 0, 1) * 100, np.inf
     )
     growth = pd.Series(growth_pct, index=per.index)
-    hit = (increase >= _cents(cfg.min_amount)) & (growth >= cfg.min_growth_pct)
+    hit = (increase >= to_cents(cfg.min_amount)) & (growth >= cfg.min_growth_pct)
     sel = per[hit]
     g = growth[hit]
     cid = pd.Series(sel.index, index=sel.index)
@@ -168,16 +171,16 @@ def payment_overdue_growth(frames: Frames, cfg: OverdueGrowthConfig) -> pd.DataF
         subject="overdue",
         severity=severity,
         title="Overdue balance rose from "
-        + money(sel["then"])
+        + text_column(sel["then"])
         + " to "
-        + money(sel["now"])
+        + text_column(sel["now"])
         + " in "
         + str(cfg.window_days)
         + " days",
         action="move to collection stage 2 and call the customer",
         evidence={
-            "overdue_now": money(sel["now"]),
-            "overdue_before": money(sel["then"]),
+            "overdue_now": text_column(sel["now"]),
+            "overdue_before": text_column(sel["then"]),
             "window_days": cfg.window_days,
             "growth_pct": pct_text,
         },
@@ -198,7 +201,7 @@ def payment_partial(frames: Frames, cfg: PartialPaymentsConfig) -> pd.DataFrame:
         }
     )
     per = sub.groupby("customer_id", sort=True).agg(count=("short", "size"), short=("short", "sum"))
-    sel = per[(per["count"] >= cfg.min_count) & (per["short"] >= _cents(cfg.min_amount))]
+    sel = per[(per["count"] >= cfg.min_count) & (per["short"] >= to_cents(cfg.min_amount))]
     cid = pd.Series(sel.index, index=sel.index)
     severity = pd.Series(
         np.where(sel["count"] >= 2 * cfg.min_count, "medium", "low"), index=sel.index
@@ -212,12 +215,12 @@ def payment_partial(frames: Frames, cfg: PartialPaymentsConfig) -> pd.DataFrame:
         + " invoices paid in part in the last "
         + str(cfg.lookback_days)
         + " days ("
-        + money(sel["short"])
+        + text_column(sel["short"])
         + " short)",
         action="call the customer about partial payments and review payment terms",
         evidence={
             "partial_invoices": sel["count"],
-            "unpaid_remainder": money(sel["short"]),
+            "unpaid_remainder": text_column(sel["short"]),
             "lookback_days": cfg.lookback_days,
         },
     )

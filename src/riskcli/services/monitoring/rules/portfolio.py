@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskcli.domain.money import cents_text
+from riskcli.services.money_columns import text_column
 from riskcli.services.monitoring.config import ConcentrationConfig, ScorePsiConfig
 from riskcli.services.monitoring.frames import (
     Frames,
     candidates,
     empty_candidates,
-    money,
-    money_one,
 )
 from riskcli.services.monitoring.rules.exposure import exposure_by_customer, names_exposure
 
@@ -108,8 +108,8 @@ def portfolio_concentration(frames: Frames, cfg: ConcentrationConfig) -> pd.Data
                 evidence={
                     "dimension": dim,
                     "value": name,
-                    "exposure": money(amount),
-                    "total_exposure": money(pd.Series([total] * len(idx), index=idx)),
+                    "exposure": text_column(amount),
+                    "total_exposure": text_column(pd.Series([total] * len(idx), index=idx)),
                     "share_pct": pct,
                     "max_share_pct": cfg.max_share_pct,
                 },
@@ -154,9 +154,9 @@ def _single_names(exposure: pd.Series, total: int, cfg: ConcentrationConfig) -> 
             "measure": pd.Series([r[0] for r in rows], index=idx),
             "share_pct": pct,
             "max_share_pct": limit,
-            "total_exposure": money(pd.Series([total] * len(idx), index=idx)),
+            "total_exposure": text_column(pd.Series([total] * len(idx), index=idx)),
             "largest_exposures": pd.Series(
-                [[money_one(int(v)) for v in r[3]] for r in rows], index=idx, dtype=object
+                [[cents_text(int(v)) for v in r[3]] for r in rows], index=idx, dtype=object
             ),
         },
         index=idx,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.config import ScoreChangeConfig, ScoreLimitConfig, _cents
-from riskcli.services.monitoring.frames import Frames, candidates, labels, money
+from riskcli.domain.money import to_cents
+from riskcli.services.money_columns import text_column
+from riskcli.services.monitoring.config import ScoreChangeConfig, ScoreLimitConfig
+from riskcli.services.monitoring.frames import Frames, candidates, labels
 from riskcli.services.monitoring.rules.exposure import exposure_by_customer
 
 
@@ -80,10 +82,10 @@ def score_limit(frames: Frames, cfg: ScoreLimitConfig) -> pd.DataFrame:
     exposure = exposure_by_customer(frames).reindex(latest.index).fillna(0).astype("int64")
     recommended = latest["recommended_limit"].astype("int64")
     excess = exposure - recommended
-    over = (excess >= _cents(cfg.min_amount)).to_numpy().copy()
+    over = (excess >= to_cents(cfg.min_amount)).to_numpy().copy()
     over &= (excess >= recommended * cfg.min_share_pct / 100).to_numpy()
     weak = latest["grade"].isin(cfg.grades).to_numpy().copy()
-    weak &= (exposure >= _cents(cfg.min_amount)).to_numpy()
+    weak &= (exposure >= to_cents(cfg.min_amount)).to_numpy()
     hit = over | weak
     latest, exposure, recommended = latest[hit], exposure[hit], recommended[hit]
     excess, over = excess[hit], over[hit]
@@ -92,7 +94,7 @@ def score_limit(frames: Frames, cfg: ScoreLimitConfig) -> pd.DataFrame:
     action = np.where(
         over,
         "hold new orders above the recommended limit; reduce the limit to "
-        + money(recommended).to_numpy(dtype=object),
+        + text_column(recommended).to_numpy(dtype=object),
         "review the limit and ask for security or cash in advance",
     )
     return candidates(
@@ -103,20 +105,20 @@ def score_limit(frames: Frames, cfg: ScoreLimitConfig) -> pd.DataFrame:
         title=labels(
             np.where(
                 over,
-                "Exposure " + money(exposure).to_numpy(dtype=object) + " is above the "
-                "recommended limit " + money(recommended).to_numpy(dtype=object),
+                "Exposure " + text_column(exposure).to_numpy(dtype=object) + " is above the "
+                "recommended limit " + text_column(recommended).to_numpy(dtype=object),
                 "Grade "
                 + latest["grade"].astype(str).to_numpy(dtype=object)
                 + " with exposure "
-                + money(exposure).to_numpy(dtype=object),
+                + text_column(exposure).to_numpy(dtype=object),
             ),
             idx,
         ),
         action=labels(action, idx),
         evidence={
             "grade": latest["grade"],
-            "exposure": money(exposure),
-            "recommended_limit": money(recommended),
-            "above_recommended": money(excess.clip(lower=0)),
+            "exposure": text_column(exposure),
+            "recommended_limit": text_column(recommended),
+            "above_recommended": text_column(excess.clip(lower=0)),
         },
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskcli.services.monitoring.config import AdverseFlagConfig, BureauDropConfig, _cents
+from riskcli.domain.money import to_cents
+from riskcli.services.monitoring.config import AdverseFlagConfig, BureauDropConfig
 from riskcli.services.monitoring.frames import (
     Frames,
     candidates,
@@ -76,7 +77,7 @@ def thirdparty_adverse_flag(frames: Frames, cfg: AdverseFlagConfig) -> pd.DataFr
                              index=flagged.index)  # fmt: skip
         if flag in cfg.appear_only:
             owed = exposure.reindex(flagged["customer_id"]).fillna(0).to_numpy()
-            keep = appeared.to_numpy() & (owed >= _cents(cfg.min_amount))
+            keep = appeared.to_numpy() & (owed >= to_cents(cfg.min_amount))
             keep &= (flagged["report_date"] > frames.as_of - cfg.appear_days).to_numpy()
             flagged, is_new, appeared = flagged[keep], is_new[keep], appeared[keep]
             if flagged.empty:

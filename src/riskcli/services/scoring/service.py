@@ -22,24 +22,22 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring import factors as store_factors
+from riskcli.services.scoring.binning import bin_matrix
+from riskcli.services.scoring.card import Scorecard, points_table
+from riskcli.services.scoring.columns import parse_target
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import pick_factors, read_table
-from riskcli.services.scoring.engine import (
-    DEFAULT_CODE,
-    DEFAULT_GRADE,
-    Scorecard,
-    bin_matrix,
-    check_reason_codes,
-    parse_target,
-    points_table,
-    reason_blobs,
-    score_bins,
-    score_frame,
-)
 from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
 from riskcli.services.scoring.export_sql import Quote, export_sql
 from riskcli.services.scoring.limits import explain_limit as explain_limit_lines
 from riskcli.services.scoring.limits import over_limit, recommend_limits
+from riskcli.services.scoring.points import score_bins, score_frame
+from riskcli.services.scoring.reason_codes import (
+    DEFAULT_CODE,
+    DEFAULT_GRADE,
+    check_reason_codes,
+    reason_blobs,
+)
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import ModelRecord, get_model, now, save_model
 from riskcli.services.scoring.validation import clean, develop, evaluate

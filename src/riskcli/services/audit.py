@@ -463,7 +463,8 @@ def _mentions(data: Any, customer: str) -> bool:
     return data is not None and str(data) == customer
 
 
-def _select(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
+def _select(store: Store, flt: LogFilter, *, newest: int | None = None) -> Iterator[dict[str, Any]]:
+    """Matching events oldest first; with `newest`, only the newest that many."""
     where: list[str] = []
     params: list[Any] = []
     if flt.user:
@@ -484,6 +485,8 @@ def _select(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
     sql = f"SELECT {', '.join(LOG_COLUMNS)} FROM audit_events"
     if where:
         sql += " WHERE " + " AND ".join(where)
+    if newest is not None:  # read back from the end: a long trail costs `--limit 20` nothing
+        sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT {int(newest)})"
     cur = store.conn.execute(sql + " ORDER BY seq", params)
     names = [d[0] for d in cur.description or ()]
     while True:
@@ -496,6 +499,8 @@ def _select(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
 
 def log(store: Store, flt: LogFilter) -> list[dict[str, Any]]:
     """Events matching the filter, oldest first (the newest `limit` when a limit is set)."""
+    if flt.limit is not None and flt.limit > 0 and not flt.customer:
+        return list(_select(store, flt, newest=flt.limit))
     rows = [e for e in _select(store, flt) if not flt.customer or _customer_match(e, flt.customer)]
     if flt.limit is not None and flt.limit >= 0:
         rows = rows[-flt.limit :] if flt.limit else []

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import pytest
 from tests.conftest import PASSPHRASE, USER, create_store_at
 from tests.support.credit_sample import populate_store
+from tests.support.plans import plans_of_reads, statements_of
 
 from riskcli.services import audit
 from riskcli.services.monitoring import alerts
@@ -31,29 +31,13 @@ def watched(store: Store) -> Store:
     return store
 
 
-def _plans(store: Store, read: Callable[[], object], table: str) -> list[list[str]]:
-    """The query plan of every SELECT that `read` runs and that names `table`."""
-    statements: list[str] = []
-    store.conn.set_trace_callback(statements.append)
-    try:
-        read()
-    finally:
-        store.conn.set_trace_callback(None)
-    reads = [
-        s for s in statements
-        if s.lstrip().upper().startswith("SELECT") and re.search(rf"\b{table}\b", s)
-    ]  # fmt: skip
-    assert reads, f"no statement read {table}"
-    return [[r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + s)] for s in reads]
-
-
 def test_the_first_page_of_alerts_walks_the_order_index(watched: Store) -> None:
     for read in (
         partial(alerts.alert_rows, watched, limit=20),
         partial(alerts.alert_rows, watched, limit=20, severity="medium"),
         partial(alerts.queue, watched, limit=20),
     ):
-        plan = [step for p in _plans(watched, read, "alerts") for step in p]
+        plan = [step for p in plans_of_reads(watched, read, "alerts") for step in p]
         assert any("USING INDEX alerts_active_order" in step for step in plan), plan
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan  # no sort of every alert
     every = alerts.alert_rows(watched)
@@ -64,7 +48,7 @@ def test_the_first_page_of_alerts_walks_the_order_index(watched: Store) -> None:
 
 def test_show_reads_one_alert_by_its_key(watched: Store) -> None:
     alert_id = int(watched.scalar("SELECT max(id) FROM alerts"))
-    plans = _plans(watched, partial(alerts.alert_history, watched, alert_id), "alerts")
+    plans = plans_of_reads(watched, partial(alerts.alert_history, watched, alert_id), "alerts")
     for plan in plans:
         assert not any(re.match(r"SCAN (a|alerts)\b", step) for step in plan), plan
     alert, _history = alerts.alert_history(watched, alert_id)
@@ -85,12 +69,7 @@ def test_audit_log_limit_reads_the_newest_events_only(store: Store) -> None:
     ):
         everything = audit.log(store, audit.LogFilter(**{**vars(flt), "limit": None}))
         assert audit.log(store, flt) == everything[-(flt.limit or 0) :]
-    statements: list[str] = []
-    store.conn.set_trace_callback(statements.append)
-    try:
-        audit.log(store, audit.LogFilter(limit=20))
-    finally:
-        store.conn.set_trace_callback(None)
+    statements = statements_of(store, partial(audit.log, store, audit.LogFilter(limit=20)))
     assert any("ORDER BY seq DESC LIMIT 20" in s for s in statements), statements
 
 

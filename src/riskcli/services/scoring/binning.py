@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -140,6 +140,28 @@ def _prebin_edges(x: FloatArray, max_prebins: int) -> list[float]:
 
 
 @dataclass
+class _Tally:
+    """A factor's bins in order, with each one's training rows and bads."""
+
+    bins: list[Bin] = field(default_factory=list)
+    counts: list[float] = field(default_factory=list)
+    bads: list[float] = field(default_factory=list)
+
+    def add(self, b: Bin, count: float, bads: float) -> None:
+        self.bins.append(b)
+        self.counts.append(count)
+        self.bads.append(bads)
+
+    def add_rows(self, b: Bin, rows: npt.NDArray[np.bool_], y: npt.NDArray[np.int8]) -> None:
+        self.add(b, float(rows.sum()), float(y[rows].sum()))
+
+    def woe_of(self, factor: Factor, pre_goods: float, pre_bads: float, p: BinningParams) -> Factor:
+        """`factor` (holding these bins) with their WOE and its IV set."""
+        set_woe(factor, np.array(self.counts), np.array(self.bads), pre_goods, pre_bads, p)
+        return factor
+
+
+@dataclass
 class _Prebins:
     """The regular (not missing, not special) values of a factor counted in quantile pre-bins."""
 
@@ -222,45 +244,32 @@ def bin_numeric(
         direction, groups = _monotonic_groups(pre, mode, params.min_bin_frac * len(x), params)
     if len(groups) <= 1:
         direction = "none" if mode == "auto" else direction
-    bins, counts, bads = _numeric_bins(pre, groups)
-    bins.append(Bin(kind="missing", label="missing"))
-    counts.append(float(missing.sum()))
-    bads.append(float(y[missing].sum()))
+    tally = _numeric_bins(pre, groups)
+    tally.add_rows(Bin(kind="missing", label="missing"), missing, y)
     for code in specials:
-        m = x == code
-        bins.append(Bin(kind="special", code=code, label=f"special code {fmt_number(code)}"))
-        counts.append(float(m.sum()))
-        bads.append(float(y[m].sum()))
+        label = f"special code {fmt_number(code)}"
+        tally.add_rows(Bin(kind="special", code=code, label=label), x == code, y)
     factor = Factor(
         name=name,
         description=description or name,
         type="numeric",
         monotonic=direction,
-        bins=bins,
+        bins=tally.bins,
     )
-    set_woe(factor, np.array(counts), np.array(bads), pre.total_goods, pre.total_bads, params)
-    return factor
+    return tally.woe_of(factor, pre.total_goods, pre.total_bads, params)
 
 
-def _numeric_bins(
-    pre: _Prebins, groups: list[list[int]]
-) -> tuple[list[Bin], list[float], list[float]]:
-    """The range bins of the groups (one unbounded bin when there are none), with their counts
-    and bads."""
-    bins: list[Bin] = []
-    counts: list[float] = []
-    bads: list[float] = []
+def _numeric_bins(pre: _Prebins, groups: list[list[int]]) -> _Tally:
+    """The range bins of the groups (one unbounded bin when there are none)."""
+    tally = _Tally()
     for g in groups:
         lo = None if g[0] == 0 else pre.edges[g[0] - 1]
         hi = None if g[-1] == pre.size - 1 else pre.edges[g[-1]]
-        bins.append(Bin(kind="range", lo=lo, hi=hi, label=range_label(lo, hi)))
-        counts.append(float(pre.counts[g].sum()))
-        bads.append(float(pre.bads[g].sum()))
+        b = Bin(kind="range", lo=lo, hi=hi, label=range_label(lo, hi))
+        tally.add(b, float(pre.counts[g].sum()), float(pre.bads[g].sum()))
     if not groups:
-        bins.append(Bin(kind="range", label="any value"))
-        counts.append(0.0)
-        bads.append(0.0)
-    return bins, counts, bads
+        tally.add(Bin(kind="range", label="any value"), 0.0, 0.0)
+    return tally
 
 
 def bin_categorical(
@@ -301,31 +310,23 @@ def bin_categorical(
         total_goods,
         total_bads,
     )
-    bins: list[Bin] = []
-    bin_counts: list[float] = []
-    bin_bads: list[float] = []
+    tally = _Tally()
     for g in groups:
         members = sorted(v for i in g for v in cats[i])
         label = ", ".join(members) if len(members) <= 4 else ", ".join(members[:4]) + ", ..."
-        bins.append(Bin(kind="categories", values=members, label=label))
-        bin_counts.append(float(counts[g].sum()))
-        bin_bads.append(float(bads[g].sum()))
-    bins.append(Bin(kind="other", label="a category not seen in training"))
-    bin_counts.append(0.0)
-    bin_bads.append(0.0)
-    bins.append(Bin(kind="missing", label="missing"))
-    bin_counts.append(float(missing.sum()))
-    bin_bads.append(float(y[missing].sum()))
+        b = Bin(kind="categories", values=members, label=label)
+        tally.add(b, float(counts[g].sum()), float(bads[g].sum()))
+    tally.add(Bin(kind="other", label="a category not seen in training"), 0.0, 0.0)
+    tally.add_rows(Bin(kind="missing", label="missing"), missing, y)
     factor = Factor(
         name=name,
         description=description or name,
         type="categorical",
         monotonic="none",
-        bins=bins,
+        bins=tally.bins,
         unseen_category=params.unseen_category,
     )
-    set_woe(factor, np.array(bin_counts), np.array(bin_bads), total_goods, total_bads, params)
-    return factor
+    return tally.woe_of(factor, total_goods, total_bads, params)
 
 
 def bin_index(factor: Factor, column: pd.Series) -> IntArray:

@@ -36,12 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: t
 
 from tests.support.credit_sample import credit_frame
 
-from riskcli.services.scoring.engine import (
-    BinningParams,
-    ScorecardParams,
-    fit_scorecard,
-    score_frame,
-)
+from riskcli.services.scoring.fit import fit_scorecard
+from riskcli.services.scoring.params import BinningParams, ScorecardParams
+from riskcli.services.scoring.points import score_frame
 from riskcli.services.scoring.validation import auc, develop, factor_is_monotonic, ks
 
 PARAMS = ScorecardParams(binning=BinningParams(special_codes_by_factor={"bureau_score": [-1]}))

@@ -152,3 +152,63 @@ print("HEAVY:" + ",".join(m for m in {HEAVY!r} if m in sys.modules), file=sys.st
     root, every = [line[6:] for line in done.stderr.splitlines() if line.startswith("HEAVY:")]
     assert root == "", f"riskcli --help imported {root}"
     assert every == "", f"some COMMAND --help imported {every}"
+
+
+#: the lookups a user runs many times a day: none may load an analytics library
+LOOKUPS = (
+    ("customers", "show", "C0000042"),
+    ("score", "show", "C0000042"),
+    ("tier", "show", "C0000042"),
+    ("monitor", "alerts", "--customer", "C0000042"),
+    ("monitor", "alerts", "--limit", "20"),
+    ("monitor", "show", "1"),
+    ("audit", "log", "--limit", "20"),
+)
+
+
+def test_lookups_import_no_analytics_library(store_path: Path) -> None:
+    """Each lookup, run as a user runs it on a scored and monitored store, loads none of the
+    heavy libraries (they cost more than the lookup itself)."""
+    import datetime as dt
+
+    from tests.conftest import PASSPHRASE, USER
+    from tests.support.credit_sample import populate_store
+
+    from riskcli.services.monitoring.config import MonitoringConfig
+    from riskcli.services.monitoring.engine import run_monitor
+    from riskcli.services.scoring import service as scoring
+    from riskcli.services.scoring.config import ScoringConfig
+    from riskcli.services.tiering.service import run_tiering
+    from riskcli.storage.store import open_store
+
+    with open_store(store_path, USER, PASSPHRASE.encode()) as store:
+        populate_store(store, 200, seed=3)
+        run_tiering(store, as_of="2026-09-30")
+        scoring.setup_expert(store, ScoringConfig(folds=2))
+        scoring.run(store, ScoringConfig(folds=2))
+        run_monitor(store, MonitoringConfig(), as_of=dt.date(2026, 9, 30))
+        assert store.scalar("SELECT count(*) FROM alerts WHERE id = 1") == 1
+    env = {
+        **os.environ,
+        "RISKCLI_DB": str(store_path),
+        "RISKCLI_USER": USER,
+        "RISKCLI_PASSPHRASE": PASSPHRASE,
+    }
+    code = f"""
+import sys
+from riskcli.cli.app import app
+try:
+    app([*sys.argv[1:], "--format", "json"], prog_name="riskcli")
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+print("HEAVY:" + ",".join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)
+"""
+    for lookup in LOOKUPS:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *lookup], capture_output=True, text=True, env=env,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, (lookup, done.stderr)
+        assert done.stdout.strip(), lookup
+        heavy = [line[6:] for line in done.stderr.splitlines() if line.startswith("HEAVY:")]
+        assert heavy == [""], f"riskcli {' '.join(lookup)} imported {heavy}"

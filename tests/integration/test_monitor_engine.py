@@ -294,7 +294,8 @@ def test_m031_gives_early_m030_stores_todays_alert_indexes(store: Store) -> None
 
     today = _alert_indexes(store)
     assert today == {
-        "alerts_active_key", "alerts_quiet_key", "alerts_status", "alerts_customer", "alerts_queue"
+        "alerts_active_key", "alerts_quiet_key", "alerts_status", "alerts_customer", "alerts_queue",
+        "alerts_active_order",  # m130
     }  # fmt: skip
     m031_alert_indexes.migrate(store.conn)  # nothing to do on a store made by today's m030
     assert _alert_indexes(store) == today

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import PASSPHRASE, USER, create_store_at
 from tests.support.credit_sample import populate_store
+from tests.support.plans import plans_of_reads
 
 from riskcli.services.reports import data as report_data
 from riskcli.services.scoring import service as svc
@@ -40,15 +41,7 @@ def _indexes(store: Store) -> set[str]:
 
 def _plans_of_score_reads(store: Store, read: partial[object]) -> list[list[str]]:
     """The query plan of every statement `read` runs against `scores`."""
-    statements: list[str] = []
-    store.conn.set_trace_callback(statements.append)
-    try:
-        read()
-    finally:
-        store.conn.set_trace_callback(None)
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and " scores " in s]
-    assert reads, "no statement read the scores"
-    return [[r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + s)] for s in reads]
+    return plans_of_reads(store, read, "scores")
 
 
 def test_a_customers_history_is_read_through_the_primary_key(scored: Store) -> None:

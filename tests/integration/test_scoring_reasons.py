@@ -16,7 +16,8 @@ from riskcli.services.reports import data as report_data
 from riskcli.services.scoring import factors as F
 from riskcli.services.scoring import service as svc
 from riskcli.services.scoring.config import ScoringConfig
-from riskcli.services.scoring.engine import DEFAULT_REASON, ReasonTexts, score_bins, score_frame
+from riskcli.services.scoring.points import score_bins, score_frame
+from riskcli.services.scoring.reason_codes import DEFAULT_REASON, ReasonTexts
 from riskcli.storage import migrations
 from riskcli.storage.store import Store, open_store
 

@@ -222,8 +222,8 @@ def test_config_errors_are_clear() -> None:
 def test_store_model_scores_equal_sql_export(book: Store) -> None:
     import sqlite3
 
-    from riskcli.services.scoring.engine import score_frame
     from riskcli.services.scoring.export_sql import score_expression
+    from riskcli.services.scoring.points import score_frame
 
     model = svc.train_from_store(book, FAST, as_of=AS_OF)
     frame = F.build_factors(book, date(2026, 9, 30))

@@ -24,7 +24,7 @@ from tests.conftest import PASSPHRASE, USER
 from typer.testing import CliRunner
 
 from riskcli.cli.app import app
-from riskcli.services.scoring.engine import ReasonTexts
+from riskcli.services.scoring.reason_codes import ReasonTexts
 from riskcli.services.scoring.registry import get_model
 from riskcli.storage.store import open_store
 

@@ -14,22 +14,18 @@ from hypothesis import strategies as st
 from tests.support.credit_sample import credit_frame
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import (
+from riskcli.services.scoring.binning import bin_categorical, bin_numeric
+from riskcli.services.scoring.card import Scorecard
+from riskcli.services.scoring.columns import parse_target
+from riskcli.services.scoring.fit import fit_scorecard
+from riskcli.services.scoring.params import BinningParams, ScorecardParams
+from riskcli.services.scoring.points import grade_of, score_bins, score_frame
+from riskcli.services.scoring.reason_codes import (
     NO_REASON,
-    BinningParams,
     ReasonTexts,
-    Scorecard,
-    ScorecardParams,
-    bin_categorical,
-    bin_numeric,
     check_reason_codes,
-    fit_scorecard,
-    grade_of,
-    parse_target,
     reason_blobs,
     reason_text,
-    score_bins,
-    score_frame,
 )
 from riskcli.services.scoring.validation import auc, factor_is_monotonic
 
@@ -299,7 +295,7 @@ def test_parse_target() -> None:
 
 
 def test_grades_follow_pd_bands() -> None:
-    from riskcli.services.scoring.engine import DEFAULT_GRADES
+    from riskcli.services.scoring.params import DEFAULT_GRADES
 
     g = grade_of(np.array([0.001, 0.01, 0.029, 0.05, 0.1, 0.5]), DEFAULT_GRADES)
     assert list(g) == ["A", "B", "B", "C", "D", "E"]
@@ -308,7 +304,7 @@ def test_grades_follow_pd_bands() -> None:
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(0, 0.999), min_size=2, max_size=30))
 def test_a_higher_score_never_gets_a_worse_grade(pds: list[float]) -> None:
-    from riskcli.services.scoring.engine import DEFAULT_GRADES, Scaling
+    from riskcli.services.scoring.params import DEFAULT_GRADES, Scaling
 
     s = Scaling()
     scores = np.array(sorted(s.score_from_pd(max(p, 1e-6)) for p in pds))
@@ -321,7 +317,7 @@ def test_a_higher_score_never_gets_a_worse_grade(pds: list[float]) -> None:
 def test_newton_logistic_regression_matches_scikit_learn() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from riskcli.services.scoring.engine import logistic_regression
+    from riskcli.services.scoring.fit import logistic_regression
 
     rng = np.random.default_rng(12)
     x = rng.normal(size=(4000, 3))

@@ -10,19 +10,16 @@ import pytest
 from tests.support.credit_sample import credit_frame
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import (
-    BinningParams,
-    Scorecard,
-    ScorecardParams,
-    fit_scorecard,
-    score_frame,
-)
+from riskcli.services.scoring.card import Scorecard
 from riskcli.services.scoring.export_sql import (
     export_sql,
     grade_expression,
     ident,
     score_expression,
 )
+from riskcli.services.scoring.fit import fit_scorecard
+from riskcli.services.scoring.params import BinningParams, ScorecardParams
+from riskcli.services.scoring.points import score_frame
 
 
 @pytest.fixture(scope="module")

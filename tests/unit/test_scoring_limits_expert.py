@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import reason_blobs, score_frame
 from riskcli.services.scoring.expert import default_expert, expert_scorecard
 from riskcli.services.scoring.limits import LimitPolicy, over_limit, recommend, recommend_limits
+from riskcli.services.scoring.points import score_frame
+from riskcli.services.scoring.reason_codes import reason_blobs
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "expert_scorecard.toml"
 

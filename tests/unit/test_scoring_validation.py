@@ -8,7 +8,7 @@ import pytest
 from tests.support.credit_sample import credit_frame
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import BinningParams, ScorecardParams
+from riskcli.services.scoring.params import BinningParams, ScorecardParams
 from riskcli.services.scoring.validation import (
     auc,
     band_shares,

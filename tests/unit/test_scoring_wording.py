@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from riskcli.services.scoring.engine import Bin, Factor, ReasonTexts, Scorecard, reason_text
+from riskcli.services.scoring.card import Bin, Factor, Scorecard
 from riskcli.services.scoring.expert import default_expert, expert_scorecard
+from riskcli.services.scoring.reason_codes import ReasonTexts, reason_text
 from riskcli.services.scoring.wording import COMPANY_ONLY, applies, describe_bin
 
 

@@ -16,10 +16,11 @@ from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import UsageError
 
 if TYPE_CHECKING:
-    from riskcli.services.scoring import registry
+    from riskcli.services.scoring import lookup, registry
     from riskcli.services.scoring import service as svc
     from riskcli.services.scoring.config import load_scoring_config
 else:  # the scorecard engine (numpy, pandas, scikit-learn): loaded when a command calls it
+    lookup = lazy.module("riskcli.services.scoring.lookup")  # a stored score: no numpy, pandas
     registry = lazy.module("riskcli.services.scoring.registry")
     svc = lazy.module("riskcli.services.scoring.service")
     load_scoring_config = lazy.function("riskcli.services.scoring.config", "load_scoring_config")
@@ -261,7 +262,7 @@ def show(
     Example: riskcli score show C000123
     """
     with session(ctx, "score.read") as s:
-        output.render(svc.show(s.store, customer, history=history), fmt)
+        output.render(lookup.show(s.store, customer, history=history), fmt)
 
 
 @app.command("explain")
@@ -271,7 +272,7 @@ def explain(ctx: typer.Context, customer: CustomerArg, fmt: FormatOpt = None) ->
     Example: riskcli score explain C000123
     """
     with session(ctx, "score.read") as s:
-        head, rows = svc.explain(s.store, customer)
+        head, rows = lookup.explain(s.store, customer)
         limit = svc.explain_limit(s.store, customer, load_scoring_config(s.config))
         output.render_sections({"score": head, "factors": rows, "limit": limit}, fmt)
 

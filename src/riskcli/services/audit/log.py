@@ -125,7 +125,10 @@ def _mentions(data: Any, customer: str) -> bool:
     return data is not None and str(data) == customer
 
 
-def select_events(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
+def select_events(
+    store: Store, flt: LogFilter, *, newest: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Matching events oldest first; with `newest`, only the newest that many."""
     where = Where().add_if(flt.user, "user = ?", flt.user)
     if flt.since:
         where.add("ts >= ?", _iso(flt.since))
@@ -137,6 +140,8 @@ def select_events(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
             "action GLOB ?" if any(c in flt.action for c in "*?[") else "action = ?", flt.action
         )
     sql = f"SELECT {', '.join(LOG_COLUMNS)} FROM audit_events" + where.sql
+    if newest is not None:  # read back from the end: a long trail costs `--limit 20` nothing
+        sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT {int(newest)})"
     cur = store.conn.execute(sql + " ORDER BY seq", where.params)
     names = [d[0] for d in cur.description or ()]
     while True:
@@ -149,6 +154,8 @@ def select_events(store: Store, flt: LogFilter) -> Iterator[dict[str, Any]]:
 
 def log(store: Store, flt: LogFilter) -> list[dict[str, Any]]:
     """Events matching the filter, oldest first (the newest `limit` when a limit is set)."""
+    if flt.limit is not None and flt.limit > 0 and not flt.customer:
+        return list(select_events(store, flt, newest=flt.limit))
     rows = [
         e for e in select_events(store, flt) if not flt.customer or _customer_match(e, flt.customer)
     ]

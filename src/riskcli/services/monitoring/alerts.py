@@ -7,7 +7,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from riskcli.domain.errors import InputError, UsageError
+from riskcli.domain.money import cents_text
 from riskcli.services.monitoring.severity import SEVERITIES, SEVERITY_RANK
+from riskcli.services.queries import customers
+from riskcli.storage.sqlwhere import Where
 from riskcli.storage.store import Store
 
 if TYPE_CHECKING:
@@ -129,39 +132,24 @@ def alert_rows(
     acknowledged) or all; `assignee` keeps one user's alerts."""
     if sort not in SORTS:
         raise UsageError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    where: list[str] = []
-    params: list[Any] = []
-    if assignee:
-        where.append("a.assignee = ?")
-        params.append(assignee)
+    where = Where().add_if(assignee, "a.assignee = ?", assignee)
     if status and status != "all":
         if status == ACTIVE:
-            where.append("a.status != 'resolved'")
+            where.add("a.status != 'resolved'")
         elif status in STATUSES:
-            where.append("a.status = ?")
-            params.append(status)
+            where.add("a.status = ?", status)
         else:
             raise UsageError(f"--status must be one of {', '.join((*STATUSES, ACTIVE, 'all'))}")
     if severity:
-        where.append("a.severity_rank >= ?")
-        params.append(severity_rank(severity))
-    if rule:
-        where.append("a.rule = ?")
-        params.append(rule)
-    if customer:
-        where.append("a.customer_id = (SELECT id FROM customers WHERE external_id = ?)")
-        params.append(customer)
-    if alert_id is not None:
-        where.append("a.id = ?")
-        params.append(alert_id)
+        where.add("a.severity_rank >= ?", severity_rank(severity))
+    where.add_if(rule, "a.rule = ?", rule)
+    where.add_if(customer, f"a.customer_id = ({customers.PK_SQL})", customer)
+    where.add_if(alert_id is not None, "a.id = ?", alert_id)
     # filter, order and cut the alerts alone, then join what each row shows: `--limit 20` reads
     # 20 runs and customers, not one per alert in the store
     order = f" ORDER BY {SORTS[sort]}"
     chosen = (
-        "SELECT * FROM alerts a"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + order
-        + (f" LIMIT {int(limit)}" if limit else "")
+        "SELECT * FROM alerts a" + where.sql + order + (f" LIMIT {int(limit)}" if limit else "")
     )
     sql = (
         f"SELECT {ALERT_COLUMNS} FROM ({chosen}) a "
@@ -169,21 +157,11 @@ def alert_rows(
         "LEFT JOIN monitor_runs lr ON lr.id = a.last_run_id "
         "LEFT JOIN customers cu ON cu.id = a.customer_id" + order
     )
-    rows = store.query(sql, tuple(params))
+    rows = store.query(sql, tuple(where.params))
     for row in rows:
         row["evidence"] = json.loads(row["evidence"])
-        row["priority"] = _cents_text(row["priority"])
+        row["priority"] = None if row["priority"] is None else cents_text(row["priority"])
     return rows
-
-
-def _cents_text(cents: Any) -> str | None:
-    return None if cents is None else f"{int(cents) / 100:.2f}"
-
-
-def _money(cents: pd.Series) -> list[str | None]:
-    import pandas as pd
-
-    return [None if pd.isna(c) else f"{int(c) / 100:.2f}" for c in cents]
 
 
 QUEUE_SQL = """
@@ -204,7 +182,7 @@ def queue(store: Store, *, user: str | None = None, limit: int = 50) -> pd.DataF
     params: tuple[Any, ...] = (user, limit) if user else (limit,)
     frame = store.query_df(QUEUE_SQL.format(mine=mine), params)
     for column in ("priority", "exposure", "overdue"):
-        frame[column] = _money(frame[column])
+        frame[column] = [None if c != c or c is None else cents_text(c) for c in frame[column]]
     return frame
 
 

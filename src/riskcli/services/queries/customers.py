@@ -38,6 +38,10 @@ _HEADER_SQL = (
 )
 
 
+#: the row id of the customer whose external id is the one parameter (also as a subquery)
+PK_SQL = "SELECT id FROM customers WHERE external_id = ?"
+
+
 def not_found(external_id: str) -> InputError:
     """The error every command gives for an external id the store does not hold."""
     return InputError(f"no customer with id {external_id!r}")
@@ -45,7 +49,7 @@ def not_found(external_id: str) -> InputError:
 
 def pk(store: Store, external_id: str) -> int | None:
     """The row id of the customer with this external id, or None."""
-    found = store.scalar("SELECT id FROM customers WHERE external_id = ?", (external_id,))
+    found = store.scalar(PK_SQL, (external_id,))
     return None if found is None else int(found)
 
 

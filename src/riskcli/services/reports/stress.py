@@ -131,7 +131,7 @@ def exposure_as_of(store: Store, day: dt.date) -> pd.Series:
 
 # ---- the book under the scenario ------------------------------------------------------------
 def _grades(store: Store, run_id: int | None) -> tuple[list[float], list[str]]:
-    from riskcli.services.scoring.engine import DEFAULT_GRADES
+    from riskcli.services.scoring.params import DEFAULT_GRADES
 
     bands = list(DEFAULT_GRADES)
     if run_id is not None:

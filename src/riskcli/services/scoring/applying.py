@@ -12,9 +12,11 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring import factors as store_factors
+from riskcli.services.scoring.card import Scorecard
+from riskcli.services.scoring.columns import parse_target
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import read_table
-from riskcli.services.scoring.engine import Scorecard, parse_target, score_frame
+from riskcli.services.scoring.points import score_frame
 from riskcli.services.scoring.registry import ModelRecord, get_model
 from riskcli.services.scoring.validation import clean, evaluate
 from riskcli.storage.store import Store

@@ -16,17 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from riskcli.domain.errors import InputError, invalid
-from riskcli.services.scoring.engine import (
-    DEFAULT_GRADES,
-    Bin,
-    Factor,
-    GradeBand,
-    Override,
-    Scaling,
-    Scorecard,
-    _fmt,
-    _range_label,
-)
+from riskcli.services.scoring.card import Bin, Factor, Override, Scorecard, fmt_number, range_label
+from riskcli.services.scoring.params import DEFAULT_GRADES, GradeBand, Scaling
 
 
 class ExpertGroup(BaseModel):
@@ -92,7 +83,7 @@ def _factor(spec: ExpertFactor) -> Factor:
     edges: list[float | None] = [None, *spec.cuts, None]
     for i, pts in enumerate(spec.points):
         lo, hi = edges[i], edges[i + 1]
-        bins.append(Bin(kind="range", lo=lo, hi=hi, label=_range_label(lo, hi), points=pts))
+        bins.append(Bin(kind="range", lo=lo, hi=hi, label=range_label(lo, hi), points=pts))
     bins.append(Bin(kind="missing", label="missing", points=spec.missing))
     rising = spec.points == sorted(spec.points)
     falling = spec.points == sorted(spec.points, reverse=True)
@@ -292,4 +283,4 @@ def points_range(card: Scorecard) -> tuple[float, float]:
 
 def describe(card: Scorecard) -> str:
     lo, hi = points_range(card)
-    return f"{len(card.factors)} factors, points {_fmt(lo)} to {_fmt(hi)}"
+    return f"{len(card.factors)} factors, points {fmt_number(lo)} to {fmt_number(hi)}"

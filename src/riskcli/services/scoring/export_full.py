@@ -22,16 +22,15 @@ import re
 from datetime import date
 
 from riskcli.services import book
-from riskcli.services.scoring.engine import (
+from riskcli.services.scoring.card import Factor, Scorecard
+from riskcli.services.scoring.export_sql import num, text_literal
+from riskcli.services.scoring.limits import FLOOR_GRADES, REDUCE_GRADES, LimitPolicy
+from riskcli.services.scoring.reason_codes import (
     DEFAULT_GRADE,
     DEFAULT_REASON,
     STORED_REASONS,
-    Factor,
-    Scorecard,
     reason_text,
 )
-from riskcli.services.scoring.export_sql import num, text_literal
-from riskcli.services.scoring.limits import FLOOR_GRADES, REDUCE_GRADES, LimitPolicy
 from riskcli.services.sql_dialect import Dialect
 
 EPOCH = date(1970, 1, 1)

@@ -20,7 +20,7 @@ import re
 from typing import Literal
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import Bin, Factor, Scorecard
+from riskcli.services.scoring.card import Bin, Factor, Scorecard
 
 Quote = Literal["none", "ansi", "backtick"]
 SAFE = re.compile(r"[a-z_][a-z0-9_]*")

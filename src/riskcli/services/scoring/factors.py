@@ -28,6 +28,7 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError, RiskError
 from riskcli.services import book
+from riskcli.services.queries import customers
 from riskcli.services.scoring.factor_columns import FRAME_COLUMNS, assemble
 from riskcli.services.scoring.query_arrays import numeric_rows, rows_and_texts
 from riskcli.storage.activity import latest_activity
@@ -184,7 +185,7 @@ def build_factors(
     params = book.params(as_of, policy)
     where = ""
     if customer is not None:
-        cid = store.scalar("SELECT id FROM customers WHERE external_id = ?", (customer,))
+        cid = customers.pk(store, customer)
         if cid is None:
             raise InputError(f"no customer {customer!r}")
         params["cid"] = int(cid)

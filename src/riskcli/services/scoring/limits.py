@@ -33,6 +33,8 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from riskcli.domain.money import to_cents
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,10 +71,6 @@ class LimitPolicy(BaseModel):
         return {**DEFAULT_FACTORS, **value}
 
 
-def _cents(value: Decimal) -> float:
-    return float(value) * 100
-
-
 def _lookup(grade: npt.NDArray[np.object_], table: dict[str, float]) -> FloatArray:
     uniq, inv = np.unique(np.asarray(grade, dtype=object).astype(str), return_inverse=True)
     values = np.array([table.get(u, 0.0) for u in uniq], dtype=np.float64)
@@ -87,7 +85,7 @@ def grade_months(grade: npt.NDArray[np.object_], policy: LimitPolicy) -> FloatAr
 def _capacity(net_assets: FloatArray, policy: LimitPolicy) -> FloatArray:
     na = np.asarray(net_assets, dtype=np.float64)
     cap = np.where(np.isnan(na), np.inf, np.maximum(na, 0.0) * policy.max_share_of_net_assets)
-    out: FloatArray = np.minimum(cap, _cents(policy.max_limit))
+    out: FloatArray = np.minimum(cap, to_cents(policy.max_limit))
     return out
 
 
@@ -101,7 +99,7 @@ def recommend(
     months = grade_months(np.asarray(grade, dtype=object), policy)
     volume = np.nan_to_num(np.asarray(orders_12m_cents, dtype=np.float64), nan=0.0) / 12.0
     limit = np.minimum(volume * months, _capacity(net_assets_cents, policy))
-    step = _cents(policy.round_to)
+    step = to_cents(policy.round_to)
     out: IntArray = (np.floor(np.maximum(limit, 0.0) / step) * step).astype(np.int64)
     return out
 
@@ -137,17 +135,17 @@ def derive(
     appetite = need * factor
     short = np.isnan(history) | (history < policy.min_history_months)
     starter = np.where(
-        short, _cents(policy.starter_limit) * _bureau_factor(col("bureau_score"), policy), 0.0
+        short, to_cents(policy.starter_limit) * _bureau_factor(col("bureau_score"), policy), 0.0
     )
     cap = _capacity(col("net_assets"), policy)
     limit = np.minimum(np.maximum(appetite, starter * factor), cap)
-    step = _cents(policy.round_to)
+    step = to_cents(policy.round_to)
     limit = np.round(np.maximum(limit, 0.0) / step) * step
     status = frame["status"].to_numpy(dtype=object) if "status" in frame else np.full(n, None)
     active = (status == "active") | pd.isna(status)
     in_default = np.asarray(col("in_default") > 0)
     floor = active & ~in_default & np.isin(np.asarray(grade, dtype=object), FLOOR_GRADES)
-    limit = np.where(floor, np.maximum(limit, _cents(policy.min_limit)), limit)
+    limit = np.where(floor, np.maximum(limit, to_cents(policy.min_limit)), limit)
     limit = np.where((status == "closed") | in_default | (factor == 0), 0.0, limit)
     return pd.DataFrame(
         {
@@ -199,7 +197,7 @@ def over_limit(
     `over_limit_margin` (the customer uses more credit than the policy would grant), or a limit
     above the recommendation at grade D, E or DF (the limit itself should come down). A generous
     limit that a good customer does not use is headroom, not a finding."""
-    margin = _cents(policy.over_limit_margin)
+    margin = to_cents(policy.over_limit_margin)
     used = np.nan_to_num(exposure) - recommended >= max(margin, 1.0)
     weak = np.isin(np.asarray(grade, dtype=object), REDUCE_GRADES) & (current > recommended)
     out: npt.NDArray[np.bool_] = used | weak

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from riskcli.services.scoring.engine import ReasonTexts
+from riskcli.services.scoring.reason_codes import ReasonTexts
 from riskcli.services.scoring.registry import get_model
 from riskcli.storage.store import Store
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import Scorecard
+from riskcli.services.scoring.card import Scorecard
 from riskcli.storage.store import Store
 
 

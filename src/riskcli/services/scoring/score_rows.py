@@ -9,7 +9,8 @@ from datetime import date
 import numpy as np
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import DEFAULT_GRADE, Scorecard
+from riskcli.services.scoring.card import Scorecard
+from riskcli.services.scoring.reason_codes import DEFAULT_GRADE
 from riskcli.services.scoring.registry import now
 from riskcli.services.scoring.scored_part import ScoredPart
 from riskcli.storage.store import Store

@@ -15,9 +15,10 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring import factors as store_factors
+from riskcli.services.scoring.card import Scorecard
 from riskcli.services.scoring.config import ScoringConfig
-from riskcli.services.scoring.engine import Scorecard, check_reason_codes
 from riskcli.services.scoring.factor_columns import CONTEXT_COLUMNS, FRAME_COLUMNS
+from riskcli.services.scoring.reason_codes import check_reason_codes
 from riskcli.services.scoring.registry import ModelRecord, get_model
 from riskcli.services.scoring.score_rows import (
     Totals,

@@ -9,15 +9,11 @@ import numpy as np
 import pandas as pd
 
 from riskcli.domain.errors import InputError
+from riskcli.services.scoring.binning import bin_matrix
 from riskcli.services.scoring.config import ScoringConfig
-from riskcli.services.scoring.engine import (
-    DEFAULT_CODE,
-    DEFAULT_GRADE,
-    bin_matrix,
-    reason_blobs,
-    score_bins,
-)
 from riskcli.services.scoring.limits import over_limit, recommend_limits
+from riskcli.services.scoring.points import score_bins
+from riskcli.services.scoring.reason_codes import DEFAULT_CODE, DEFAULT_GRADE, reason_blobs
 from riskcli.services.scoring.registry import ModelRecord
 
 

@@ -15,9 +15,10 @@ import pandas as pd
 
 from riskcli.domain.errors import InputError
 from riskcli.services.scoring import factors as store_factors
+from riskcli.services.scoring.card import points_table
+from riskcli.services.scoring.columns import parse_target
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.data import pick_factors, read_table
-from riskcli.services.scoring.engine import parse_target, points_table
 from riskcli.services.scoring.expert import default_expert, expert_scorecard, load_expert_file
 from riskcli.services.scoring.factor_columns import (
     DEFAULT_EXCLUDE,

@@ -25,18 +25,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring.engine import (
-    Factor,
-    FitResult,
-    FloatArray,
-    Scorecard,
-    ScorecardParams,
-    bin_matrix,
-    check_target,
-    fit_scorecard,
-    points_table,
-    score_frame,
-)
+from riskcli.services.scoring.binning import bin_matrix
+from riskcli.services.scoring.card import Factor, Scorecard, points_table
+from riskcli.services.scoring.columns import FloatArray
+from riskcli.services.scoring.fit import FitResult, check_target, fit_scorecard
+from riskcli.services.scoring.params import ScorecardParams
+from riskcli.services.scoring.points import score_frame
 
 Progress = Callable[[str], None]
 Y = npt.NDArray[np.int8]

@@ -17,13 +17,22 @@ from riskcli.storage.dbapi import Connection
 Migration = Callable[[Any], None]
 
 
-def available() -> list[tuple[str, Migration]]:
-    names = sorted(
+def names() -> list[str]:
+    """The migrations this riskcli has, in the order they apply (no module is imported)."""
+    return sorted(
         m.name
         for m in pkgutil.iter_modules(__path__)
         if m.name[:1] == "m" and m.name[1:4].isdigit()
     )
-    return [(n, importlib.import_module(f"{__name__}.{n}").migrate) for n in names]
+
+
+def load(name: str) -> Migration:
+    migrate: Migration = importlib.import_module(f"{__name__}.{name}").migrate
+    return migrate
+
+
+def available() -> list[tuple[str, Migration]]:
+    return [(n, load(n)) for n in names()]
 
 
 def _ensure_table(conn: Connection) -> None:
@@ -42,11 +51,12 @@ def apply(conn: Connection, upto: str | None = None) -> list[str]:
     """Apply every pending migration (or those up to `upto`); return the names applied."""
     done = set(applied(conn))
     ran: list[str] = []
-    for name, migrate in available():
+    for name in names():  # a store that is up to date imports no migration module
         if upto is not None and name > upto:
             break
         if name in done:
             continue
+        migrate = load(name)
         conn.execute("BEGIN IMMEDIATE")
         try:
             # another process may have applied it while we waited for the lock

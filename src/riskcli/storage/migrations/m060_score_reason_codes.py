@@ -13,7 +13,7 @@ factor costs points; never NULL for a row written since this migration):
 
 Rows written before keep their texts in `reason1`..`reason4` and have `reasons` NULL; rows
 written since leave `reason1`..`reason4` NULL. The texts are read back through
-`riskcli.services.scoring.engine.ReasonTexts`.
+`riskcli.services.scoring.reason_codes.ReasonTexts`.
 """
 
 from __future__ import annotations

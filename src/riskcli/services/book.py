@@ -130,6 +130,13 @@ def paid_by(day: str = ":a") -> str:
     return f"(CASE WHEN paid_date IS NULL OR paid_date <= {day} THEN paid_amount ELSE 0 END)"
 
 
+def paid_by_frame(paid_amount: pd.Series, paid_day: pd.Series, day: float) -> pd.Series:
+    """`paid_by` for invoices already in memory, with dates as day numbers: what was paid of
+    each invoice by `day` (a payment with no date counts as paid), in cents."""
+    paid = paid_amount.fillna(0).astype("int64")
+    return paid.where(paid_day.isna() | (paid_day <= day), 0)
+
+
 def outstanding(day: str = ":a") -> str:
     """An invoice's outstanding amount on `day` (cents)."""
     return f"(amount - {paid_by(day)})"

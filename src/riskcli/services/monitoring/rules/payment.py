@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskcli.services import book
 from riskcli.services.monitoring.config import (
     OverdueGrowthConfig,
     PartialPaymentsConfig,
@@ -140,9 +141,8 @@ def payment_overdue_growth(frames: Frames, cfg: OverdueGrowthConfig) -> pd.DataF
     due = rec["due_date"].astype("float64")
     amount = rec["amount"].astype("int64")
     paid = rec["paid_amount"].fillna(0).astype("int64")
-    paid_date = rec["paid_date"].astype("float64")
     now_owed = (amount - paid).clip(lower=0).where(due < frames.as_of, 0)
-    paid_then = paid.where(paid_date.isna() | (paid_date <= then), 0)
+    paid_then = book.paid_by_frame(rec["paid_amount"], rec["paid_date"].astype("float64"), then)
     then_owed = (amount - paid_then).clip(lower=0).where(due < then, 0)
     per = (
         pd.DataFrame({"customer_id": rec["customer_id"], "now": now_owed, "then": then_owed})

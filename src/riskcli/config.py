@@ -69,15 +69,21 @@ def load_config(option: Path | None, store: Path) -> dict[str, Any]:
     path = config_path(option, store)
     if path is None:
         return {}
-    if not path.exists():
-        raise InputError(f"config file {path} does not exist")
+    return read_toml(path, "config file")
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file as a dict; a missing, unreadable or malformed file is a one-line error
+    naming it as `what` (e.g. "config file")."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{what} {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"config file {path} is not valid TOML: {exc}") from None
+        raise InputError(f"{what} {path} is not valid TOML: {exc}") from None
     except OSError as exc:
-        raise InputError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
 def section(config: dict[str, Any], name: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from riskcli.services.tiering import (
     quantile_scores,
     value_tiers,
 )
-from riskcli.services.tiering.compute import segment_of
+from riskcli.services.tiering.scores import segment_of
 
 AS_OF = date(2024, 12, 31)
 CFG = TieringConfig()

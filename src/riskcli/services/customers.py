@@ -146,7 +146,44 @@ def show_customer(
     pk = int(customer.pop("_id"))
     buckets = aging(store, pk, as_of)
     p = book.params(as_of) | {"cid": pk, "n": recent}
-    transactions = [
+    episodes = book.default_episodes(store, pk, as_of, policy)
+    customer["default_status"] = _default_status(episodes)
+    customer.update(_totals(buckets))
+    customer["as_of"] = as_of.isoformat()
+    return {
+        "customer": customer,
+        "aging": buckets,
+        "open_receivables": _open_receivables(store, p),
+        "default_episodes": [_episode_row(e) for e in episodes],
+        "transactions": _recent_transactions(store, p),
+        "credit_reports": _credit_reports(store, p),
+        "contracts": _contracts(store, p),
+        "interactions": _recent_interactions(store, p),
+        "alerts": _open_alerts(store, pk),
+    }
+
+
+def _totals(buckets: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """Outstanding and overdue (every bucket past current) from the aging buckets."""
+    return {
+        "outstanding": sum((b["outstanding"] for b in buckets), Decimal("0.00")),
+        "overdue": sum(
+            (b["outstanding"] for b in buckets if b["bucket"] != "current"), Decimal("0.00")
+        ),
+    }
+
+
+def _episode_row(episode: book.Episode) -> dict[str, Any]:
+    return {
+        "entered": episode.entered.isoformat(),
+        "cured": episode.cured.isoformat() if episode.cured else None,
+        "amount_at_entry": episode.amount_at_entry,
+    }
+
+
+def _recent_transactions(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The latest `n` transactions dated by the as-of date, newest first."""
+    return [
         _money(r, "amount")
         for r in store.query(
             "SELECT external_id AS txn_id, kind, date, amount FROM transactions "
@@ -154,7 +191,11 @@ def show_customer(
             p,
         )
     ]
-    receivables = [
+
+
+def _open_receivables(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Invoices issued and still open on the as-of date, by due date."""
+    return [
         _money(r, "amount", "paid_amount", "outstanding")
         for r in store.query(
             "SELECT invoice_number, issue_date, due_date, amount, "
@@ -166,15 +207,21 @@ def show_customer(
             p,
         )
     ]
-    reports = store.query(
+
+
+def _credit_reports(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Credit reports dated by the as-of date, newest first."""
+    return store.query(
         "SELECT provider, report_date, score, rating, lawsuit, bankruptcy, tax_violation, "
         "dishonest_debtor, other_flag FROM credit_reports WHERE customer_id = :cid "
         "AND report_date <= :a ORDER BY report_date DESC",
         p,
     )
-    episodes = book.default_episodes(store, pk, as_of, policy)
-    customer["default_status"] = _default_status(episodes)
-    contracts = [
+
+
+def _contracts(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Contracts signed (or started) by the as-of date, latest start first."""
+    return [
         _money(r, "value")
         for r in store.query(
             "SELECT contract_number, signed_date, start_date, end_date, value, status "
@@ -184,37 +231,15 @@ def show_customer(
             p,
         )
     ]
-    interactions = store.query(
+
+
+def _recent_interactions(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The latest `n` interactions dated by the as-of date, newest first."""
+    return store.query(
         "SELECT date, kind, satisfaction, note FROM interactions WHERE customer_id = :cid "
         "AND date <= :a ORDER BY date DESC, id DESC LIMIT :n",
         p,
     )
-    totals = {
-        "outstanding": sum((b["outstanding"] for b in buckets), Decimal("0.00")),
-        "overdue": sum(
-            (b["outstanding"] for b in buckets if b["bucket"] != "current"), Decimal("0.00")
-        ),
-    }
-    customer.update(totals)
-    customer["as_of"] = as_of.isoformat()
-    return {
-        "customer": customer,
-        "aging": buckets,
-        "open_receivables": receivables,
-        "default_episodes": [
-            {
-                "entered": e.entered.isoformat(),
-                "cured": e.cured.isoformat() if e.cured else None,
-                "amount_at_entry": e.amount_at_entry,
-            }
-            for e in episodes
-        ],
-        "transactions": transactions,
-        "credit_reports": reports,
-        "contracts": contracts,
-        "interactions": interactions,
-        "alerts": _open_alerts(store, pk),
-    }
 
 
 def _default_status(episodes: list[book.Episode]) -> str:

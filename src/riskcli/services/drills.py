@@ -21,7 +21,6 @@ drilled for too long.
 from __future__ import annotations
 
 import shlex
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from riskcli.config import read_toml
 from riskcli.domain.errors import InputError
 from riskcli.storage.store import Store
 
@@ -125,13 +125,7 @@ def load_playbook(name: str, cfg: DrillsConfig, store_path: Path | None = None) 
 
 
 def read_playbook(path: Path) -> Playbook:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError(f"playbook {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"playbook {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "playbook")
     try:
         return Playbook.model_validate(data)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -190,59 +191,22 @@ def create_backup(
     _ensure_folder(folder)
     clean_partials(folder)
     created = now_utc()
-    serial = 0
-    final = folder / files.backup_name(created, encrypted=bool(age_recipients))
-    while final.exists():
-        serial += 1
-        final = folder / files.backup_name(created, encrypted=bool(age_recipients), serial=serial)
+    final = _free_name(folder, created, encrypted=bool(age_recipients))
     snap_tmp = folder / f".riskcli-snapshot.{os.getpid()}{files.PARTIAL_SUFFIX}"
     out_tmp = files.partial_path(final)
     try:
         keys_bytes = keys_path(store.path).read_bytes()
-        backup_io.snapshot(store.conn, snap_tmp, master)
-        failpoint("create:snapshot-written")
-        facts = backup_io.inspect_snapshot(snap_tmp, master)
-        if facts.store_id != store.keyfile.store_id:
-            raise IntegrityError("the snapshot's store id differs from the keys file's")
+        facts = _snapshot(store, snap_tmp, master)
 
         def make_manifest(snap: PartDigest, keys: PartDigest) -> bytes:
-            manifest = Manifest(
-                store_id=store.keyfile.store_id,
-                created_at=created,
-                user=store.user,
-                label=label,
-                riskcli_version=__version__,
-                schema_version=facts.schema_version,
-                page_size=facts.page_size,
-                page_count=facts.page_count,
-                row_counts=facts.row_counts,
-                parts={"snapshot": snap, "keys": keys},
-                audit_head=(
-                    None
-                    if facts.audit_head is None
-                    else AuditHead(seq=facts.audit_head[0], hash=facts.audit_head[1])
-                ),
-            )
+            manifest = _manifest(store, created, label, facts, snap, keys)
             holder.append(manifest)
             return seal(manifest, subkey(master, MANIFEST_PURPOSE))
 
         holder: list[Manifest] = []
         chunks = _container_chunks(snap_tmp, keys_bytes, make_manifest, progress)
         ephemeral, ephemeral_recipient = agewrap.new_ephemeral()
-        fd = os.open(out_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            if age_recipients:
-                # the throwaway recipient lets us read this very file back once; its secret
-                # half lives only in this process's memory and is dropped below
-                agewrap.encrypt_stream(
-                    _ChunkReader(chunks),  # type: ignore[arg-type]
-                    out,
-                    [*age_recipients, ephemeral_recipient],
-                )
-            else:
-                _write_all(chunks, out)
-            out.flush()
-            os.fsync(out.fileno())
+        _write_synced(out_tmp, chunks, age_recipients, ephemeral_recipient)
         failpoint("create:container-written")
         manifest = holder[0]
         _read_back(out_tmp, manifest, master, [ephemeral] if age_recipients else None, progress)
@@ -260,6 +224,81 @@ def create_backup(
     size = final.stat().st_size
     seconds = time.monotonic() - started
     result = CreateResult(final, manifest, size, seconds, len(age_recipients))
+    result.not_recorded = _record_create(store, result, created, label)
+    return result
+
+
+def _free_name(folder: Path, created: datetime, *, encrypted: bool) -> Path:
+    """The backup's file name in `folder`, with a serial when that second's name is taken."""
+    serial = 0
+    final = folder / files.backup_name(created, encrypted=encrypted)
+    while final.exists():
+        serial += 1
+        final = folder / files.backup_name(created, encrypted=encrypted, serial=serial)
+    return final
+
+
+def _snapshot(store: Store, snap_tmp: Path, master: bytes) -> backup_io.SnapshotFacts:
+    """An online snapshot of the store at `snap_tmp`, and what it holds."""
+    backup_io.snapshot(store.conn, snap_tmp, master)
+    failpoint("create:snapshot-written")
+    facts = backup_io.inspect_snapshot(snap_tmp, master)
+    if facts.store_id != store.keyfile.store_id:
+        raise IntegrityError("the snapshot's store id differs from the keys file's")
+    return facts
+
+
+def _manifest(
+    store: Store,
+    created: datetime,
+    label: str | None,
+    facts: backup_io.SnapshotFacts,
+    snap: PartDigest,
+    keys: PartDigest,
+) -> Manifest:
+    return Manifest(
+        store_id=store.keyfile.store_id,
+        created_at=created,
+        user=store.user,
+        label=label,
+        riskcli_version=__version__,
+        schema_version=facts.schema_version,
+        page_size=facts.page_size,
+        page_count=facts.page_count,
+        row_counts=facts.row_counts,
+        parts={"snapshot": snap, "keys": keys},
+        audit_head=(
+            None
+            if facts.audit_head is None
+            else AuditHead(seq=facts.audit_head[0], hash=facts.audit_head[1])
+        ),
+    )
+
+
+def _write_synced(
+    out_tmp: Path, chunks: Iterator[bytes], age_recipients: list[Any], ephemeral_recipient: Any
+) -> None:
+    """Write the container to `out_tmp` (a new file), encrypted when there are recipients."""
+    fd = os.open(out_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        if age_recipients:
+            # the throwaway recipient lets us read this very file back once; its secret
+            # half lives only in this process's memory and is dropped by the caller
+            agewrap.encrypt_stream(
+                _ChunkReader(chunks),  # type: ignore[arg-type]
+                out,
+                [*age_recipients, ephemeral_recipient],
+            )
+        else:
+            _write_all(chunks, out)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _record_create(
+    store: Store, result: CreateResult, created: datetime, label: str | None
+) -> str | None:
+    """Record the backup in the store; why not, when the store stayed busy."""
     try:
         # bookkeeping only: the file is written and verified whether or not this lands
         with store.transaction():
@@ -267,15 +306,15 @@ def create_backup(
                 store,
                 "create",
                 ok=True,
-                path=final,
+                path=result.path,
                 backup_created_at=created,
-                size=size,
-                seconds=seconds,
-                detail={"label": label, "recipients": len(age_recipients)},
+                size=result.size,
+                seconds=result.seconds,
+                detail={"label": label, "recipients": result.recipients},
             )
     except StoreBusy as exc:
-        result.not_recorded = str(exc)
-    return result
+        return str(exc)
+    return None
 
 
 def _read_back(

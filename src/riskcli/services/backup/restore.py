@@ -15,7 +15,7 @@ from riskcli.failpoints import failpoint
 from riskcli.services.backup import files
 from riskcli.services.backup.manifest import Manifest
 from riskcli.services.backup.records import Progress, iso, now_utc, record_event
-from riskcli.services.backup.verify import verify_backup
+from riskcli.services.backup.verify import Verified, verify_backup
 from riskcli.storage import swap
 from riskcli.storage.keyslots import KeyFile, keys_path
 from riskcli.storage.store import Store
@@ -84,10 +84,6 @@ def restore_backup(
     store is migrated to the current schema, and the restore is recorded in it; *on_restored*
     is then called with the open restored store (the CLI anchors the audit chain there).
     """
-    from riskcli.domain.permissions import allowed
-    from riskcli.storage import audit
-    from riskcli.storage.store import open_with_key
-
     started = time.monotonic()
     if target.is_dir():
         raise UsageError(f"{target} is a folder: give the store file's path")
@@ -107,25 +103,7 @@ def restore_backup(
                 workdir=target.parent,
                 progress=progress,
             )
-            manifest = verified.report.manifest
-            if not allowed(verified.report.role, action):
-                raise AccessError(
-                    f"user {user} (role {verified.report.role} in the backup) may not {action}"
-                )
-            tkeys = keys_path(target)
-            exists = target.exists() or tkeys.exists()
-            if exists and tkeys.exists():
-                current = KeyFile.load(tkeys)
-                if current.store_id != manifest.store_id:
-                    raise IntegrityError(
-                        f"{path.name} is a backup of another store ({manifest.store_id}) than "
-                        f"the one at {target} ({current.store_id}); restore it elsewhere with --to"
-                    )
-            if exists and not force:
-                raise InputError(
-                    f"{path.name} verified, but {target} exists: add --force to replace it "
-                    "(the replaced store is kept as a safety copy)"
-                )
+            _check_target(path, target, verified, user, action=action, force=force)
             os.chmod(staged_db, 0o600)
             _write_synced(staged_keys, verified.keys_bytes)
             failpoint("restore:staged")
@@ -137,48 +115,100 @@ def restore_backup(
                 files.remove_quietly(staged_keys)
             raise
         failpoint("restore:installed")
-        slot = verified.keyfile.find(user)
-        store = open_with_key(target, verified.master, verified.keyfile, user, slot.role)
-        try:
-            migrated = [m for m in _applied(store) if m not in manifest.schema_version]
-            counts = store.row_counts()
-            seconds = time.monotonic() - started
-            record_event(
-                store,
-                "restore",
-                ok=True,
-                path=path,
-                backup_created_at=manifest.created_at,
-                size=verified.report.size,
-                seconds=seconds,
-                detail={"target": str(target), "migrated": migrated},
-            )
-            if store.has_table("audit_events"):
-                audit.append_event(
-                    store.conn,
-                    user=user,
-                    role=slot.role,
-                    action=action,
-                    command="riskcli restore",
-                    args={"file": str(path), "to": str(target), "force": force},
-                    affected={"backup_created_at": iso(manifest.created_at)},
-                    outcome="ok",
-                )
-            if on_restored is not None:
-                on_restored(store)
-        finally:
-            store.close()
+        migrated, counts, seconds = _open_restored(
+            path, target, verified, user, action=action, force=force, started=started,
+            on_restored=on_restored,
+        )  # fmt: skip
     had_old = safety.exists() or keys_path(safety).exists()
     return RestoreResult(
         backup=path,
         target=target,
-        manifest=manifest,
+        manifest=verified.report.manifest,
         safety=safety if had_old else None,
         migrated=migrated,
         row_counts=counts,
         recovered=recovered,
         seconds=seconds,
     )
+
+
+def _check_target(
+    path: Path, target: Path, verified: Verified, user: str, *, action: str, force: bool
+) -> None:
+    """The user may restore this backup, and to `target`: of the same store, and only with
+    `force` over one that exists."""
+    from riskcli.domain.permissions import allowed
+
+    manifest = verified.report.manifest
+    if not allowed(verified.report.role, action):
+        raise AccessError(
+            f"user {user} (role {verified.report.role} in the backup) may not {action}"
+        )
+    tkeys = keys_path(target)
+    exists = target.exists() or tkeys.exists()
+    if exists and tkeys.exists():
+        current = KeyFile.load(tkeys)
+        if current.store_id != manifest.store_id:
+            raise IntegrityError(
+                f"{path.name} is a backup of another store ({manifest.store_id}) than "
+                f"the one at {target} ({current.store_id}); restore it elsewhere with --to"
+            )
+    if exists and not force:
+        raise InputError(
+            f"{path.name} verified, but {target} exists: add --force to replace it "
+            "(the replaced store is kept as a safety copy)"
+        )
+
+
+def _open_restored(
+    path: Path,
+    target: Path,
+    verified: Verified,
+    user: str,
+    *,
+    action: str,
+    force: bool,
+    started: float,
+    on_restored: Callable[[Store], None] | None,
+) -> tuple[list[str], dict[str, int], float]:
+    """Open the installed store (migrating it), record the restore in it and hand it to
+    `on_restored`: (migrations applied, row counts, seconds since `started`)."""
+    from riskcli.storage import audit
+    from riskcli.storage.store import open_with_key
+
+    manifest = verified.report.manifest
+    slot = verified.keyfile.find(user)
+    store = open_with_key(target, verified.master, verified.keyfile, user, slot.role)
+    try:
+        migrated = [m for m in _applied(store) if m not in manifest.schema_version]
+        counts = store.row_counts()
+        seconds = time.monotonic() - started
+        record_event(
+            store,
+            "restore",
+            ok=True,
+            path=path,
+            backup_created_at=manifest.created_at,
+            size=verified.report.size,
+            seconds=seconds,
+            detail={"target": str(target), "migrated": migrated},
+        )
+        if store.has_table("audit_events"):
+            audit.append_event(
+                store.conn,
+                user=user,
+                role=slot.role,
+                action=action,
+                command="riskcli restore",
+                args={"file": str(path), "to": str(target), "force": force},
+                affected={"backup_created_at": iso(manifest.created_at)},
+                outcome="ok",
+            )
+        if on_restored is not None:
+            on_restored(store)
+    finally:
+        store.close()
+    return migrated, counts, seconds
 
 
 def _applied(store: Store) -> list[str]:

@@ -159,63 +159,102 @@ def verify_backup(
         tmpdir = Path(tmp)
         snap_path = snapshot_to or tmpdir / "snapshot.db"
         try:
-            with snap_path.open("wb") as sink_fh:
-                parsed, encrypted = _parse_file(path, identities, sink_fh.write, progress)
-                sink_fh.flush()
-                os.fsync(sink_fh.fileno())
-            try:
-                manifest, _, _ = read_unauthenticated(parsed.manifest)
-            except IntegrityError:
-                if "manifest" in parsed.damaged_parts():
-                    raise IntegrityError(
-                        "manifest part is damaged: it fails its SHA-256 checksum"
-                    ) from None
-                raise
-            if "manifest" in parsed.damaged_parts():
-                raise IntegrityError("manifest part is damaged: it fails its SHA-256 checksum")
-            _check_parts(parsed, manifest)
-            checks = ["structure", "checksums"]
-            if expect_store_id is not None and manifest.store_id != expect_store_id:
-                raise IntegrityError(
-                    f"backup is of another store ({manifest.store_id}), "
-                    f"not of this one ({expect_store_id})"
-                )
-            keyfile = _keyfile_from(parsed.keys, tmpdir)
-            if keyfile.store_id != manifest.store_id:
-                raise IntegrityError("keys part belongs to another store than the manifest")
-            try:
-                slot, master = keyfile.unwrap(user, secret)
-            except AccessError as exc:
-                if "unknown user" in str(exc):
-                    raise AccessError(
-                        f"user {user} had no keyslot when this backup was made"
-                    ) from None
-                raise AccessError(f"{exc} (keyslot of the backup's time)") from None
-            checks.append("keyslot")
-            authenticate(parsed.manifest, subkey(master, MANIFEST_PURPOSE))
-            checks.append("hmac")
-            facts = backup_io.inspect_snapshot(snap_path, master)
-            checks.extend(["cipher", "integrity"])
-            _compare_facts(facts, manifest)
-            checks.append("counts")
-        except RiskError as exc:
+            parsed, encrypted = _extract(path, identities, snap_path, progress)
+            checked = _check(parsed, snap_path, tmpdir, user, secret, expect_store_id)
+        except (RiskError, OSError) as exc:
             if snapshot_to is not None:
                 files.remove_quietly(snapshot_to)
-            raise type(exc)(f"{name}: {exc}") from None
-        except OSError as exc:
-            if snapshot_to is not None:
-                files.remove_quietly(snapshot_to)
+            if isinstance(exc, RiskError):
+                raise type(exc)(f"{name}: {exc}") from None
             raise InputError(f"{name}: cannot read or extract it: {exc.strerror or exc}") from None
     report = VerifyReport(
         path=path,
-        manifest=manifest,
+        manifest=checked.manifest,
         encrypted=encrypted,
         size=path.stat().st_size,
-        role=slot.role,
+        role=checked.role,
         seconds=time.monotonic() - started,
-        checks=checks,
+        checks=checked.checks,
     )
-    return Verified(report, keyfile, parsed.keys, master)
+    return Verified(report, checked.keyfile, parsed.keys, checked.master)
+
+
+def _extract(
+    path: Path, identities: Sequence[Any] | None, snap_path: Path, progress: Progress
+) -> tuple[Parsed, bool]:
+    """Parse the whole container, writing its snapshot part to `snap_path` (synced)."""
+    with snap_path.open("wb") as sink_fh:
+        parsed, encrypted = _parse_file(path, identities, sink_fh.write, progress)
+        sink_fh.flush()
+        os.fsync(sink_fh.fileno())
+    return parsed, encrypted
+
+
+@dataclass
+class _Checked:
+    """What the checks of a parsed backup establish."""
+
+    manifest: Manifest
+    keyfile: KeyFile
+    role: str
+    master: bytes
+    checks: list[str]
+
+
+def _check(
+    parsed: Parsed,
+    snap_path: Path,
+    tmpdir: Path,
+    user: str,
+    secret: bytes,
+    expect_store_id: str | None,
+) -> _Checked:
+    """Every check after the parse, in the order `verify_backup` names them."""
+    manifest = _manifest_of(parsed)
+    _check_parts(parsed, manifest)
+    checks = ["structure", "checksums"]
+    if expect_store_id is not None and manifest.store_id != expect_store_id:
+        raise IntegrityError(
+            f"backup is of another store ({manifest.store_id}), not of this one ({expect_store_id})"
+        )
+    keyfile = _keyfile_from(parsed.keys, tmpdir)
+    if keyfile.store_id != manifest.store_id:
+        raise IntegrityError("keys part belongs to another store than the manifest")
+    role, master = _unwrap(keyfile, user, secret)
+    checks.append("keyslot")
+    authenticate(parsed.manifest, subkey(master, MANIFEST_PURPOSE))
+    checks.append("hmac")
+    facts = backup_io.inspect_snapshot(snap_path, master)
+    checks.extend(["cipher", "integrity"])
+    _compare_facts(facts, manifest)
+    checks.append("counts")
+    return _Checked(manifest, keyfile, role, master, checks)
+
+
+def _manifest_of(parsed: Parsed) -> Manifest:
+    """The manifest part, read before its HMAC can be checked; a damaged part is said so."""
+    try:
+        manifest, _, _ = read_unauthenticated(parsed.manifest)
+    except IntegrityError:
+        if "manifest" in parsed.damaged_parts():
+            raise IntegrityError(
+                "manifest part is damaged: it fails its SHA-256 checksum"
+            ) from None
+        raise
+    if "manifest" in parsed.damaged_parts():
+        raise IntegrityError("manifest part is damaged: it fails its SHA-256 checksum")
+    return manifest
+
+
+def _unwrap(keyfile: KeyFile, user: str, secret: bytes) -> tuple[str, bytes]:
+    """The user's role and the master key, from the keyslot the backup holds."""
+    try:
+        slot, master = keyfile.unwrap(user, secret)
+    except AccessError as exc:
+        if "unknown user" in str(exc):
+            raise AccessError(f"user {user} had no keyslot when this backup was made") from None
+        raise AccessError(f"{exc} (keyslot of the backup's time)") from None
+    return slot.role, master
 
 
 def _compare_facts(facts: backup_io.SnapshotFacts, manifest: Manifest) -> None:

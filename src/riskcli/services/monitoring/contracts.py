@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 
 from riskcli.domain.errors import UsageError
+from riskcli.services.monitoring.fetch import day_sql
 from riskcli.services.monitoring.frames import day_number, days_to_iso, money
-from riskcli.services.monitoring.load import day_sql
 from riskcli.services.monitoring.rules.contracts import LIVE
+from riskcli.storage.store import Store
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
 
@@ -26,7 +27,7 @@ def parse_days(text: str, option: str = "--expiring") -> int:
 
 
 def list_contracts(
-    store: Any,
+    store: Store,
     *,
     expiring_days: int | None = None,
     as_of: dt.date | None = None,
@@ -83,7 +84,7 @@ def list_contracts(
     return out
 
 
-def _open_alerts(store: Any, customer_ids: list[int]) -> pd.DataFrame:
+def _open_alerts(store: Store, customer_ids: list[int]) -> pd.DataFrame:
     """Per customer: the number of open/acknowledged alerts and the most severe one."""
     empty = pd.DataFrame(columns=["open_alerts", "top_alert"], index=pd.Index([], dtype="int64"))
     if not customer_ids or not store.has_table("alerts"):

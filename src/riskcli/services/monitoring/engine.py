@@ -1,16 +1,8 @@
 """A monitor run: lock, read, evaluate every enabled rule, then write in one transaction.
 
-Writing is set-based SQL over a temporary table of the run's candidates:
-
-- a candidate whose key has an active alert (open or acknowledged) refreshes its evidence; if it
-  is more severe, the alert is escalated (and an acknowledged one is opened again);
-- a candidate whose key was resolved by hand while the condition persisted stays quiet unless it
-  got worse, which reopens that alert;
-- any other candidate opens a new alert;
-- an active alert of a condition rule that ran and no longer found it is auto-resolved.
-
-Every status or severity change is a row in `alert_events`. The run record, the alerts and their
-history commit together or not at all: a run killed midway leaves the store as it was.
+How candidates become alerts (new, escalated, reopened, auto-resolved) is `monitoring.write`.
+The run record, the alerts and their history commit together or not at all: a run killed
+midway leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -42,6 +34,7 @@ from riskcli.services.monitoring.frames import (
 from riskcli.services.monitoring.frames import money as money_text
 from riskcli.services.monitoring.lock import LockInfo, run_lock
 from riskcli.services.monitoring.rules import RULES, RULES_BY_ID, Rule
+from riskcli.services.monitoring.write import write_candidates
 from riskcli.storage.store import DatabaseError, Store, connect_raw
 
 MONITOR_USER = "monitor"
@@ -206,96 +199,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-_ESCALATE_EVENTS = """
-INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
-                          from_severity, to_severity)
-SELECT a.id, a.customer_id, :run, :now, :user, 'escalated', a.status, 'open', a.severity,
-       c.severity
-FROM alerts a JOIN temp.mon_cand c ON c.key = a.dedup_key
-WHERE a.status != 'resolved' AND c.rank > a.severity_rank
-"""
-_MONEY = "priority = c.priority, exposure = c.exposure, overdue = c.overdue, grade = c.grade"
-_ESCALATE = f"""
-UPDATE alerts SET severity = c.severity, severity_rank = c.rank, status = 'open',
-    title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
-    escalations = escalations + 1, last_run_id = :run, updated_at = :now, {_MONEY}
-FROM temp.mon_cand AS c
-WHERE c.key = alerts.dedup_key AND alerts.status != 'resolved' AND c.rank > alerts.severity_rank
-"""
-_REFRESH = f"""
-UPDATE alerts SET title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
-    last_run_id = :run, {_MONEY}
-FROM temp.mon_cand AS c
-WHERE c.key = alerts.dedup_key AND alerts.status != 'resolved' AND alerts.last_run_id != :run
-"""
-# a hand-resolved alert whose condition never cleared, now worse: reopen it
-_REOPEN_TARGETS = """
-CREATE TEMP TABLE mon_reopen AS
-SELECT max(a.id) AS id, c.key AS key
-FROM temp.mon_cand c JOIN alerts a ON a.dedup_key = c.key
-WHERE a.status = 'resolved' AND a.resolution = 'manual' AND a.condition_active = 1
-  AND c.rank > a.severity_rank
-  AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.dedup_key = c.key AND x.status != 'resolved')
-GROUP BY c.key
-"""
-_REOPEN_EVENTS = """
-INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
-                          from_severity, to_severity)
-SELECT a.id, a.customer_id, :run, :now, :user, 'reopened', a.status, 'open', a.severity,
-       c.severity
-FROM temp.mon_reopen t JOIN alerts a ON a.id = t.id JOIN temp.mon_cand c ON c.key = t.key
-"""
-_REOPEN = f"""
-UPDATE alerts SET severity = c.severity, severity_rank = c.rank, status = 'open',
-    resolution = NULL, resolved_at = NULL, resolved_by = NULL,
-    title = c.title, evidence = c.evidence, action = c.action, condition_active = 1,
-    escalations = escalations + 1, last_run_id = :run, updated_at = :now, {_MONEY}
-FROM temp.mon_reopen AS t JOIN temp.mon_cand AS c ON c.key = t.key
-WHERE alerts.id = t.id
-"""
-_INSERT_NEW = """
-INSERT INTO alerts (dedup_key, rule, customer_id, subject, severity, severity_rank, status,
-                    title, evidence, action, condition_active, escalations, first_run_id,
-                    last_run_id, created_at, updated_at, priority, exposure, overdue, grade)
-SELECT c.key, c.rule, c.customer_id, c.subject, c.severity, c.rank, 'open', c.title,
-       c.evidence, c.action, 1, 0, :run, :run, :now, :now, c.priority, c.exposure, c.overdue,
-       c.grade
-FROM temp.mon_cand c
-WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.dedup_key = c.key AND a.status != 'resolved')
-  AND NOT EXISTS (
-    SELECT 1 FROM alerts q WHERE q.dedup_key = c.key
-      AND q.status = 'resolved' AND q.resolution = 'manual' AND q.condition_active = 1
-)
-ORDER BY c.key
-"""
-_NEW_EVENTS = """
-INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
-                          from_severity, to_severity)
-SELECT id, customer_id, :run, :now, :user, 'opened', NULL, 'open', NULL, severity
-FROM alerts WHERE id > :before
-"""
-_AUTO_RESOLVE_EVENTS = """
-INSERT INTO alert_events (alert_id, customer_id, run_id, at, user, event, from_status, to_status,
-                          from_severity, to_severity)
-SELECT id, customer_id, :run, :now, :user, 'auto_resolved', status, 'resolved', severity,
-       severity
-FROM alerts
-WHERE status != 'resolved' AND last_run_id != :run
-  AND rule IN (SELECT rule FROM temp.mon_rules WHERE auto = 1)
-"""
-_AUTO_RESOLVE = """
-UPDATE alerts SET status = 'resolved', resolution = 'auto', resolved_at = :now,
-    resolved_by = :user, condition_active = 0, updated_at = :now
-WHERE status != 'resolved' AND last_run_id != :run
-  AND rule IN (SELECT rule FROM temp.mon_rules WHERE auto = 1)
-"""
-# event alerts left open, and hand-resolved alerts, whose condition is gone: a recurrence is new
-_CLEAR = """
-UPDATE alerts SET condition_active = 0
-WHERE condition_active = 1 AND last_run_id != :run
-  AND rule IN (SELECT rule FROM temp.mon_rules)
-  AND NOT EXISTS (SELECT 1 FROM temp.mon_cand c WHERE c.key = alerts.dedup_key)
-"""
 # `pos` is the candidate's row in the run's candidate frame (which holds what was written)
 OUTPUT_SQL = """
 SELECT c.pos, a.id, e.event AS change, a.status
@@ -307,88 +210,10 @@ OUTPUT_COLUMNS = ["id", "change", "priority", "severity", "rule", "customer", "s
                   "action", "evidence", "status"]  # fmt: skip
 
 
-def _write(
-    store: Store,
-    cands: pd.DataFrame,
-    ran: list[str],
-    *,
-    run_id: int,
-    now: str,
-    user: str,
-    timings: dict[str, float] | None = None,
-) -> dict[str, int]:
-    conn = store.conn
-    conn.execute("DROP TABLE IF EXISTS temp.mon_cand")
-    conn.execute("DROP TABLE IF EXISTS temp.mon_rules")
-    conn.execute("DROP TABLE IF EXISTS temp.mon_reopen")
-    conn.execute(
-        "CREATE TEMP TABLE mon_cand (key TEXT NOT NULL, rule TEXT, customer_id INTEGER, "
-        "subject TEXT, severity TEXT, rank INTEGER, title TEXT, evidence TEXT, action TEXT, "
-        "pos INTEGER, priority INTEGER, exposure INTEGER, overdue INTEGER, grade TEXT)"
-    )
-    conn.execute("CREATE TEMP TABLE mon_rules (rule TEXT PRIMARY KEY, auto INTEGER)")
-    conn.executemany(
-        "INSERT INTO temp.mon_rules VALUES (?, ?)",
-        [(r, int(RULES_BY_ID[r].auto_resolve)) for r in ran],
-    )
-    started = time.perf_counter()
-    if not cands.empty:
-        cid = cands["customer_id"].astype(object).where(cands["customer_id"].notna(), None)
-        # plain lists: iterating an arrow-backed string column costs a Python call per value
-        rows = zip(
-            *(cands[c].tolist() for c in ("key", "rule")), cid.tolist(),
-            *(cands[c].tolist() for c in ("subject", "severity")),
-            cands["rank"].astype(int).tolist(),
-            *(cands[c].tolist() for c in ("title", "evidence", "action")),
-            range(len(cands)), cands["priority"].astype(int).tolist(),
-            *(list(cands[c]) for c in ("exposure", "overdue", "grade")), strict=True,
-        )  # fmt: skip
-        conn.executemany(
-            "INSERT INTO temp.mon_cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
-    # one sort after the bulk insert is cheaper than keeping the index up to date row by row
-    conn.execute("CREATE UNIQUE INDEX temp.mon_cand_key ON mon_cand(key)")
-    if timings is not None:
-        timings["write:candidates"] = time.perf_counter() - started
-    p = {"run": run_id, "now": now, "user": user}
-    before = int(store.scalar("SELECT coalesce(max(id), 0) FROM alerts"))
-    steps: list[tuple[str, str, dict[str, Any]]] = [
-        ("escalate_events", _ESCALATE_EVENTS, p),
-        ("escalate", _ESCALATE, p),
-        ("refresh", _REFRESH, {"run": run_id}),
-        ("reopen_targets", _REOPEN_TARGETS, {}),
-        ("reopen_events", _REOPEN_EVENTS, p),
-        ("reopen", _REOPEN, p),
-        ("insert_new", _INSERT_NEW, {"run": run_id, "now": now}),
-        ("new_events", _NEW_EVENTS, {**p, "before": before}),
-        ("auto_resolve_events", _AUTO_RESOLVE_EVENTS, p),
-        ("auto_resolve", _AUTO_RESOLVE, p),
-        ("clear", _CLEAR, {"run": run_id}),
-    ]
-    for name, sql, params in steps:
-        started = time.perf_counter()
-        conn.execute(sql, params)
-        if timings is not None:
-            timings[f"write:{name}"] = time.perf_counter() - started
-    counts = dict(
-        store.execute(
-            "SELECT event, count(*) FROM alert_events WHERE run_id = ? GROUP BY event", (run_id,)
-        ).fetchall()
-    )
-    # temp.mon_cand stays for `output_alerts`
-    for table in ("mon_rules", "mon_reopen"):
-        conn.execute(f"DROP TABLE temp.{table}")
-    return {
-        "new": int(counts.get("opened", 0)),
-        "escalated": int(counts.get("escalated", 0)) + int(counts.get("reopened", 0)),
-        "resolved": int(counts.get("auto_resolved", 0)),
-    }
-
-
 def output_alerts(store: Store, run_id: int, cands: pd.DataFrame) -> pd.DataFrame:
     """The alerts this run opened, escalated or reopened, most severe first, built from the
-    candidates (which hold what was written; `_write` leaves them in temp.mon_cand) and the
-    ids the store gave them. `evidence` stays JSON text: see `parse_evidence`."""
+    candidates (which hold what was written; `write_candidates` leaves them in temp.mon_cand)
+    and the ids the store gave them. `evidence` stays JSON text: see `parse_evidence`."""
     rows = store.execute(OUTPUT_SQL, (run_id,)).fetchall()
     if not rows:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -445,6 +270,88 @@ def parse_evidence(alerts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _read(
+    store: Store,
+    config: MonitoringConfig,
+    rules: list[Rule],
+    as_of: dt.date,
+    credit: book.CreditConfig | None,
+    timings: dict[str, float],
+) -> tuple[loader.Frames, int]:
+    """The frames the rules need and the number of customers, from one read snapshot."""
+    # customers always (the output names each customer by its external id, closed
+    # accounts are filtered); receivables, scores and the default state for the priority
+    wanted = {name for rule in rules for name in rule.needs} | ALWAYS
+    plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
+    t0, c0 = time.perf_counter(), time.process_time()
+    # one read snapshot for every table, without holding the write lock while reading
+    with _read_snapshot(store, config.cache_mb) as (reader, side):
+        frames = loader.load(reader, plan, wanted, side=side, credit=credit)
+        customers = int(reader.scalar("SELECT count(*) FROM customers"))
+    timings["load"] = time.perf_counter() - t0
+    timings["cpu:load"] = time.process_time() - c0
+    if "cpu:load_side" in frames.facts:  # of which the side reader's thread
+        timings["cpu:load_side"] = float(frames.facts["cpu:load_side"])
+    return frames, customers
+
+
+@dataclass
+class _Written:
+    """What the write phase of a run gives back."""
+
+    run_id: int
+    counts: dict[str, int]
+    open_total: int
+    alerts: pd.DataFrame
+
+
+def _record(
+    store: Store,
+    cands: pd.DataFrame,
+    ran: list[str],
+    skipped: dict[str, str],
+    *,
+    as_of: dt.date,
+    started: float,
+    started_at: str,
+    customers: int,
+    takeover: str | None,
+    timings: dict[str, float],
+) -> _Written:
+    """The run record, the alerts and their events, in one transaction."""
+    with store.transaction():
+        now = _now()
+        cur = store.execute(
+            "INSERT INTO monitor_runs (started_at, finished_at, duration_ms, as_of, user, "
+            "pid, customers_scanned, rules_run, rules_skipped, candidates, lock_note) "
+            "VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                started_at, now, as_of.isoformat(), store.user, os.getpid(), customers,
+                json.dumps(ran), json.dumps(skipped), len(cands), takeover,
+            ),
+        )  # fmt: skip
+        run_id = int(cur.lastrowid)
+        counts = write_candidates(
+            store, cands, ran, run_id=run_id, now=now, user=MONITOR_USER, timings=timings
+        )
+        open_total = int(store.scalar("SELECT count(*) FROM alerts WHERE status != 'resolved'"))
+        t1 = time.perf_counter()
+        alerts = output_alerts(store, run_id, cands)
+        store.execute("DROP TABLE temp.mon_cand")
+        timings["write:output"] = time.perf_counter() - t1
+        failpoint("monitor:alerts-written")
+        duration = time.perf_counter() - started
+        store.execute(
+            "UPDATE monitor_runs SET finished_at = ?, duration_ms = ?, alerts_new = ?, "
+            "alerts_escalated = ?, alerts_resolved = ?, alerts_open = ? WHERE id = ?",
+            (
+                _now(), int(duration * 1000), counts["new"], counts["escalated"],
+                counts["resolved"], open_total, run_id,
+            ),
+        )  # fmt: skip
+    return _Written(run_id, counts, open_total, alerts)
+
+
 def run_monitor(
     store: Store,
     config: MonitoringConfig,
@@ -455,7 +362,7 @@ def run_monitor(
     lock: LockInfo | None = None,
     credit: book.CreditConfig | None = None,
 ) -> RunResult:
-    """One monitor run over the whole store; see the module docstring for the write rules.
+    """One monitor run over the whole store; see `monitoring.write` for the write rules.
 
     The run takes the store's monitor lock itself, unless the caller already holds it and
     passes its `LockInfo` (the CLI does, so that a refused run never opens the store).
@@ -469,59 +376,21 @@ def run_monitor(
         nullcontext(lock) if lock is not None else run_lock(store.path) as held,
         _page_cache(store, config.cache_mb),
     ):
-        # customers always (the output names each customer by its external id, closed
-        # accounts are filtered); receivables, scores and the default state for the priority
-        wanted = {name for rule in rules for name in rule.needs} | ALWAYS
-        plan = loader.LoadPlan.build(day_number(as_of), config, {r.id for r in rules})
-        t0, c0 = time.perf_counter(), time.process_time()
-        # one read snapshot for every table, without holding the write lock while reading
-        with _read_snapshot(store, config.cache_mb) as (reader, side):
-            frames = loader.load(reader, plan, wanted, side=side, credit=credit)
-            customers = int(reader.scalar("SELECT count(*) FROM customers"))
-        timings["load"] = time.perf_counter() - t0
-        timings["cpu:load"] = time.process_time() - c0
-        if "cpu:load_side" in frames.facts:  # of which the side reader's thread
-            timings["cpu:load_side"] = float(frames.facts["cpu:load_side"])
+        frames, customers = _read(store, config, rules, as_of, credit, timings)
         t0, c0 = time.perf_counter(), time.process_time()
         cands, ran, skipped = evaluate(frames, rules, config, progress=progress, timings=timings)
         timings["rules"] = time.perf_counter() - t0
         timings["cpu:rules"] = time.process_time() - c0
         del frames
         t0, c0 = time.perf_counter(), time.process_time()
-        with store.transaction():
-            now = _now()
-            cur = store.execute(
-                "INSERT INTO monitor_runs (started_at, finished_at, duration_ms, as_of, user, "
-                "pid, customers_scanned, rules_run, rules_skipped, candidates, lock_note) "
-                "VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    started_at, now, as_of.isoformat(), store.user, os.getpid(), customers,
-                    json.dumps(ran), json.dumps(skipped), len(cands), held.takeover,
-                ),
-            )  # fmt: skip
-            run_id = int(cur.lastrowid)
-            counts = _write(
-                store, cands, ran, run_id=run_id, now=now, user=MONITOR_USER, timings=timings
-            )
-            open_total = int(store.scalar("SELECT count(*) FROM alerts WHERE status != 'resolved'"))
-            t1 = time.perf_counter()
-            alerts = output_alerts(store, run_id, cands)
-            store.execute("DROP TABLE temp.mon_cand")
-            timings["write:output"] = time.perf_counter() - t1
-            failpoint("monitor:alerts-written")
-            duration = time.perf_counter() - started
-            store.execute(
-                "UPDATE monitor_runs SET finished_at = ?, duration_ms = ?, alerts_new = ?, "
-                "alerts_escalated = ?, alerts_resolved = ?, alerts_open = ? WHERE id = ?",
-                (
-                    _now(), int(duration * 1000), counts["new"], counts["escalated"],
-                    counts["resolved"], open_total, run_id,
-                ),
-            )  # fmt: skip
+        written = _record(
+            store, cands, ran, skipped, as_of=as_of, started=started, started_at=started_at,
+            customers=customers, takeover=held.takeover, timings=timings,
+        )  # fmt: skip
         timings["write"] = time.perf_counter() - t0
         timings["cpu:write"] = time.process_time() - c0
     return RunResult(
-        run_id=run_id,
+        run_id=written.run_id,
         as_of=as_of.isoformat(),
         started_at=started_at,
         duration_s=time.perf_counter() - started,
@@ -529,11 +398,11 @@ def run_monitor(
         rules_run=ran,
         rules_skipped=skipped,
         candidates=len(cands),
-        new=counts["new"],
-        escalated=counts["escalated"],
-        resolved=counts["resolved"],
-        open_total=open_total,
-        alerts=alerts,
+        new=written.counts["new"],
+        escalated=written.counts["escalated"],
+        resolved=written.counts["resolved"],
+        open_total=written.open_total,
+        alerts=written.alerts,
         lock_note=held.takeover,
         timings=timings,
     )

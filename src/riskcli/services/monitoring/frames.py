@@ -232,3 +232,15 @@ def latest_two(frame: pd.DataFrame, by: str, order: list[str]) -> tuple[pd.DataF
     latest = ordered[rank == 0].set_index(by)
     previous = ordered[rank == 1].set_index(by)
     return latest, previous
+
+
+def watched_tiers(frames: Frames, tiers: list[str]) -> pd.Series:
+    """customer id -> tier, for the customers whose tier is one of `tiers` (the last row of a
+    customer listed twice wins)."""
+    frame = frames.get("tiers")
+    watched: pd.Series = (
+        frame[frame["tier"].astype(str).isin(tiers)]
+        .drop_duplicates("customer_id", keep="last")
+        .set_index("customer_id")["tier"]
+    )
+    return watched

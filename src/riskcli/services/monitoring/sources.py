@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from riskcli.services import book
+from riskcli.services.monitoring import fetch
 from riskcli.services.monitoring.frames import Frames, iso_date
+from riskcli.storage.store import Store
 
 
-def _frame(store: Any, sql: str, params: tuple[Any, ...], columns: list[str]) -> pd.DataFrame:
+def _frame(store: Store, sql: str, params: tuple[Any, ...], columns: list[str]) -> pd.DataFrame:
     rows = store.conn.execute(sql, params).fetchall()
     return pd.DataFrame.from_records(rows, columns=columns)
 
@@ -38,7 +40,7 @@ def _absent(frames: Frames, names: tuple[str, ...], why: str) -> None:
 
 
 def load_optional(
-    store: Any,
+    store: Store,
     frames: Frames,
     wanted: set[str],
     *,
@@ -58,7 +60,7 @@ def load_optional(
         load_groups(store, frames)
 
 
-def load_groups(store: Any, frames: Frames) -> None:
+def load_groups(store: Store, frames: Frames) -> None:
     """Customer groups (group_id / parent_id, riskcli.services.limits.groups) and the groups'
     own limits: `groups` holds customer pk -> group, `group_limits` group -> limit (cents)."""
     from riskcli.services.limits.groups import memberships
@@ -76,7 +78,7 @@ def _as_of(frames: Frames) -> str:
     return iso_date(frames.as_of)
 
 
-def load_defaults(store: Any, frames: Frames, credit: book.CreditConfig) -> None:
+def load_defaults(store: Store, frames: Frames, credit: book.CreditConfig) -> None:
     """Customers in default on the as-of date (`book.default_state`), with the amount more
     than N days past due; `facts["lgd"]` keeps the loss policy for the priority."""
     state = book.default_state(store, dt.date.fromisoformat(_as_of(frames)), credit.default)
@@ -88,7 +90,7 @@ def load_defaults(store: Any, frames: Frames, credit: book.CreditConfig) -> None
     frames.facts["default_policy"] = credit.default
 
 
-def load_tiers(store: Any, frames: Frames, tables: set[str], tiers: tuple[str, ...]) -> None:
+def load_tiers(store: Store, frames: Frames, tables: set[str], tiers: tuple[str, ...]) -> None:
     if not {"tier_runs", "tier_results"} <= tables:
         _absent(frames, ("tiers",), "no tiering tables in the store (m010_tiering)")
         return
@@ -111,13 +113,11 @@ GRADES = ("A", "B", "C", "D", "E", "DF")
 _SCALE = 1_000_000
 
 
-def _run_scores(store: Any, run_id: int, seq: int) -> pd.DataFrame:
+def _run_scores(store: Store, run_id: int, seq: int) -> pd.DataFrame:
     """One score run's rows as numbers (score and PD scaled to integers in SQL)."""
-    from riskcli.services.monitoring.load import _id_range, _packed_ints
-
     whens = " ".join(f"WHEN '{g}' THEN {i}" for i, g in enumerate(GRADES))
-    lo, hi = _id_range(store, "customers")
-    m = _packed_ints(
+    lo, hi = fetch.id_range(store, "customers")
+    m = fetch.packed_ints(
         store,
         ["customer_id", f"CAST(round(score * {_SCALE}) AS INTEGER)",
          f"CAST(round(pd * {_SCALE}) AS INTEGER)", f"CASE grade {whens} ELSE -1 END",
@@ -137,7 +137,7 @@ def _run_scores(store: Any, run_id: int, seq: int) -> pd.DataFrame:
     )
 
 
-def load_scores(store: Any, frames: Frames, tables: set[str]) -> None:
+def load_scores(store: Store, frames: Frames, tables: set[str]) -> None:
     """The latest score run as of the date (every customer it scored: grade, PD, recommended
     limit) and the previous run *of the same model*: a model change is not a customer change,
     so a new champion's first run has nothing to compare with."""
@@ -168,7 +168,7 @@ def load_scores(store: Any, frames: Frames, tables: set[str]) -> None:
         frames.facts["pdo"] = 20.0
 
 
-def load_score_distribution(store: Any, frames: Frames, tables: set[str]) -> None:
+def load_score_distribution(store: Store, frames: Frames, tables: set[str]) -> None:
     """The champion's latest run as of the date against its development population, once the
     champion has scored the portfolio twice (its first run is its development look-alike);
     per factor, the share of customers in each bin now (`csi`) against the development

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from riskcli.services.receivables.analytics import (
 from riskcli.services.receivables.provisions import provision_at
 from riskcli.services.receivables.settings import (
     Buckets,
+    ProvisionsConfig,
     load_provisions,
     load_receivables,
 )
@@ -352,19 +354,29 @@ def parse_lookback(text: str | None) -> int | None:
     return value
 
 
-def build_provisions(
+@dataclass(frozen=True)
+class _ProvisionPlan:
+    """The options of a provisions report, checked against the config and the book."""
+
+    day: dt.date
+    buckets: Buckets
+    cfg: ProvisionsConfig
+    credit: book.CreditConfig
+    months: int
+    overlay: float
+    method: str
+    #: months of invoices the book holds by the date
+    held: int
+
+
+def _provision_plan(
     store: Store,
-    *,
-    as_of: dt.date | None,
-    lookback: int | None = None,
-    overlay: float | None = None,
-    method: str | None = None,
-    config: dict[str, Any] | None = None,
-    progress: Progress = None,
-) -> Report:
-    """The provision matrix as of the date, per bucket, customer and in total, and its movement
-    against the previous month-end (see services/receivables/provisions.py)."""
-    day = as_of or dt.date.today()
+    day: dt.date,
+    lookback: int | None,
+    overlay: float | None,
+    method: str | None,
+    config: dict[str, Any] | None,
+) -> _ProvisionPlan:
     buckets = load_receivables(config).buckets
     cfg = load_provisions(config, buckets)
     credit = book.load_credit_config(config)
@@ -382,16 +394,39 @@ def build_provisions(
             f"--lookback {months}m is longer than the history held: {held} months of invoices "
             f"(the first issued {first.isoformat()})"
         )
+    return _ProvisionPlan(day, buckets, cfg, credit, months, factor, how, held)
+
+
+def _industry_by_id(cust: pd.DataFrame) -> np.ndarray:
+    """Each customer's industry, indexed by customer id."""
+    size = int(cust["id"].max()) + 1 if len(cust) else 1
+    industry = np.full(size, None, dtype=object)
+    industry[cust["id"].to_numpy(np.int64)] = cust["industry"].to_numpy()
+    return industry
+
+
+def build_provisions(
+    store: Store,
+    *,
+    as_of: dt.date | None,
+    lookback: int | None = None,
+    overlay: float | None = None,
+    method: str | None = None,
+    config: dict[str, Any] | None = None,
+    progress: Progress = None,
+) -> Report:
+    """The provision matrix as of the date, per bucket, customer and in total, and its movement
+    against the previous month-end (see services/receivables/provisions.py)."""
+    day = as_of or dt.date.today()
+    plan = _provision_plan(store, day, lookback, overlay, method, config)
+    buckets = plan.buckets
     # the previous month-end's provision (the movement's opening) has its own lookback
-    dates = list(reversed(book.month_ends(day, months + 2)))
+    dates = list(reversed(book.month_ends(day, plan.months + 2)))
     snap = book.book_at_dates(store, dates)
     if progress:
         progress(1)
     cust = store.query_df("SELECT id, external_id, name, industry FROM customers ORDER BY id")
-    size = int(cust["id"].max()) + 1 if len(cust) else 1
-    industry = np.full(size, None, dtype=object)
-    industry[cust["id"].to_numpy(np.int64)] = cust["industry"].to_numpy()
-
+    industry = _industry_by_id(cust)
     steps = [roll_flows(snap, j, buckets) for j in range(len(dates) - 1)]
 
     def at(k: int) -> Any:
@@ -399,13 +434,13 @@ def build_provisions(
             store,
             snap,
             k,
-            months,
-            cfg,
+            plan.months,
+            plan.cfg,
             buckets,
-            overlay=factor,
-            method=how,
-            default_policy=credit.default,
-            loss=credit.loss,
+            overlay=plan.overlay,
+            method=plan.method,
+            default_policy=plan.credit.default,
+            loss=plan.credit.loss,
             industry_of=industry,
             steps=steps,
         )
@@ -415,15 +450,36 @@ def build_provisions(
         progress(1)
     params = {
         "as_of": day,
-        "lookback_months": months,
-        "method": how,
-        "overlay": factor,
-        "individual": cfg.individual,
+        "lookback_months": plan.months,
+        "method": plan.method,
+        "overlay": plan.overlay,
+        "individual": plan.cfg.individual,
         "previous_month_end": dates[-2],
     }
-    sections = [
-        _inputs(params, cfg, credit, buckets, held),
-        _rates(now, buckets, factor),
+    return Report(
+        kind="provisions",
+        title=f"Provision for expected credit losses as of {day.isoformat()}",
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        params=params,
+        sections=_provision_sections(store, plan, params, snap, cust, now, before),
+    )
+
+
+def _provision_sections(
+    store: Store,
+    plan: _ProvisionPlan,
+    params: dict[str, Any],
+    snap: book.BookAtDates,
+    cust: pd.DataFrame,
+    now: Any,
+    before: Any,
+) -> list[Section]:
+    """The sections of `PROVISIONS_SECTIONS`, from the provisions at the date (`now`) and at
+    the previous month-end (`before`)."""
+    buckets = plan.buckets
+    return [
+        _inputs(params, plan.cfg, plan.credit, buckets, plan.held),
+        _rates(now, buckets, plan.overlay),
         _matrix(now, buckets),
         _customers(now, snap, cust),
         _movement(store, snap, now, before),
@@ -435,13 +491,6 @@ def build_provisions(
             "the lookback: the roll-rate method's input.",
         ),
     ]
-    return Report(
-        kind="provisions",
-        title=f"Provision for expected credit losses as of {day.isoformat()}",
-        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        params=params,
-        sections=sections,
-    )
 
 
 def _inputs(

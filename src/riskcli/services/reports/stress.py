@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from riskcli.config import read_toml
 from riskcli.domain.errors import InputError
 from riskcli.services.book import ISSUED, LossPolicy, load_credit_config, outstanding, params
 from riskcli.services.reports import data as loaders
@@ -95,13 +95,7 @@ class Scenario:
 
 
 def read_scenario(path: Path) -> Scenario:
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError(f"scenario file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"scenario file {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, "scenario file")
     try:
         spec = ScenarioFile.model_validate(raw)
     except ValidationError as exc:

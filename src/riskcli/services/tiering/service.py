@@ -20,12 +20,7 @@ import pandas as pd
 from riskcli.domain.errors import InputError
 from riskcli.services import book
 from riskcli.services.tiering import lookup
-from riskcli.services.tiering.compute import (
-    IntArray,
-    TierResult,
-    Transactions,
-    compute_tiers,
-)
+from riskcli.services.tiering.compute import TierResult, compute_tiers
 from riskcli.services.tiering.config import TieringConfig, load_tiering_config, parse_window
 from riskcli.services.tiering.lookup import (  # re-exported: the reading side lives there
     RESULT_SELECT as _RESULT_SELECT,
@@ -35,6 +30,7 @@ from riskcli.services.tiering.lookup import (
     latest_tier,
     service_policy,
 )
+from riskcli.services.tiering.transactions import IntArray, Transactions
 from riskcli.storage.store import Store
 
 Progress = Callable[[int], None] | None
@@ -387,7 +383,8 @@ def summary(store: Store, run: int | None = None) -> pd.DataFrame:
 
 
 def _order_groups(g: pd.DataFrame, group: str) -> pd.DataFrame:
-    from riskcli.services.tiering.compute import SEGMENTS, STAGES
+    from riskcli.services.tiering.scores import SEGMENTS
+    from riskcli.services.tiering.stages import STAGES
 
     order = {"tier": list(TIER_ORDER), "segment": list(SEGMENTS), "stage": list(STAGES)}[group]
     rank = {name: i for i, name in enumerate(order)}

@@ -19,6 +19,7 @@ from riskcli.services.monitoring.frames import (
     days_to_iso,
     empty_candidates,
     money,
+    watched_tiers,
 )
 
 #: 1.4826 * MAD estimates a standard deviation for normal data
@@ -35,6 +36,16 @@ def behaviour_anomaly(frames: Frames, cfg: AnomalyConfig) -> pd.DataFrame:
     z = (ln amount - median) / max(1.4826 * MAD, 0.1). Large amounts: medium, high at twice the
     threshold; unusually small amounts: low. Needs `min_history` earlier transactions.
     """
+    recent, hist = _recent_and_history(frames, cfg)
+    if recent.empty:
+        return empty_candidates()
+    r = _outliers(recent, _history_stats(hist, cfg.min_history), cfg.threshold)
+    return _anomaly_candidates(r, cfg.threshold)
+
+
+def _recent_and_history(frames: Frames, cfg: AnomalyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The transactions of the watched kinds inside the window, and the earlier ones of the
+    customers who have one inside it."""
     tx = frames.get("transactions")
     start = frames.as_of - cfg.window_days
     kind_ok = tx["kind"].isin(cfg.kinds).to_numpy() & (tx["amount"].to_numpy() > 0)
@@ -42,11 +53,16 @@ def behaviour_anomaly(frames: Frames, cfg: AnomalyConfig) -> pd.DataFrame:
     recent_mask = kind_ok & (date > start) & (date <= frames.as_of)
     recent = tx[recent_mask]
     if recent.empty:
-        return empty_candidates()
+        return recent, recent
     # only the history of customers with a recent transaction matters
     hist_mask = kind_ok & (date <= start)
     hist_mask &= np.isin(tx["customer_id"].to_numpy(), recent["customer_id"].unique())
-    hist = tx[hist_mask]
+    return recent, tx[hist_mask]
+
+
+def _history_stats(hist: pd.DataFrame, min_history: int) -> pd.DataFrame:
+    """Per (customer `c`, kind `k`) with at least `min_history` transactions: their count `n`,
+    median `med` and median absolute deviation `mad` of log amounts."""
     hist_log = np.log(hist["amount"].to_numpy(dtype="float64"))
     keys = [hist["customer_id"].to_numpy(), hist["kind"].astype(str).to_numpy()]
     h = pd.DataFrame({"c": keys[0], "k": keys[1], "x": hist_log})
@@ -56,7 +72,11 @@ def behaviour_anomaly(frames: Frames, cfg: AnomalyConfig) -> pd.DataFrame:
     stats = h.groupby(["c", "k"], sort=False).agg(
         n=("x", "size"), med=("x", "median"), mad=("d", "median")
     )
-    stats = stats[stats["n"] >= cfg.min_history]
+    return stats[stats["n"] >= min_history]
+
+
+def _outliers(recent: pd.DataFrame, stats: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """The recent transactions with a history whose robust z is beyond `threshold`."""
     r = pd.DataFrame(
         {
             "c": recent["customer_id"].to_numpy(),
@@ -70,9 +90,12 @@ def behaviour_anomaly(frames: Frames, cfg: AnomalyConfig) -> pd.DataFrame:
     r = r.join(stats, on=["c", "k"], how="inner")
     spread = np.maximum(_MAD_SCALE * r["mad"], _MIN_SPREAD)
     r["z"] = (r["x"] - r["med"]) / spread
-    r = r[r["z"].abs() > cfg.threshold].reset_index(drop=True)
+    return r[r["z"].abs() > threshold].reset_index(drop=True)
+
+
+def _anomaly_candidates(r: pd.DataFrame, threshold: float) -> pd.DataFrame:
     z = r["z"]
-    severity = np.select([z >= 2 * cfg.threshold, z > 0], ["high", "medium"], default="low")
+    severity = np.select([z >= 2 * threshold, z > 0], ["high", "medium"], default="low")
     typical = pd.Series(np.rint(np.exp(r["med"])).astype("int64"), index=r.index)
     amount = r["amount"].astype("int64")
     return candidates(
@@ -121,12 +144,7 @@ def _window_sums(
 def behaviour_churn(frames: Frames, cfg: ChurnConfig) -> pd.DataFrame:
     """A customer of a watched tier ordered at least `drop_pct`% less in the last window than
     in the window before (high at a 90%+ fall)."""
-    tiers = frames.get("tiers")
-    watched = (
-        tiers[tiers["tier"].astype(str).isin(cfg.tiers)]
-        .drop_duplicates("customer_id", keep="last")
-        .set_index("customer_id")["tier"]
-    )
+    watched = watched_tiers(frames, cfg.tiers)
     tx = frames.get("transactions")
     orders = (tx["kind"] == "order").to_numpy()
     cust = tx["customer_id"].to_numpy()[orders]

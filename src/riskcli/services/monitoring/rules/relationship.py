@@ -10,18 +10,19 @@ from riskcli.services.monitoring.config import (
     NoContactConfig,
     SatisfactionConfig,
 )
-from riskcli.services.monitoring.frames import Frames, candidates, days_to_iso, labels
+from riskcli.services.monitoring.frames import (
+    Frames,
+    candidates,
+    days_to_iso,
+    labels,
+    watched_tiers,
+)
 
 
 def relationship_no_contact(frames: Frames, cfg: NoContactConfig) -> pd.DataFrame:
     """A watched-tier customer with no interaction for `days` days (low), twice that or
     never (medium)."""
-    tiers = frames.get("tiers")
-    watched = (
-        tiers[tiers["tier"].astype(str).isin(cfg.tiers)]
-        .drop_duplicates("customer_id", keep="last")
-        .set_index("customer_id")["tier"]
-    )
+    watched = watched_tiers(frames, cfg.tiers)
     inter = frames.get("interactions")
     past = inter[inter["date"].astype("float64") <= frames.as_of]
     last = past.groupby("customer_id")["date"].max().reindex(watched.index)

@@ -20,10 +20,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[dev]' >/dev/null
 	touch $(VENV)/.installed $@
 
+# `make test EXTRAS=spark`: the dev tools and an optional extra (pyspark, for the Spark test)
+EXTRAS ?=
+$(VENV)/.installed-extra-%: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[dev,$*]' >/dev/null
+	touch $@
+
 demo: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh "$(DEMO_DIR)"
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(if $(EXTRAS),$(VENV)/.installed-extra-$(EXTRAS))
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

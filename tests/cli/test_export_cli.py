@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
 from tests.conftest import PASSPHRASE, USER
 
 from riskcli.domain.pii import PiiKind, mask
@@ -67,6 +68,25 @@ def test_parquet_round_trips_with_personal_data_masked(
         tuple(x.values()) for x in inv
     ]  # fmt: skip
     assert all(n is None for n in notes)
+
+
+def test_parquet_written_in_chunks_equals_one_piece(
+    store_env: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table larger than a chunk becomes several row groups of the same rows, in order."""
+    from riskcli.services import export_parquet
+
+    _load(cli)
+    _ok(cli, "-q", "export", "parquet", str(tmp_path / "whole"))
+    monkeypatch.setattr(export_parquet, "CHUNK", 7)
+    _ok(cli, "-q", "export", "parquet", str(tmp_path / "chunked"))
+    for table in export_parquet.TABLES:
+        whole = pq.ParquetFile(tmp_path / "whole" / f"{table}.parquet")
+        chunked = pq.ParquetFile(tmp_path / "chunked" / f"{table}.parquet")
+        assert chunked.read().equals(whole.read()), table
+        rows = whole.metadata.num_rows
+        assert chunked.metadata.num_row_groups == -(-rows // 7), table
+    assert pq.read_metadata(tmp_path / "chunked" / "receivables.parquet").num_rows > 7
 
 
 def test_parquet_reveal_is_recorded_and_needs_the_permission(

@@ -349,112 +349,25 @@ def median_terms(
 
 
 # ---- the default state ------------------------------------------------------------------------
-
-# Customers with an invoice that was more than N days past due and still (partly) unpaid (and
-# not written off) at some day in the cure window (cure, D], with all their invoices issued by
-# D, written off or not: an invoice counts until its write-off date (`w`), so a default whose
-# debts were written off still runs its cure.
-_DEFAULT_CANDIDATES_SQL = """
-SELECT customer_id, julianday(issue_date), julianday(due_date), amount, paid_amount,
-  julianday(paid_date), julianday(written_off_date)
-FROM receivables WHERE issue_date <= :a AND customer_id IN (
-  SELECT customer_id FROM receivables
-  WHERE issue_date <= :a AND due_date <= :dl AND amount > 0
-    AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :cure))
-    AND (written_off_date IS NULL OR written_off_date > :cure) {filter}
-) {filter}
-"""
-
-
-@dataclass(frozen=True)
-class DefaultState:
-    """Default flags of the customers `ids` (aligned arrays)."""
-
-    ids: np.ndarray  # customer ids with a default candidate invoice
-    in_default: np.ndarray  # bool
-    amount: np.ndarray  # cents more than N days past due on the as-of date
-
-
-def _material(
-    inv: pd.DataFrame, points: pd.DataFrame, policy: DefaultPolicy
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(customer, day, material?, amount past N days) at each check point of each customer."""
-    import numpy as np
-
-    x = points.merge(inv, on="c")
-    paid = np.where(np.isnan(x["p"]) | (x["p"] <= x["t"]), x["paid"], 0.0)
-    on_book = (x["i"] <= x["t"]) & ~(x["w"] <= x["t"])  # NaN (not written off) compares False
-    out = np.where(on_book, x["amount"] - paid, 0.0)
-    late = np.where(x["t"] - x["d"] > policy.days_past_due, out, 0.0)
-    x = x.assign(out=out, late=late)
-    g = x.groupby(["c", "t"], sort=True)[["out", "late"]].sum()
-    floor = float(policy.materiality_amount) * 100
-    exposure = g["out"].to_numpy()
-    amount = g["late"].to_numpy()
-    material = (amount > floor) & (amount > policy.materiality_share * exposure)
-    cust = g.index.get_level_values(0).to_numpy()
-    day = g.index.get_level_values(1).to_numpy()
-    return np.column_stack([cust, day]), material, amount
-
-
-def default_state(
-    store: Store,
-    as_of: date,
-    policy: DefaultPolicy,
-    *,
-    where: str = "",
-    extra: Any = None,
-    since: date | None = None,
-) -> DefaultState:
-    """Who is in default on the as-of date, and the amount past due beyond N days.
-
-    In default on D = material on some day in the cure window (D - cure_months, D]. Between two
-    events (an invoice issued, a payment) the state does not change, so it is checked on D and
-    on the day before each issue or payment date inside the window: exact, not sampled.
-    `where` filters on customer_id (e.g. an id range), with `extra` its parameters. With
-    `since`, the window is (since, D] instead: "entered default after `since`" for a customer
-    not in default then (the training outcome).
-    """
-    import numpy as np
-    import pandas as pd
-
-    p = params(as_of, policy) | dict(extra or {})
-    if since is not None:
-        p["cure"] = since.isoformat()
-    rows = store.execute(_DEFAULT_CANDIDATES_SQL.format(filter=where), p).fetchall()
-    empty = DefaultState(np.empty(0, np.int64), np.empty(0, bool), np.empty(0))
-    if not rows:
-        return empty
-    inv = pd.DataFrame(rows, columns=["c", "i", "d", "amount", "paid", "p", "w"], dtype=np.float64)
-    ja = julian(as_of)
-    start = julian(date.fromisoformat(p["cure"]))  # points after it count
-    events = pd.concat(
-        [inv[["c", col]].set_axis(["c", "e"], axis=1) for col in ("i", "p", "w")]
-    ).dropna()
-    events = events[(events["e"] > start + 1) & (events["e"] <= ja)]
-    points = pd.concat(
-        [
-            pd.DataFrame({"c": inv["c"].unique(), "t": ja}),
-            pd.DataFrame({"c": events["c"], "t": events["e"] - 1}),
-        ]
-    ).drop_duplicates()
-    keys, material, amount = _material(inv, points, policy)
-    frame = pd.DataFrame({"c": keys[:, 0], "t": keys[:, 1], "m": material, "a": amount})
-    flag = frame.groupby("c")["m"].any()
-    now = frame[frame["t"] == ja].set_index("c")["a"]
-    ids = flag.index.to_numpy(dtype=np.int64)
-    return DefaultState(
-        ids=ids,
-        in_default=flag.to_numpy(dtype=bool),
-        amount=now.reindex(flag.index).fillna(0).to_numpy(),
-    )
+# One definition, as SQL common table expressions in any dialect: `default_state` runs the
+# store's rendering, the exported scoring query embeds the others.
+#
+# In default on D = material on some day in the cure window (cure, D]. Between two events (an
+# invoice issued, a payment, a write-off) the state does not change, so it is checked on D and
+# on the day before each such event inside the window: exact, not sampled.
+#   dcand: customers with an invoice that was more than N days past due and still (partly)
+#     unpaid (and not written off) at some day in the window
+#   dinv: all their invoices issued by D, written off or not: an invoice counts until its
+#     write-off date (`w`), so a default whose debts were written off still runs its cure
+#   dpts: the check points; dchk: exposure and the amount more than N days past due at each
+#   dstate: in default (material at some point), and the amount more than N days past due on D
 
 
 def default_state_sql(d: Dialect, policy: DefaultPolicy) -> str:
-    """`default_state` as common table expressions of one query (`dstate`: customer_id,
-    in_default 0/1, default_amount in cents), for the exported scoring query: the same check
-    points (D, and the day before each issue or payment date inside the cure window), the same
-    test at each. `:jcure` is the day number of the cure window's start."""
+    """The default state as common table expressions of one query (`dstate`: customer_id,
+    in_default 0/1, default_amount in cents), with `{filter}` (on customer_id) left to fill.
+    Parameters: `:a` (D), `:ja` its day number, `:dl` (the last due date more than N days past
+    due on D), `:cure` the cure window's start and `:jcure` its day number."""
     n = policy.days_past_due
     floor = int(policy.materiality_amount * 100)
     share = d.double(repr(float(policy.materiality_share)))
@@ -462,16 +375,16 @@ def default_state_sql(d: Dialect, policy: DefaultPolicy) -> str:
     paid = "CASE WHEN v.p IS NULL OR v.p <= x.t THEN v.paid ELSE 0 END"
     on_book = "v.i <= x.t AND (v.w IS NULL OR v.w > x.t)"
     out = f"(CASE WHEN {on_book} THEN v.amount - {paid} ELSE 0 END)"
-    return f"""dcand AS (
-  SELECT DISTINCT customer_id FROM {r}
+    return f"""dcand AS{d.materialized} (
+  SELECT customer_id FROM {r}
   WHERE issue_date <= :a AND due_date <= :dl AND amount > 0
     AND NOT (paid_amount >= amount AND (paid_date IS NULL OR paid_date <= :cure))
-    AND (written_off_date IS NULL OR written_off_date > :cure)
+    AND (written_off_date IS NULL OR written_off_date > :cure) {{filter}}
 ),
-dinv AS (
+dinv AS{d.materialized} (
   SELECT customer_id, {d.day("issue_date")} AS i, {d.day("due_date")} AS d, amount,
     paid_amount AS paid, {d.day("paid_date")} AS p, {d.day("written_off_date")} AS w
-  FROM {r} WHERE issue_date <= :a AND customer_id IN (SELECT customer_id FROM dcand)
+  FROM {r} WHERE issue_date <= :a AND customer_id IN (SELECT customer_id FROM dcand) {{filter}}
 ),
 dpts AS (
   SELECT customer_id, :ja AS t FROM dcand
@@ -490,6 +403,50 @@ dstate AS (
     SUM(CASE WHEN t = :ja THEN late ELSE 0 END) AS default_amount
   FROM dchk GROUP BY customer_id
 )"""
+
+
+@dataclass(frozen=True)
+class DefaultState:
+    """Default flags of the customers `ids` (aligned arrays)."""
+
+    ids: np.ndarray  # customer ids with a default candidate invoice
+    in_default: np.ndarray  # bool
+    amount: np.ndarray  # cents more than N days past due on the as-of date
+
+
+def default_state(
+    store: Store,
+    as_of: date,
+    policy: DefaultPolicy,
+    *,
+    where: str = "",
+    extra: Any = None,
+    since: date | None = None,
+) -> DefaultState:
+    """Who is in default on the as-of date, and the amount past due beyond N days
+    (`default_state_sql` run on the store).
+
+    `where` filters on customer_id (e.g. an id range), with `extra` its parameters. With
+    `since`, the window is (since, D] instead: "entered default after `since`" for a customer
+    not in default then (the training outcome).
+    """
+    import numpy as np
+
+    p = params(as_of, policy) | dict(extra or {})
+    if since is not None:
+        p["cure"] = since.isoformat()
+    p["jcure"] = julian(date.fromisoformat(p["cure"]))
+    sql = (
+        "WITH " + default_state_sql(STORE, policy).format(filter=where)
+        + "\nSELECT customer_id, in_default, default_amount FROM dstate ORDER BY customer_id"
+    )  # fmt: skip
+    rows = store.execute(sql, p).fetchall()
+    data = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    return DefaultState(
+        ids=data[:, 0].astype(np.int64),
+        in_default=data[:, 1] > 0,
+        amount=data[:, 2],
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ What differs, and how each dialect says it:
   need no hint;
 - the latest row per customer by a date: SQLite's bare columns beside `MAX(date)`; elsewhere
   `ROW_NUMBER()` over the customer's rows, newest first;
-- the end of a financial period given as text (YYYY, YYYYQn, YYYY-MM), and integer division.
+- the end of a financial period given as text (YYYY, YYYYQn, YYYY-MM), and integer division;
+- a common table expression that must be computed once (`MATERIALIZED` in SQLite and
+  PostgreSQL, which would otherwise inline it).
 """
 
 from __future__ import annotations
@@ -67,9 +69,12 @@ class Dialect:
 
     @property
     def materialized(self) -> str:
-        """A common table expression computed once: SQLite would otherwise copy each column's
-        expression into every use, and layered expressions grow without bound."""
-        return " MATERIALIZED" if self.sqlite else ""
+        """A common table expression computed once. SQLite and PostgreSQL (12 and later) would
+        otherwise inline a CTE read once into the query that reads it, copying each column's
+        expression into every use: the scoring query's layers (each reads the one before
+        several times) then grow without bound, and PostgreSQL's planner runs out of memory.
+        DuckDB and Spark keep each layer's columns as computed values."""
+        return " MATERIALIZED" if self.sqlite or self.name == "postgres" else ""
 
     @property
     def true(self) -> str:
@@ -89,11 +94,13 @@ class Dialect:
         return f"last_day({first})"
 
     def idiv(self, a: str, b: str) -> str:
+        """Integer division of two integer expressions (each parenthesised: `n + 1` stays
+        whole)."""
         if self.name == "duckdb":
-            return f"({a} // {b})"
+            return f"(({a}) // ({b}))"
         if self.name == "spark":
-            return f"({a} div {b})"
-        return f"({a} / {b})"
+            return f"(({a}) div ({b}))"
+        return f"(({a}) / ({b}))"
 
     def double(self, x: str) -> str:
         if self.sqlite:

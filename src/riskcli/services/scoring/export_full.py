@@ -227,7 +227,7 @@ def _parts(d: Dialect, policy: book.DefaultPolicy) -> list[str]:
         part("rep", ["bureau_score", "adverse_flags", "bankruptcy", "dishonest_debtor"],
              book.reports_sql(d)),
         terms,
-        book.default_state_sql(d, policy),
+        book.default_state_sql(d, policy).format(filter=""),
     ]  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from riskcli.domain.money import (
     exact_cents,
     from_cents,
     money_fields,
+    optional_cents_text,
     round_cent,
     to_cents,
 )
@@ -117,3 +118,10 @@ def test_scalar_money_does_not_import_pandas() -> None:
     code = "import sys, riskcli.domain.money; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_optional_cents_text_keeps_a_missing_amount_missing() -> None:
+    assert optional_cents_text(None) is None
+    assert optional_cents_text(float("nan")) is None
+    assert optional_cents_text(-5) == "-0.05"
+    assert optional_cents_text(123456) == "1234.56"

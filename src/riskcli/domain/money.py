@@ -46,6 +46,11 @@ def cents_text(cents: SupportsInt) -> str:
     return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
 
 
+def optional_cents_text(cents: SupportsInt | float | None) -> str | None:
+    """`cents_text`, or None for a missing amount (None or NaN, as SQL NULL reads back)."""
+    return None if cents is None or cents != cents else cents_text(cents)
+
+
 def money_fields(row: Row, *names: str) -> Row:
     """The named cent fields of a row read from the store, as Decimal, in place (None stays
     None, absent names are skipped); returns the row."""

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from riskcli.domain.errors import InputError, UsageError
-from riskcli.domain.money import cents_text
+from riskcli.domain.money import optional_cents_text
 from riskcli.services.monitoring.severity import SEVERITIES, SEVERITY_RANK
 from riskcli.services.queries import customers
 from riskcli.storage.sqlwhere import Where
@@ -160,7 +160,7 @@ def alert_rows(
     rows = store.query(sql, tuple(where.params))
     for row in rows:
         row["evidence"] = json.loads(row["evidence"])
-        row["priority"] = None if row["priority"] is None else cents_text(row["priority"])
+        row["priority"] = optional_cents_text(row["priority"])
     return rows
 
 
@@ -182,7 +182,7 @@ def queue(store: Store, *, user: str | None = None, limit: int = 50) -> pd.DataF
     params: tuple[Any, ...] = (user, limit) if user else (limit,)
     frame = store.query_df(QUEUE_SQL.format(mine=mine), params)
     for column in ("priority", "exposure", "overdue"):
-        frame[column] = [None if c != c or c is None else cents_text(c) for c in frame[column]]
+        frame[column] = [optional_cents_text(c) for c in frame[column]]
     return frame
 
 

@@ -39,7 +39,7 @@ def show(store: Store, customer: str, *, history: int = 10) -> list[dict[str, An
             raise InputError(f"no customer {customer!r}")
         raise InputError(f"customer {customer!r} has no score yet: run `riskcli score run`")
     stored = StoredReasons(store)
-    kind = store.scalar("SELECT kind FROM customers WHERE id = ?", (customers.pk(store, customer),))
+    kind = store.scalar(f"SELECT kind FROM customers WHERE id = ({customers.PK_SQL})", (customer,))
     for r in rows:
         legacy = [r.pop(f"reason{i}") for i in range(1, 5)]
         texts = stored.texts(r.pop("model_id"), r.pop("bins"), r.pop("codes"), legacy, kind)

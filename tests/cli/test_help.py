@@ -158,6 +158,7 @@ print("HEAVY:" + ",".join(m for m in {HEAVY!r} if m in sys.modules), file=sys.st
 LOOKUPS = (
     ("customers", "show", "C0000042"),
     ("score", "show", "C0000042"),
+    ("score", "explain", "C0000042"),
     ("tier", "show", "C0000042"),
     ("monitor", "alerts", "--customer", "C0000042"),
     ("monitor", "alerts", "--limit", "20"),

@@ -16,11 +16,12 @@ from riskcli.cli.output import FormatOpt
 from riskcli.domain.errors import UsageError
 
 if TYPE_CHECKING:
-    from riskcli.services.scoring import lookup, registry
+    from riskcli.services.scoring import limit_lookup, lookup, registry
     from riskcli.services.scoring import service as svc
     from riskcli.services.scoring.config import load_scoring_config
 else:  # the scorecard engine (numpy, pandas, scikit-learn): loaded when a command calls it
     lookup = lazy.module("riskcli.services.scoring.lookup")  # a stored score: no numpy, pandas
+    limit_lookup = lazy.module("riskcli.services.scoring.limit_lookup")  # neither
     registry = lazy.module("riskcli.services.scoring.registry")
     svc = lazy.module("riskcli.services.scoring.service")
     load_scoring_config = lazy.function("riskcli.services.scoring.config", "load_scoring_config")
@@ -273,7 +274,7 @@ def explain(ctx: typer.Context, customer: CustomerArg, fmt: FormatOpt = None) ->
     """
     with session(ctx, "score.read") as s:
         head, rows = lookup.explain(s.store, customer)
-        limit = svc.explain_limit(s.store, customer, load_scoring_config(s.config))
+        limit = limit_lookup.explain_limit(s.store, customer, load_scoring_config(s.config).limits)
         output.render_sections({"score": head, "factors": rows, "limit": limit}, fmt)
 
 

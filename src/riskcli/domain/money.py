@@ -46,6 +46,12 @@ def cents_text(cents: SupportsInt) -> str:
     return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
 
 
+def grouped_text(cents: float) -> str:
+    """Cents, possibly fractional (a step of a computation, not a booked amount), shown as units
+    with thousands grouped: 123456.7 -> '1,234.57'."""
+    return f"{cents / 100:,.2f}"
+
+
 def optional_cents_text(cents: SupportsInt | float | None) -> str | None:
     """`cents_text`, or None for a missing amount (None or NaN, as SQL NULL reads back)."""
     return None if cents is None or cents != cents else cents_text(cents)

@@ -118,6 +118,10 @@ def month_ends(as_of: date, count: int) -> list[date]:
     return out
 
 
+#: the average month in days (365.25 / 12): months of history and tenure are days over this
+DAYS_PER_MONTH = 30.4375
+
+
 def julian(d: date) -> float:
     """SQLite's julianday() of a date (so SQL can subtract numbers, not parse text per row)."""
     return d.toordinal() + 1721424.5

@@ -39,7 +39,7 @@ from pydantic import Field, ValidationError
 
 from riskcli.domain.errors import InputError, invalid
 from riskcli.services.book import DefaultPolicy, LossPolicy, load_credit_config
-from riskcli.services.scoring.limits import LimitPolicy
+from riskcli.services.scoring.limit_policy import LimitPolicy
 from riskcli.services.scoring.params import ScorecardParams
 
 

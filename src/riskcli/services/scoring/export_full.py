@@ -24,7 +24,7 @@ from datetime import date
 from riskcli.services import book
 from riskcli.services.scoring.card import Factor, Scorecard
 from riskcli.services.scoring.export_sql import num, text_literal
-from riskcli.services.scoring.limits import FLOOR_GRADES, REDUCE_GRADES, LimitPolicy
+from riskcli.services.scoring.limit_policy import FLOOR_GRADES, REDUCE_GRADES, LimitPolicy
 from riskcli.services.scoring.reason_codes import (
     DEFAULT_GRADE,
     DEFAULT_REASON,
@@ -268,7 +268,7 @@ def _factors(s: _Sql) -> str:
         "overdue_share": f"CASE WHEN {has} THEN "
         f"{s.rnd(f'COALESCE({s.ratio(overdue, exposure)}, 0)', 4)} END",
         "utilisation": s.rnd(s.ratio(exposure, "c.credit_limit"), 4),
-        "tenure_months": s.rnd(f"{days} / {s.fl(30.4375)}", 1),
+        "tenure_months": s.rnd(f"{days} / {s.fl(book.DAYS_PER_MONTH)}", 1),
         "order_trend": s.rnd(s.clip(f"({trend})", -1, 3), 4),
         "industry": "NULLIF(TRIM(c.industry), '')",
         "region": "NULLIF(TRIM(c.region), '')",

@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskcli.services import book
+
 FACTOR_DESCRIPTIONS: dict[str, str] = {
     "debt_ratio": "debt ratio (liabilities / assets)",
     "current_ratio": "current ratio (current assets / current liabilities)",
@@ -99,7 +101,7 @@ def assemble(
     df["terms"] = col["terms"]
     df["peak_not_due"] = np.nan_to_num(col["peak_not_due"])
     # months since the first invoice: the history the limit policy sizes invoicing over
-    df["history_months"] = np.round(col["invoice_days"] / 30.4375, 1)
+    df["history_months"] = np.round(col["invoice_days"] / book.DAYS_PER_MONTH, 1)
     df["default_amount"] = default_amount
     df["debt_ratio"] = np.round(_ratio(col["total_liabilities"], col["total_assets"]), 6)
     df["current_ratio"] = np.round(_ratio(col["current_assets"], col["current_liabilities"]), 6)
@@ -117,7 +119,7 @@ def assemble(
     df["overdue_share"] = np.where(has_invoices, np.round(share, 4), np.nan)
     df["utilisation"] = np.round(_ratio(exposure, col["credit_limit"]), 4)
     first = np.fmax(col["invoice_days"], col["txn_days"])
-    df["tenure_months"] = np.round(first / 30.4375, 1)
+    df["tenure_months"] = np.round(first / book.DAYS_PER_MONTH, 1)
     recent = np.nan_to_num(col["orders_recent"])
     prior = np.nan_to_num(col["orders_prior"])
     trend = np.where(prior > 0, _ratio(recent, prior) - 1, np.where(recent > 0, 3.0, np.nan))

@@ -1,18 +1,13 @@
 """Reading stored score runs: the latest run's customers and its distribution by grade and
-score, and how a customer's limit was derived (`lookup` reads one customer's scores)."""
+score (`lookup` reads one customer's scores, `limit_lookup` how its limit was derived)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from riskcli.domain.errors import InputError
-from riskcli.services.scoring import factors as store_factors
-from riskcli.services.scoring.config import ScoringConfig
-from riskcli.services.scoring.limits import explain_limit as explain_limit_lines
-from riskcli.services.scoring.lookup import BY_CUSTOMER, show
 from riskcli.services.scoring.reason_codes import DEFAULT_GRADE
 from riskcli.services.scoring.reasons import StoredReasons
 from riskcli.services.scoring.registry import get_model
@@ -29,23 +24,6 @@ def latest_run(store: Store, run_id: int | None = None) -> dict[str, Any]:
     if not rows:
         raise InputError("no score runs yet: run `riskcli score run`")
     return rows[0]
-
-
-def explain_limit(store: Store, customer: str, cfg: ScoringConfig) -> list[dict[str, Any]]:
-    """How the latest run's recommended limit of a customer was derived (need, its driver, the
-    grade factor, the cap, the result), from the book as of that run's date."""
-    rows = store.query(
-        f"SELECT s.grade, r.as_of {BY_CUSTOMER} ORDER BY r.id DESC LIMIT 1", (customer,)
-    )
-    if not rows:
-        show(store, customer)  # raises the right error
-    as_of = date.fromisoformat(rows[0]["as_of"])
-    frame = store_factors.build_factors(store, as_of, customer=customer, policy=cfg.default_policy)
-    record = {str(k): v for k, v in frame.iloc[0].to_dict().items()}
-    lines = explain_limit_lines(record, str(rows[0]["grade"]), cfg.limits)
-    if record.get("in_default"):
-        lines.insert(0, {"step": "default", "value": "in default: no credit (limit 0)"})
-    return lines
 
 
 def list_scores(

@@ -20,9 +20,10 @@ from riskcli.services.scoring.applying import (
 from riskcli.services.scoring.config import ScoringConfig
 from riskcli.services.scoring.export_sql import Quote, export_sql
 from riskcli.services.scoring.factor_columns import STORE_FACTORS
+from riskcli.services.scoring.limit_lookup import explain_limit
 from riskcli.services.scoring.lookup import explain, show
 from riskcli.services.scoring.registry import get_model
-from riskcli.services.scoring.results import distribution, explain_limit, list_scores
+from riskcli.services.scoring.results import distribution, list_scores
 from riskcli.services.scoring.score_run import category_warnings, needed_columns, run
 from riskcli.services.scoring.training import setup_expert, train_from_file, train_from_store
 from riskcli.storage.activity import latest_activity

@@ -153,7 +153,7 @@ def main() -> None:
                               [round(x, 1) for x in os.getloadavg()]}  # fmt: skip
     print(json.dumps(report), flush=True)
 
-    report["export_parquet"] = measured([*cli, "export", "parquet", str(lake)], env)
+    report["export_parquet"] = measured([*cli, "export", "parquet", str(lake), "--force"], env)
     report["export_parquet"]["rows"] = {
         t: int(__import__("pyarrow.parquet").parquet.read_metadata(lake / f"{t}.parquet").num_rows)
         for t in TABLES

@@ -143,3 +143,52 @@ def test_bad_input_is_one_line_and_writes_nothing(
         assert (result.exit_code, result.stderr) == (code, line), args
     sql = _ok(cli, *full, "--dialect", "spark", "--as-of", "2026-09-30").stdout
     assert "unix_date(" in sql and "DATE '2026-09-30'" in sql
+
+
+def test_an_existing_export_is_replaced_only_with_force_and_kept_as_bak(
+    store_env: Path, cli: Cli, tmp_path: Path
+) -> None:
+    _load(cli)
+    lake = tmp_path / "lake"
+    _ok(cli, "-q", "export", "parquet", str(lake), "--tables", "customers,receivables")
+    before = (lake / "customers.parquet").read_bytes()
+    (lake / "receivables.parquet").write_bytes(b"an analyst's own file")
+    result = cli("export", "parquet", str(lake))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {lake / 'customers.parquet'} and 1 more exist; use --force to replace them "
+        "(a .bak copy of each is kept)\n"
+    )
+    assert sorted(p.name for p in lake.iterdir()) == ["customers.parquet", "receivables.parquet"]
+    assert (lake / "receivables.parquet").read_bytes() == b"an analyst's own file"
+    _ok(cli, "-q", "export", "parquet", str(lake), "--force")
+    assert (lake / "receivables.parquet.bak").read_bytes() == b"an analyst's own file"
+    assert (lake / "customers.parquet.bak").read_bytes() == before
+    assert pq.read_table(lake / "receivables.parquet").num_rows > 0
+    assert len(list(lake.glob("*.parquet"))) == 7
+    assert not list(lake.glob(".*"))  # no temporary file left behind
+    assert {oct(p.stat().st_mode & 0o777) for p in lake.glob("*.parquet")} == {"0o600"}
+
+
+def test_a_failed_export_leaves_the_folder_as_it_was(
+    store_env: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskcli.domain.errors import InputError
+    from riskcli.services import export_parquet
+
+    _load(cli)
+    lake = tmp_path / "lake"
+    _ok(cli, "-q", "export", "parquet", str(lake), "--tables", "customers")
+    before = (lake / "customers.parquet").read_bytes()
+    select = export_parquet._select
+
+    def failing(store: Any, table: str) -> Any:
+        if table == "receivables":
+            raise InputError("the disk is full")
+        return select(store, table)
+
+    monkeypatch.setattr(export_parquet, "_select", failing)
+    result = cli("export", "parquet", str(lake), "--tables", "customers,receivables", "--force")
+    assert (result.exit_code, result.stderr) == (1, "Error: the disk is full\n")
+    assert [p.name for p in lake.iterdir()] == ["customers.parquet"]
+    assert (lake / "customers.parquet").read_bytes() == before

@@ -29,15 +29,18 @@ def parquet(
         typer.Option("--tables", help="Tables to write (comma-separated; default all seven)."),
     ] = None,
     reveal: RevealOpt = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace existing files (each kept as a .bak copy).")
+    ] = False,
     fmt: FormatOpt = None,
 ) -> None:
     """The canonical tables as Parquet, one file per table (mode 0600), personal data masked
-    (notes left out) unless --reveal.
+    (notes left out) unless --reveal. Existing files need --force.
 
     Example: riskcli export parquet lake/ --tables customers,receivables
     """
     names = svc.parse_tables(tables)
     with session(ctx, "customers.export", reveal=reveal) as s:
-        rows = svc.export_parquet(s.store, directory, names, reveal=reveal)
+        rows = svc.export_parquet(s.store, directory, names, reveal=reveal, force=force)
         s.affected.update({"tables": names, "rows": sum(r["rows"] for r in rows)})
         output.render(rows, fmt)

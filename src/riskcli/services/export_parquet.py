@@ -13,6 +13,7 @@ role must allow and the audit trail records). Files are written with mode 0600.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,27 +111,49 @@ def _arrow(table: str, rows: list[tuple[Any, ...]], cols: list[str], reveal: boo
 
 
 def export_parquet(
-    store: Store, out: Path, tables: list[str], *, reveal: bool = False
+    store: Store, out: Path, tables: list[str], *, reveal: bool = False, force: bool = False
 ) -> list[dict[str, Any]]:
-    """Write each table as `out/<table>.parquet` (mode 0600); one summary row per file."""
+    """Write each table as `out/<table>.parquet` (mode 0600); one summary row per file.
+
+    Every file is written beside its target first and put in place only when all are written,
+    so a failed export leaves the folder as it was. A file that exists needs `force`, and is
+    then kept as `<table>.parquet.bak`.
+    """
     import pyarrow.parquet as pq
 
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a directory")
+    targets = [out / f"{table}.parquet" for table in tables]
+    there = [path for path in targets if path.exists()]
+    if there and not force:
+        more = f" and {len(there) - 1} more" if len(there) > 1 else ""
+        raise InputError(
+            f"{there[0]}{more} exist; use --force to replace them (a .bak copy of each is kept)"
+        )
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     summary = []
-    for table in tables:
-        sql, cols = _select(store, table)
-        schema = _arrow(table, [], cols, reveal).schema
-        path = out / f"{table}.parquet"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        count = 0
-        cursor = store.execute(sql)
-        # a row group per chunk: memory stays flat however large the table
-        with os.fdopen(fd, "wb") as fh, pq.ParquetWriter(fh, schema, compression="zstd") as w:
-            while rows := cursor.fetchmany(CHUNK):
-                w.write_table(_arrow(table, rows, cols, reveal))
-                count += len(rows)
-        summary.append({"table": table, "rows": count, "file": str(path)})
+    written: list[tuple[Path, Path]] = []
+    try:
+        for table, path in zip(tables, targets, strict=True):
+            sql, cols = _select(store, table)
+            schema = _arrow(table, [], cols, reveal).schema
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=out)
+            written.append((Path(name), path))
+            os.fchmod(fd, 0o600)
+            count = 0
+            cursor = store.execute(sql)
+            # a row group per chunk: memory stays flat however large the table
+            with os.fdopen(fd, "wb") as fh, pq.ParquetWriter(fh, schema, compression="zstd") as w:
+                while rows := cursor.fetchmany(CHUNK):
+                    w.write_table(_arrow(table, rows, cols, reveal))
+                    count += len(rows)
+            summary.append({"table": table, "rows": count, "file": str(path)})
+    except BaseException:
+        for part, _ in written:
+            part.unlink(missing_ok=True)
+        raise
+    for part, path in written:
+        if path.exists():
+            os.replace(path, path.with_name(path.name + ".bak"))
+        os.replace(part, path)
     return summary

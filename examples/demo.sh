@@ -45,9 +45,9 @@ if riskcli score train --from-store --format table; then
 else
   echo "(too little default history to train: the expert scorecard stays champion)" >&2
 fi
-if riskcli score run --format table; then
+if riskcli score run --as-of 2026-09-30 --format table; then
   riskcli score distribution --format table
-  riskcli score list --grade E --limit 5 --format table
+  riskcli score list --limit 5 --format table            # the five worst scores
 fi
 # --- /section: score
 

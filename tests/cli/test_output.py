@@ -58,11 +58,16 @@ def test_row_limit_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cells_in_business_form() -> None:
     assert output.cell_text(0.0765, output.column_kind("pd", [0.0765])) == "7.65%"
     assert output.column_kind("share_customers", [0.1]) == "percent"
+    assert output.column_kind("mean_pd", [0.0204]) == "percent"
     kind = output.column_kind("recommended_limit", [3000.0, 0.0])
     assert kind == "money" and output.cell_text(3000.0, kind) == "3,000.00"
     assert output.cell_text(Decimal("39014924.55")) == "39,014,924.55"
     assert output.column_kind("customers", [1875]) == "number"
     assert output.cell_text(1875, "number") == "1,875"
+    # counts named after money are counts: customers over their limit, limit requests raised
+    assert output.column_kind("over_limit", [3]) == "number"
+    assert output.column_kind("limit_requests", [0, 12]) == "number"
+    assert output.column_kind("credit_limit", [5000]) == "money"
     assert output.column_kind("run", [12]) == "key" and output.cell_text(1833, "key") == "1833"
     # csv and json keep plain numbers
     text = output.format_text([{"pd": 0.0765, "limit": Decimal("3000.00")}], "csv")

@@ -330,10 +330,12 @@ MONEY_WORDS = frozenset(
 #: name parts of columns holding a count, days or another unit that is not money
 NOT_MONEY_WORDS = frozenset(
     {"count", "days", "day", "dpd", "customers", "invoices", "rows", "share", "pct", "ratio",
-     "id", "run", "score", "points", "rank", "months", "years", "n", "number"}
+     "id", "run", "score", "points", "rank", "months", "years", "n", "number", "requests",
+     "alerts", "events", "changes", "over_limit"}
 )  # fmt: skip
 #: columns holding a share of one (0.0765 -> 7.65%)
 PERCENT_NAMES = frozenset({"pd", "share", "psi_share", "utilisation", "utilization", "rate"})
+#: a numeric column is a share of one when its name or a part of it is one of PERCENT_NAMES
 #: name parts of columns that never wrap: ids, codes, dates, grades
 KEY_WORDS = frozenset(
     {"id", "code", "date", "as_of", "at", "grade", "tier", "severity", "status", "kind", "rule",
@@ -364,7 +366,7 @@ def column_kind(name: str, values: Sequence[Any]) -> str:
     if numeric:
         if words & {"id", "run", "year", "version"} or name.lower().endswith("_id"):
             return "key"
-        if name.lower() in PERCENT_NAMES or "share" in words or name.lower().endswith("_rate"):
+        if words & PERCENT_NAMES or name.lower().endswith("_rate"):
             return "percent"
         if any(isinstance(v, Decimal) for v in present) or (
             words & MONEY_WORDS and not words & NOT_MONEY_WORDS

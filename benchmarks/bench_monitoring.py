@@ -298,7 +298,9 @@ def measure_book(book: str, customers: int, rounds: int, workdir: Path) -> dict[
     if not db.exists():
         print(f"building {db} ...", file=sys.stderr)
         make = build if book == "bench" else build_generator
-        setup = make(db, customers, workdir)
+        from own_process import in_own_process  # beside this file (tests load it by path)
+
+        setup = in_own_process(make, db, customers, workdir)
         print(f"setup: {setup}", file=sys.stderr)
     print(f"== {book} book, {customers:,} customers ==", file=sys.stderr)
     params = {"src": str(ROOT / "src"), "db": str(db), "user": USER, "secret": SECRET,

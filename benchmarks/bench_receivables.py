@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from own_process import in_own_process
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -76,7 +78,7 @@ def main() -> None:
         db = Path("/tmp/riskcli-bench-receivables") / "book-20000.db"
         db.parent.mkdir(parents=True, exist_ok=True)
         if not db.exists():
-            print(f"setup: {build(db, 20_000, db.parent)}", file=sys.stderr)
+            print(f"setup: {in_own_process(build, db, 20_000, db.parent)}", file=sys.stderr)
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from own_process import in_own_process
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: the sample book
 
@@ -210,7 +211,7 @@ def run_speed(n: int, repeats: int, baseline_src: str | None = None) -> dict[str
     from riskcli.services.scoring.registry import get_model
     from riskcli.storage.store import open_store
 
-    db, setup = bench_store(n)
+    db, setup = in_own_process(bench_store, n)
     store = open_store(Path(db), "bench", b"bench")
     model_factors = len(get_model(store, None).card.factors)
     store.close()

@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from own_process import in_own_process
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -136,7 +138,7 @@ def main() -> None:
     from bench_scoring import _forget_runs, _run_child, bench_store
 
     n = args.customers or (20_000 if args.quick else 1_000_000)
-    db, _ = bench_store(n)
+    db, _ = in_own_process(bench_store, n)
     work = Path(db).parent / "sql-export"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from own_process import in_own_process
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -188,7 +189,7 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     db = args.workdir / f"tier-{customers}-{transactions}.db"
     if not db.exists():
-        build(db, customers, transactions)
+        in_own_process(build, db, customers, transactions)
     env = dict(
         os.environ,
         RISKCLI_DB=str(db),

@@ -68,6 +68,14 @@ def test_cells_in_business_form() -> None:
     assert output.column_kind("over_limit", [3]) == "number"
     assert output.column_kind("limit_requests", [0, 12]) == "number"
     assert output.column_kind("credit_limit", [5000]) == "money"
+    # money kept as exact text (alerts, the queue) shows as money in a table, and stays text
+    # in CSV
+    kind = output.column_kind("exposure", ["1471323.35", None, "-5.00"])
+    assert kind == "money" and output.cell_text("1471323.35", kind) == "1,471,323.35"
+    assert output.column_kind("priority", ["588529.34"]) == "money"
+    assert output.column_kind("invoice", ["2024.01"]) != "money"
+    text = output.format_text([{"exposure": "1471323.35"}], "csv")
+    assert text == "exposure\n1471323.35\n"
     assert output.column_kind("run", [12]) == "key" and output.cell_text(1833, "key") == "1833"
     # csv and json keep plain numbers
     text = output.format_text([{"pd": 0.0765, "limit": Decimal("3000.00")}], "csv")

@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -325,8 +326,12 @@ def _csv_value(value: Any) -> Any:
 #: name parts of columns holding money (shown with two decimals and separators)
 MONEY_WORDS = frozenset(
     {"amount", "limit", "exposure", "outstanding", "balance", "revenue", "monetary", "loss",
-     "paid", "ead", "el", "value", "overdue", "sales", "due", "cost", "price", "total_value"}
+     "paid", "ead", "el", "value", "overdue", "sales", "due", "cost", "price", "total_value",
+     "priority"}
 )  # fmt: skip
+#: money kept as exact text (`1471323.35`) so CSV and JSON carry it to the cent: a table shows
+#: it like money held as a number
+EXACT_MONEY = re.compile(r"-?\d+\.\d{2}")
 #: name parts of columns holding a count, days or another unit that is not money
 NOT_MONEY_WORDS = frozenset(
     {"count", "days", "day", "dpd", "customers", "invoices", "rows", "share", "pct", "ratio",
@@ -363,6 +368,9 @@ def column_kind(name: str, values: Sequence[Any]) -> str:
         isinstance(_plain(v), (int, float)) and not isinstance(_plain(v), bool) for v in present
     )
     words = _words(name)
+    exact = bool(present) and all(isinstance(v, str) and EXACT_MONEY.fullmatch(v) for v in present)
+    if exact and words & MONEY_WORDS and not words & NOT_MONEY_WORDS:
+        return "money"
     if numeric:
         if words & {"id", "run", "year", "version"} or name.lower().endswith("_id"):
             return "key"
@@ -396,6 +404,8 @@ def cell_text(value: Any, kind: str = "number") -> str:
         return f"{plain * 100:.2f}%"
     if kind == "money" and isinstance(plain, (int, float)):
         return f"{plain:,.2f}"
+    if kind == "money" and isinstance(plain, str) and EXACT_MONEY.fullmatch(plain):
+        return f"{Decimal(plain):,.2f}"
     if isinstance(plain, int):
         return f"{plain:,}" if kind == "number" else str(plain)
     if isinstance(plain, float):

@@ -95,3 +95,14 @@ def test_inputs_of_a_customer_with_no_invoices_are_unknown(store: Store) -> None
     assert got["invoicing_12m"] == got["peak_not_due"] == 0, got
     unknown = set(NEED_INPUTS) - {"invoicing_12m", "peak_not_due"}
     assert all(np.isnan(got[name]) for name in unknown), got
+
+
+def test_the_policy_a_run_recorded_is_read_back_as_it_was() -> None:
+    from riskcli.services.scoring.limit_lookup import run_policy
+
+    fallback = LimitPolicy(grace_days=5)
+    assert run_policy(None, fallback) is fallback
+    assert run_policy('{"customer": null}', fallback) is fallback
+    own = LimitPolicy(round_to=Decimal("5000"))
+    recorded = '{"limits": ' + own.model_dump_json()[:-1] + ', "a_retired_setting": 1}}'
+    assert run_policy(recorded, fallback) == own

@@ -54,9 +54,13 @@ def need_inputs(store: Store, as_of: date, customer_pk: int) -> dict[str, float]
 
 def run_policy(params: str | None, fallback: LimitPolicy) -> LimitPolicy:
     """The limit policy a run recorded in its parameters (`fallback` for a run from before
-    runs recorded it)."""
+    runs recorded it); a setting riskcli no longer has is passed over."""
     recorded = json.loads(params or "{}").get("limits")
-    return fallback if recorded is None else LimitPolicy.model_validate(recorded)
+    if recorded is None:
+        return fallback
+    return LimitPolicy.model_validate(
+        {k: v for k, v in recorded.items() if k in LimitPolicy.model_fields}
+    )
 
 
 def explain_limit(store: Store, customer: str, fallback: LimitPolicy) -> list[dict[str, Any]]:

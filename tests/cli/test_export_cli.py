@@ -161,6 +161,12 @@ def test_an_existing_export_is_replaced_only_with_force_and_kept_as_bak(
     )
     assert sorted(p.name for p in lake.iterdir()) == ["customers.parquet", "receivables.parquet"]
     assert (lake / "receivables.parquet").read_bytes() == b"an analyst's own file"
+    one = cli("export", "parquet", str(lake), "--tables", "customers")
+    assert (one.exit_code, one.stderr) == (
+        1,
+        f"Error: {lake / 'customers.parquet'} exists; use --force to replace it "
+        "(a .bak copy is kept)\n",
+    )
     _ok(cli, "-q", "export", "parquet", str(lake), "--force")
     assert (lake / "receivables.parquet.bak").read_bytes() == b"an analyst's own file"
     assert (lake / "customers.parquet.bak").read_bytes() == before

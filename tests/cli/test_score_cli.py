@@ -210,3 +210,9 @@ def test_unknown_customer_is_exit_1_and_nothing_is_stored(cli: Cli, book: Path) 
     assert not_yet.stderr == (
         "Error: customer 'C0000001' has no score yet: run `riskcli score run`\n"
     )
+    # score explain, limit section included, says the same and writes nothing
+    unknown = cli("score", "explain", "NOPE")
+    assert (unknown.exit_code, unknown.stderr) == (1, "Error: no customer 'NOPE'\n")
+    unscored = cli("score", "explain", "C0000001")
+    assert (unscored.exit_code, unscored.stderr) == (1, not_yet.stderr)
+    assert _count(book, "score_runs") == 0

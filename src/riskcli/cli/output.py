@@ -338,9 +338,9 @@ NOT_MONEY_WORDS = frozenset(
      "id", "run", "score", "points", "rank", "months", "years", "n", "number", "requests",
      "alerts", "events", "changes", "over_limit"}
 )  # fmt: skip
-#: columns holding a share of one (0.0765 -> 7.65%)
+#: a numeric column holds a share of one (0.0765 -> 7.65%) when its name or a part of it is one
+#: of these, or it ends in `_rate`
 PERCENT_NAMES = frozenset({"pd", "share", "psi_share", "utilisation", "utilization", "rate"})
-#: a numeric column is a share of one when its name or a part of it is one of PERCENT_NAMES
 #: name parts of columns that never wrap: ids, codes, dates, grades
 KEY_WORDS = frozenset(
     {"id", "code", "date", "as_of", "at", "grade", "tier", "severity", "status", "kind", "rule",

@@ -126,9 +126,11 @@ def export_parquet(
     targets = [out / f"{table}.parquet" for table in tables]
     there = [path for path in targets if path.exists()]
     if there and not force:
-        more = f" and {len(there) - 1} more" if len(there) > 1 else ""
+        if len(there) == 1:
+            raise InputError(f"{there[0]} exists; use --force to replace it (a .bak copy is kept)")
         raise InputError(
-            f"{there[0]}{more} exist; use --force to replace them (a .bak copy of each is kept)"
+            f"{there[0]} and {len(there) - 1} more exist; use --force to replace them "
+            "(a .bak copy of each is kept)"
         )
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     summary = []

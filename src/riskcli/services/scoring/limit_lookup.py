@@ -43,7 +43,7 @@ def need_inputs(store: Store, as_of: date, customer_pk: int) -> dict[str, float]
     report = store.execute(book.REPORTS_SQL.format(filter=_ONE), p).fetchone()
     days = _number(at.get("invoice_days"))
     return {
-        "history_months": round(days / book.DAYS_PER_MONTH, 1) if not math.isnan(days) else days,
+        "history_months": round(days / book.DAYS_PER_MONTH, 1),  # NaN stays NaN
         "invoicing_12m": _number(at.get("invoicing_12m"), 0.0),
         "terms": _terms(store, p, at.get("terms_min"), at.get("terms_max")),
         "peak_not_due": _number(at.get("peak_not_due"), 0.0),
@@ -68,7 +68,8 @@ def explain_limit(store: Store, customer: str, fallback: LimitPolicy) -> list[di
     grade factor, the cap, the result), from the book as of that run's date and the run's own
     policy. A customer graded DF was in default at the run: no credit."""
     rows = store.query(
-        f"SELECT s.grade, s.customer_id, r.as_of, r.params {BY_CUSTOMER} "
+        "SELECT s.grade, s.customer_id, r.as_of, r.params, "
+        f"(SELECT status FROM customers WHERE id = s.customer_id) AS status {BY_CUSTOMER} "
         "ORDER BY r.id DESC LIMIT 1",
         (customer,),
     )
@@ -77,8 +78,7 @@ def explain_limit(store: Store, customer: str, fallback: LimitPolicy) -> list[di
     row = rows[0]
     policy = run_policy(row["params"], fallback)
     grade = str(row["grade"])
-    status = store.scalar("SELECT status FROM customers WHERE id = ?", (row["customer_id"],))
     inputs: dict[str, float] = {}
     if policy.method == "need":
         inputs = need_inputs(store, date.fromisoformat(row["as_of"]), int(row["customer_id"]))
-    return explain_lines(inputs, grade, status, grade == DEFAULT_GRADE, policy)
+    return explain_lines(inputs, grade, row["status"], grade == DEFAULT_GRADE, policy)

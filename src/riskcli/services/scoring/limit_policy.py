@@ -87,6 +87,9 @@ class Ops(Protocol):
     def isnan(self, a: Any) -> Any: ...
     def fill_nan(self, a: Any, value: float) -> Any: ...
     def round(self, a: Any) -> Any: ...
+    def lookup(self, keys: Any, table: Mapping[str, float]) -> Any: ...
+    def isin(self, a: Any, values: tuple[str, ...]) -> Any: ...
+    def is_missing(self, a: Any) -> Any: ...
 
 
 class Scalars:
@@ -114,6 +117,15 @@ class Scalars:
     def round(self, a: float) -> float:
         return float(round(a)) if math.isfinite(a) else a
 
+    def lookup(self, keys: str, table: Mapping[str, float]) -> float:
+        return table.get(keys, 0.0)
+
+    def isin(self, a: str, values: tuple[str, ...]) -> bool:
+        return a in values
+
+    def is_missing(self, a: Any) -> bool:
+        return a is None or (isinstance(a, float) and math.isnan(a))
+
 
 SCALARS = Scalars()
 
@@ -135,14 +147,24 @@ def bureau_factor(xp: Ops, score: Any, policy: LimitPolicy) -> Any:
     return out
 
 
+def eligibility(
+    xp: Ops, grade: Any, status: Any, in_default: Any, policy: LimitPolicy
+) -> tuple[Any, Any, Any]:
+    """Who may have credit: the grade factor, where `min_limit` applies (active, not in
+    default, grade A-C) and where no credit is given (closed, in default, a factor of 0)."""
+    factor = xp.lookup(grade, policy.grade_factors)
+    active = (status == "active") | xp.is_missing(status)
+    floor = xp.where(in_default, False, active & xp.isin(grade, FLOOR_GRADES))
+    zero = (status == "closed") | in_default | (factor == 0)
+    return factor, floor, zero
+
+
 def need_steps(
     xp: Ops, x: Mapping[str, Any], factor: Any, floor: Any, zero: Any, policy: LimitPolicy
 ) -> dict[str, Any]:
     """The need policy step by step (cents): need, its driver, appetite, starter, cap, limit.
 
-    `x` holds NEED_INPUTS; `factor` is the grade factor, `floor` where `min_limit` applies
-    (active, not in default, grade A-C) and `zero` where no credit is given (closed, in default,
-    a grade factor of 0).
+    `x` holds NEED_INPUTS; `factor`, `floor` and `zero` are the customers' `eligibility`.
     """
     history = x["history_months"]
     months = xp.clip(xp.fill_nan(history, 1.0), 1.0, 12.0)
@@ -182,10 +204,7 @@ def one_customer(
     x: Mapping[str, float], grade: str, status: str | None, in_default: bool, policy: LimitPolicy
 ) -> dict[str, Any]:
     """`need_steps` for one customer, on plain floats."""
-    factor = policy.grade_factors.get(grade, 0.0)
-    active = status is None or status == "active"
-    floor = active and not in_default and grade in FLOOR_GRADES
-    zero = status == "closed" or in_default or factor == 0
+    factor, floor, zero = eligibility(SCALARS, grade, status, in_default, policy)
     return need_steps(SCALARS, x, factor, floor, zero, policy)
 
 

@@ -8,6 +8,7 @@ or whose limit is above it at grade D, E or DF (see `over_limit`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,16 +17,23 @@ import pandas as pd
 
 from riskcli.domain.money import to_cents
 from riskcli.services.scoring.limit_policy import (
-    FLOOR_GRADES,
     NEED_INPUTS,
     REDUCE_GRADES,
     LimitPolicy,
     capacity,
+    eligibility,
     need_steps,
 )
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+def _lookup(grade: npt.NDArray[np.object_], table: Mapping[str, float]) -> FloatArray:
+    uniq, inv = np.unique(np.asarray(grade, dtype=object).astype(str), return_inverse=True)
+    values = np.array([table.get(u, 0.0) for u in uniq], dtype=np.float64)
+    out: FloatArray = values[inv]
+    return out
 
 
 class _Numpy:
@@ -37,6 +45,9 @@ class _Numpy:
     clip = staticmethod(np.clip)
     isnan = staticmethod(np.isnan)
     round = staticmethod(np.round)
+    isin = staticmethod(np.isin)
+    is_missing = staticmethod(pd.isna)
+    lookup = staticmethod(_lookup)
 
     @staticmethod
     def fill_nan(a: Any, value: float) -> Any:
@@ -44,13 +55,6 @@ class _Numpy:
 
 
 NUMPY = _Numpy()
-
-
-def _lookup(grade: npt.NDArray[np.object_], table: dict[str, float]) -> FloatArray:
-    uniq, inv = np.unique(np.asarray(grade, dtype=object).astype(str), return_inverse=True)
-    values = np.array([table.get(u, 0.0) for u in uniq], dtype=np.float64)
-    out: FloatArray = values[inv]
-    return out
 
 
 def grade_months(grade: npt.NDArray[np.object_], policy: LimitPolicy) -> FloatArray:
@@ -86,12 +90,10 @@ def derive(
             return np.full(n, np.nan)
         return np.asarray(pd.to_numeric(frame[name], errors="coerce"), dtype=np.float64)
 
-    factor = _lookup(grade, policy.grade_factors)
     status = frame["status"].to_numpy(dtype=object) if "status" in frame else np.full(n, None)
-    active = (status == "active") | pd.isna(status)
     in_default = np.asarray(col("in_default") > 0)
-    floor = active & ~in_default & np.isin(np.asarray(grade, dtype=object), FLOOR_GRADES)
-    zero = (status == "closed") | in_default | (factor == 0)
+    grade = np.asarray(grade, dtype=object)
+    factor, floor, zero = eligibility(NUMPY, grade, status, in_default, policy)
     steps = need_steps(NUMPY, {k: col(k) for k in NEED_INPUTS}, factor, floor, zero, policy)
     steps["limit"] = steps["limit"].astype(np.int64)
     return pd.DataFrame(steps)
